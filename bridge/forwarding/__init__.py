@@ -1,0 +1,1 @@
+"""Pure per-packet forwarding decisions (no I/O, no clock reads)."""

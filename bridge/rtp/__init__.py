@@ -1,0 +1,1 @@
+"""Pure RTP/RTCP packet code: parsing, rewriting, feedback, statistics (no I/O)."""

@@ -1,0 +1,380 @@
+"""The only module that touches aiortc's (and aioice's) private API.
+
+aiortc gives ICE, DTLS, SRTP and SDP. Everything above SRTP is the bridge's own:
+- incoming packets are tapped right after SRTP unprotect, by replacing the DTLS
+  transport's `_handle_rtp_data` / `_handle_rtcp_data` on the instance, and handed over as
+  bytes (aiortc's RtpPacket parse, jitter buffer and decoder never run);
+- outgoing packets are SRTP-protected and written to the nominated ICE pair synchronously,
+  without a task or an `await` per packet;
+- each transceiver's stock sender and receiver are swapped for inert ones, so no encoder,
+  decoder thread or stock RTCP loop (which would send sender reports with zero clocks) runs.
+
+tests/bridge/test_aiortc_contract.py fails loudly if these internals change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pylibsrtp
+from aioice import Candidate as IceCandidate
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpCodecParameters,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.sdp import SessionDescription
+
+from bridge.media.errors import SdpRejected
+from bridge.media.peer import (
+    ConnectionListener,
+    Kind,
+    PacketSink,
+    RemoteTrack,
+    SendSlot,
+    SlotParameters,
+)
+
+log = logging.getLogger(__name__)
+
+# The codecs diemcau forwards. Every publisher and subscriber must agree, since the
+# bridge never transcodes.
+_ALLOWED_MIME = {"audio": "audio/opus", "video": "video/vp8"}
+_RTX_MIME = "video/rtx"
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterSettings:
+    ice_addresses: tuple[str, ...]
+    ice_servers: tuple[str, ...] = ()
+
+
+def _rtc_configuration(settings: AdapterSettings, bundle_max: bool) -> RTCConfiguration:
+    # An explicit (possibly empty) list: aiortc's default contacts a public STUN server.
+    servers = [RTCIceServer(urls=url) for url in settings.ice_servers]
+    policy = RTCBundlePolicy.MAX_BUNDLE if bundle_max else RTCBundlePolicy.BALANCED
+    return RTCConfiguration(iceServers=servers, bundlePolicy=policy)
+
+
+def _is_rtcp(data: bytes) -> bool:
+    # RFC 5761 §4: RTCP packet types 192..223 sit where RTP has marker+payload type.
+    return len(data) > 1 and 192 <= data[1] <= 223
+
+
+class _InertReceiver(RTCRtpReceiver):  # type: ignore[misc]
+    """Never decodes: the DTLS tap hands packets to the bridge before routing."""
+
+    async def receive(self, parameters: Any) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def _handle_disconnect(self) -> None:
+        return None
+
+
+class _SlotSender(RTCRtpSender):  # type: ignore[misc]
+    """Sends nothing by itself; records what was negotiated when the transport is up."""
+
+    def __init__(self, kind: str, transport: RTCDtlsTransport, ssrc: int, rtx_ssrc: int):
+        super().__init__(kind, transport)
+        self._ssrc = ssrc
+        self._rtx_ssrc = rtx_ssrc
+        self.negotiated: SlotParameters | None = None
+        self.on_negotiated: Callable[[], None] = lambda: None
+
+    async def send(self, parameters: Any) -> None:
+        codecs: list[RTCRtpCodecParameters] = parameters.codecs
+        if not codecs:
+            return
+        primary = codecs[0].payloadType
+        rtx_pt = next(
+            (
+                c.payloadType
+                for c in codecs
+                if c.mimeType.lower() == _RTX_MIME and c.parameters.get("apt") == primary
+            ),
+            None,
+        )
+        params = SlotParameters(
+            ssrc=self._ssrc,
+            rtx_ssrc=self._rtx_ssrc,
+            payload_type=primary,
+            rtx_payload_type=rtx_pt,
+            cname=str(parameters.rtcp.cname or ""),
+        )
+        if params != self.negotiated:
+            self.negotiated = params
+            self.on_negotiated()
+
+    async def stop(self) -> None:
+        return None
+
+
+def _swap_endpoints(transceiver: RTCRtpTransceiver) -> _SlotSender:
+    """Replace the stock sender and receiver of a transceiver by inert ones."""
+    old_sender = transceiver.sender
+    transport = old_sender.transport
+    sender = _SlotSender(transceiver.kind, transport, old_sender._ssrc, old_sender._rtx_ssrc)
+    sender._stream_id = old_sender._stream_id
+    receiver = _InertReceiver(transceiver.kind, transceiver.receiver.transport)
+    receiver._track = transceiver.receiver._track
+    receiver._set_rtcp_ssrc(sender._ssrc)
+    transceiver._RTCRtpTransceiver__sender = sender
+    transceiver._RTCRtpTransceiver__receiver = receiver
+    return sender
+
+
+def _limit_codecs(transceiver: RTCRtpTransceiver) -> None:
+    """Keep only the forwarded codec (and its RTX) on an answering transceiver."""
+    wanted = _ALLOWED_MIME[transceiver.kind]
+    codecs: list[RTCRtpCodecParameters] = transceiver._codecs
+    primary = [c for c in codecs if c.mimeType.lower() == wanted][:1]
+    if not primary:
+        offered = ", ".join(sorted({c.mimeType for c in codecs})) or "none in common"
+        raise SdpRejected(f"{transceiver.kind} m-line offers no {wanted} ({offered})")
+    pt = primary[0].payloadType
+    rtx = [
+        c for c in codecs if c.mimeType.lower() == _RTX_MIME and c.parameters.get("apt") == pt
+    ][:1]
+    transceiver._codecs = primary + rtx
+
+
+class _Wire:
+    """Taps and writes plain packets on the DTLS transports of one peer connection."""
+
+    def __init__(self, pc: RTCPeerConnection, sink: PacketSink, addresses: Sequence[str]):
+        self._pc = pc
+        self._sink = sink
+        self._addresses = list(addresses)
+        self._dtls: RTCDtlsTransport | None = None
+
+    def attach(self) -> None:
+        """Hook every DTLS transport and ICE gatherer the connection has now (idempotent)."""
+        for transceiver in self._pc.getTransceivers():
+            dtls = transceiver.receiver.transport
+            if self._dtls is None:
+                self._dtls = dtls
+            if getattr(dtls, "_diemcau_tapped", False):
+                continue
+            dtls._diemcau_tapped = True
+            dtls._handle_rtp_data = self._on_rtp
+            dtls._handle_rtcp_data = self._on_rtcp
+            self._restrict_host_candidates(dtls.transport.iceGatherer._connection)
+
+    def _restrict_host_candidates(self, connection: Any) -> None:
+        # aioice gathers on every interface and skips 127.0.0.1; the bridge advertises
+        # host candidates on its configured addresses only.
+        addresses = self._addresses
+
+        async def gather_candidates() -> None:
+            if connection._local_candidates_start:
+                return
+            connection._local_candidates_start = True
+            for component in connection._components:
+                found: list[IceCandidate] = await connection.get_component_candidates(
+                    component=component, addresses=addresses
+                )
+                connection._local_candidates += found
+            connection._local_candidates_end = True
+
+        connection.gather_candidates = gather_candidates
+
+    async def _on_rtp(self, data: bytes, arrival_time_ms: int) -> None:
+        self._sink.on_rtp(data, arrival_time_ms)
+
+    async def _on_rtcp(self, data: bytes) -> None:
+        self._sink.on_rtcp(data)
+
+    def send(self, data: bytes) -> bool:
+        """SRTP-protect and send one plain RTP or RTCP packet; False if not connected."""
+        dtls = self._dtls
+        if dtls is None or dtls.state != "connected":
+            return False
+        pair = dtls.transport._connection._nominated.get(1)
+        if pair is None or pair.protocol.transport is None:
+            return False
+        srtp = dtls._tx_srtp
+        try:
+            protected = srtp.protect_rtcp(data) if _is_rtcp(data) else srtp.protect(data)
+        except pylibsrtp.Error:
+            return False
+        pair.protocol.transport.sendto(protected, pair.remote_addr)
+        return True
+
+
+def _watch_state(pc: RTCPeerConnection, on_state: ConnectionListener) -> None:
+    @pc.on("connectionstatechange")  # type: ignore[misc]
+    def _changed() -> None:
+        on_state(str(pc.connectionState))
+
+
+def _check_sdp(sdp: str) -> SessionDescription:
+    try:
+        return SessionDescription.parse(sdp)
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise SdpRejected(f"unparsable SDP: {exc}") from exc
+
+
+class AnsweringPeer:
+    """A peer connection that answers offers and receives raw packets.
+
+    The bridge's publisher PC (the client offers); also a receiving test or load client.
+    """
+
+    def __init__(self, settings: AdapterSettings, sink: PacketSink, on_state: ConnectionListener):
+        self._pc = RTCPeerConnection(_rtc_configuration(settings, bundle_max=False))
+        self._wire = _Wire(self._pc, sink, settings.ice_addresses)
+        _watch_state(self._pc, on_state)
+
+    async def accept_offer(self, sdp: str) -> tuple[str, list[RemoteTrack]]:
+        parsed = _check_sdp(sdp)
+        if not any(m.kind in _ALLOWED_MIME for m in parsed.media):
+            raise SdpRejected("offer has no audio or video m-line")
+        try:
+            await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except (ValueError, KeyError, IndexError, AttributeError) as exc:
+            raise SdpRejected(f"offer rejected: {exc}") from exc
+        except Exception as exc:  # aiortc raises bare InvalidStateError/InvalidAccessError
+            raise SdpRejected(f"offer rejected: {type(exc).__name__}: {exc}") from exc
+        tracks: list[RemoteTrack] = []
+        for transceiver in self._pc.getTransceivers():
+            if transceiver.kind not in _ALLOWED_MIME or transceiver.direction == "inactive":
+                continue
+            _limit_codecs(transceiver)
+            if not isinstance(transceiver.sender, _SlotSender):
+                _swap_endpoints(transceiver)
+            tracks.append(_remote_track(transceiver, parsed))
+        self._wire.attach()
+        answer = await self._pc.createAnswer()
+        await self._pc.setLocalDescription(answer)
+        return self._pc.localDescription.sdp, tracks
+
+    def send(self, data: bytes) -> bool:
+        return self._wire.send(data)
+
+    async def close(self) -> None:
+        await self._pc.close()
+
+
+def _remote_track(transceiver: RTCRtpTransceiver, parsed: SessionDescription) -> RemoteTrack:
+    media = next(m for m in parsed.media if m.rtp.muxId == transceiver.mid)
+    primary = transceiver._codecs[0]
+    rtx_pt = transceiver._codecs[1].payloadType if len(transceiver._codecs) > 1 else None
+    ssrc: int | None = media.ssrc[0].ssrc if media.ssrc else None
+    rtx_ssrc: int | None = None
+    for group in media.ssrc_group:
+        if group.semantic == "FID" and len(group.items) == 2:
+            ssrc, rtx_ssrc = int(group.items[0]), int(group.items[1])
+            break
+    return RemoteTrack(
+        kind=cast(Kind, transceiver.kind),
+        mid=str(transceiver.mid),
+        ssrc=ssrc,
+        rtx_ssrc=rtx_ssrc,
+        payload_type=primary.payloadType,
+        rtx_payload_type=rtx_pt,
+        clock_rate=primary.clockRate,
+    )
+
+
+class _AiortcSlot:
+    def __init__(self, transceiver: RTCRtpTransceiver, sender: _SlotSender):
+        self._transceiver = transceiver
+        self._sender = sender
+
+    @property
+    def kind(self) -> Kind:
+        return cast(Kind, self._transceiver.kind)
+
+    @property
+    def parameters(self) -> SlotParameters | None:
+        return self._sender.negotiated
+
+    def assign(self, stream_id: str, track_id: str) -> None:
+        # Written into a=msid by aiortc's SDP writer: the browser's stream id is the
+        # publishing participant's id.
+        self._sender._stream_id = stream_id
+        self._sender._track_id = track_id
+
+    def set_active(self, active: bool) -> None:
+        self._transceiver.direction = "sendonly" if active else "inactive"
+
+
+class OfferingPeer:
+    """A peer connection that offers sendonly slots and sends raw packets.
+
+    The bridge's subscriber PC (the bridge offers); also a publishing test or load client.
+    """
+
+    def __init__(
+        self,
+        settings: AdapterSettings,
+        sink: PacketSink,
+        on_state: ConnectionListener,
+        on_slot_ready: Callable[[SendSlot], None],
+    ):
+        self._pc = RTCPeerConnection(_rtc_configuration(settings, bundle_max=True))
+        self._wire = _Wire(self._pc, sink, settings.ice_addresses)
+        self._on_slot_ready = on_slot_ready
+        _watch_state(self._pc, on_state)
+
+    def add_slot(self, kind: Kind) -> SendSlot:
+        transceiver = self._pc.addTransceiver(kind, direction="sendonly")
+        wanted = _ALLOWED_MIME[kind]
+        capabilities = RTCRtpSender.getCapabilities(kind).codecs
+        transceiver.setCodecPreferences(
+            [c for c in capabilities if c.mimeType.lower() in (wanted, _RTX_MIME)]
+        )
+        sender = _swap_endpoints(transceiver)
+        slot = _AiortcSlot(transceiver, sender)
+        sender.on_negotiated = lambda: self._on_slot_ready(slot)
+        self._wire.attach()
+        return slot
+
+    async def create_offer(self) -> str:
+        offer = await self._pc.createOffer()
+        await self._pc.setLocalDescription(offer)
+        return str(self._pc.localDescription.sdp)
+
+    async def accept_answer(self, sdp: str) -> None:
+        _check_sdp(sdp)
+        try:
+            await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        except Exception as exc:  # aiortc raises ValueError and its own state errors
+            raise SdpRejected(f"answer rejected: {type(exc).__name__}: {exc}") from exc
+
+    def send(self, data: bytes) -> bool:
+        return self._wire.send(data)
+
+    async def close(self) -> None:
+        await self._pc.close()
+
+
+class AiortcPeerFactory:
+    """Creates the two peer connections of each participant."""
+
+    def __init__(self, settings: AdapterSettings):
+        self._settings = settings
+
+    def publisher(self, sink: PacketSink, on_state: ConnectionListener) -> AnsweringPeer:
+        return AnsweringPeer(self._settings, sink, on_state)
+
+    def subscriber(
+        self,
+        sink: PacketSink,
+        on_state: ConnectionListener,
+        on_slot_ready: Callable[[SendSlot], None],
+    ) -> OfferingPeer:
+        return OfferingPeer(self._settings, sink, on_state, on_slot_ready)

@@ -1,0 +1,194 @@
+"""Consumer: one producer's stream as sent to one subscriber."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
+from bridge.metrics import BridgeMetrics
+from bridge.rtp.errors import RtpError
+from bridge.rtp.header import RtpHeader, parse_rtp_header, rewrite_packet, wrap_rtx
+from bridge.rtp.munger import RtpMunger
+from bridge.rtp.packet_cache import SequenceMap
+from bridge.rtp.rtcp import ReportBlock, SenderReport, build_sdes_cname, build_sender_report
+
+from .peer import SendSlot, SlotParameters
+from .producer import CACHE_PACKETS, Producer
+
+Clock = Callable[[], int]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerStats:
+    """What the subscriber's receiver reports say (RFC 3550 §6.4.1)."""
+
+    packets_sent: int
+    fraction_lost: float
+    packets_lost: int
+    jitter: int
+    rtt_ms: int | None
+
+
+class Consumer:
+    def __init__(
+        self,
+        *,
+        producer: Producer,
+        slot: SendSlot,
+        send: Callable[[bytes], bool],
+        clock: Clock,
+        metrics: BridgeMetrics,
+        rng: random.Random,
+    ):
+        self.producer = producer
+        self.slot = slot
+        self._send = send
+        self._clock = clock
+        self._metrics = metrics
+        self._params: SlotParameters | None = None
+        self._forwarder = Forwarder(
+            producer.kind,
+            RtpMunger(rng.randrange(32768), rng.getrandbits(32)),
+            producer.track.clock_rate,
+        )
+        self._forwarder.pause()
+        self._sent = SequenceMap(CACHE_PACKETS[producer.kind])
+        self._rtx_seq = rng.randrange(32768)
+        self._packets_sent = 0
+        self._octets_sent = 0
+        self._last_report: ReportBlock | None = None
+        self._rtt_ms: int | None = None
+        self._sr_sent: dict[int, int] = {}  # middle 32 bits of our SR NTP -> send time
+        self.started = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self, params: SlotParameters) -> None:
+        """The subscriber has answered an offer that carries this consumer: send."""
+        if self.started and params == self._params:
+            return
+        self._params = params
+        self.started = True
+        if not self.producer.muted:
+            self._forwarder.resume()
+            self.producer.request_keyframe(self._clock())
+
+    def pause(self) -> None:
+        self._forwarder.pause()
+
+    def resume(self) -> None:
+        if self.started:
+            self._forwarder.resume()
+
+    def restart(self) -> None:
+        self._forwarder.restart()
+
+    # --- media -----------------------------------------------------------------------
+
+    def forward(self, data: bytes, header: RtpHeader, packet: InboundPacket) -> None:
+        params = self._params
+        if params is None:
+            return
+        decision = self._forwarder.on_packet(packet)
+        if isinstance(decision, Drop):
+            if decision.request_keyframe:
+                self.producer.request_keyframe(packet.arrival_ms)
+            return
+        out = rewrite_packet(
+            data,
+            header,
+            payload_type=params.payload_type,
+            sequence_number=decision.sequence_number,
+            timestamp=decision.timestamp,
+            ssrc=params.ssrc,
+        )
+        self._sent.put(decision.out_ext_seq, packet.ext_seq)
+        if self._send(out):
+            self._packets_sent += 1
+            self._octets_sent += header.payload_end - header.payload_offset
+            self._metrics.rtp_packets_out += 1
+            self._metrics.rtp_bytes_out += len(out)
+
+    def on_nack(self, lost: tuple[int, ...]) -> None:
+        """Answer a subscriber's NACK (RFC 4585 §6.2.1) from the producer's cache."""
+        params = self._params
+        if params is None:
+            return
+        highest = self._forwarder.highest_out_ext_seq
+        for seq in lost:
+            out_ext = highest - ((highest - seq) & 0xFFFF)
+            in_ext = self._sent.get(out_ext)
+            original = self.producer.cache.get(in_ext) if in_ext is not None else None
+            if original is None:
+                self._metrics.rtp_dropped["nack_miss"] += 1
+                continue
+            try:
+                self._retransmit(original, out_ext, params)
+            except RtpError as exc:
+                self._metrics.rtp_dropped[exc.reason] += 1
+
+    def _retransmit(self, original: bytes, out_ext: int, params: SlotParameters) -> None:
+        header = parse_rtp_header(original)
+        packet = rewrite_packet(
+            original,
+            header,
+            payload_type=params.payload_type,
+            sequence_number=out_ext & 0xFFFF,
+            timestamp=self._forwarder.translate_timestamp(header.timestamp),
+            ssrc=params.ssrc,
+        )
+        if params.rtx_payload_type is not None:
+            # RFC 4588 §4: retransmit on the RTX stream, original seq in the payload.
+            packet = wrap_rtx(
+                packet,
+                parse_rtp_header(packet),
+                rtx_payload_type=params.rtx_payload_type,
+                rtx_sequence_number=self._rtx_seq,
+                rtx_ssrc=params.rtx_ssrc,
+            )
+            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+        if self._send(packet):
+            self._metrics.retransmissions += 1
+
+    # --- RTCP ------------------------------------------------------------------------
+
+    def relay_sender_report(self, report: SenderReport) -> None:
+        """Translate the publisher's SR into this stream's timestamps (RFC 3550 §6.4.1).
+
+        Browsers align audio and video of one participant by these NTP/RTP pairs.
+        """
+        params = self._params
+        if params is None or not self._forwarder.has_forwarded:
+            return
+        packet = build_sender_report(
+            params.ssrc,
+            report.ntp_timestamp,
+            self._forwarder.translate_timestamp(report.rtp_timestamp),
+            self._packets_sent & 0xFFFFFFFF,
+            self._octets_sent & 0xFFFFFFFF,
+        ) + build_sdes_cname(params.ssrc, params.cname)
+        if self._send(packet):
+            self._metrics.rtcp_packets_out += 1
+            middle = (report.ntp_timestamp >> 16) & 0xFFFFFFFF
+            self._sr_sent[middle] = self._clock()
+            if len(self._sr_sent) > 8:
+                del self._sr_sent[next(iter(self._sr_sent))]
+
+    def on_report_block(self, block: ReportBlock, now_ms: int) -> None:
+        self._last_report = block
+        sent_ms = self._sr_sent.get(block.lsr)
+        if sent_ms is not None:
+            # RFC 3550 §6.4.1: RTT = arrival - LSR - DLSR
+            self._rtt_ms = max(0, now_ms - sent_ms - block.dlsr * 1000 // 65536)
+
+    def stats(self) -> ConsumerStats:
+        block = self._last_report
+        return ConsumerStats(
+            packets_sent=self._packets_sent,
+            fraction_lost=(block.fraction_lost / 256) if block else 0.0,
+            packets_lost=block.packets_lost if block else 0,
+            jitter=block.jitter if block else 0,
+            rtt_ms=self._rtt_ms,
+        )

@@ -1,0 +1,382 @@
+"""Participant: one joined site, its two peer connections, producers and consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bridge.metrics import BridgeMetrics
+from bridge.rtp.errors import RtpError
+from bridge.rtp.header import parse_rtp_header, unwrap_rtx
+from bridge.rtp.rtcp import (
+    Fir,
+    Nack,
+    Pli,
+    ReceiverReport,
+    Remb,
+    SenderReport,
+    build_receiver_report,
+    build_remb,
+    parse_rtcp,
+)
+
+from .consumer import Clock, Consumer
+from .errors import PublishForbidden
+from .events import (
+    ConnectionChanged,
+    EventListener,
+    ParticipantInfo,
+    SubscribeOffer,
+)
+from .peer import Kind, PeerFactory, PublisherPeer, RemoteTrack, SendSlot, SubscriberPeer
+from .producer import Producer
+
+RTCP_INTERVAL_S = 1.0
+# Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb);
+# the browser's own loss-based controller works below it.
+PUBLISHER_MAX_BITRATE = 2_500_000
+
+
+@dataclass
+class _Negotiation:
+    rev: int = 0
+    outstanding: bool = False
+    pending: bool = False
+    # consumers added since the last offer went out, started once it is answered
+    unannounced: list[Consumer] = field(default_factory=list)
+    announced: list[Consumer] = field(default_factory=list)
+
+
+class Participant:
+    def __init__(
+        self,
+        *,
+        id: str,
+        name: str,
+        role: str,
+        listener: EventListener,
+        peers: PeerFactory,
+        clock: Clock,
+        metrics: BridgeMetrics,
+        rng: random.Random,
+        on_published: Callable[[Participant, Producer], None],
+    ):
+        self.id = id
+        self.name = name
+        self.role = role
+        self.listener = listener
+        self.producers: dict[Kind, Producer] = {}
+        self.consumers: list[Consumer] = []
+        self._peers = peers
+        self._clock = clock
+        self._metrics = metrics
+        self._rng = rng
+        self._on_published = on_published
+        self._muted: dict[Kind, bool] = {"audio": False, "video": False}
+        self._publisher: PublisherPeer | None = None
+        self._subscriber: SubscriberPeer | None = None
+        self._slots: list[SendSlot] = []
+        self._slot_owner: dict[int, Consumer] = {}  # id(slot) -> consumer using it
+        self._by_ssrc: dict[int, Producer] = {}
+        self._rtx_of: dict[int, Producer] = {}
+        self._by_pt: dict[int, Producer] = {}
+        self._feedback_ssrc = rng.getrandbits(32) or 1
+        self._negotiation = _Negotiation()
+        self._rtcp_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.closed = False
+
+    def info(self) -> ParticipantInfo:
+        return ParticipantInfo(
+            id=self.id,
+            name=self.name,
+            role=self.role,
+            audio_muted=self._muted["audio"],
+            video_muted=self._muted["video"],
+            tracks=tuple(self.producers),
+        )
+
+    # --- publishing ------------------------------------------------------------------
+
+    async def publish(self, sdp: str) -> str:
+        """Apply the client's publisher offer and return the answer SDP."""
+        if self.role == "viewer":
+            raise PublishForbidden("a viewer may not publish")
+        if self._publisher is None:
+            self._publisher = self._peers.publisher(
+                _PublisherSink(self), lambda s: self.listener(ConnectionChanged("publisher", s))
+            )
+            self._rtcp_task = asyncio.create_task(self._run_rtcp())
+        answer, tracks = await self._publisher.accept_offer(sdp)
+        for track in tracks:
+            self._add_producer(track)
+        return answer
+
+    def _add_producer(self, track: RemoteTrack) -> None:
+        current = self.producers.get(track.kind)
+        if current is not None and current.track == track:
+            return
+        assert self._publisher is not None
+        producer = Producer(
+            participant_id=self.id,
+            track=track,
+            feedback_ssrc=self._feedback_ssrc,
+            send_upstream=self._publisher.send,
+            metrics=self._metrics,
+        )
+        producer.set_muted(self._muted[track.kind], self._clock())
+        if current is not None:
+            # renegotiated with a new source: the consumers move over and resync
+            producer.consumers = current.consumers
+            for consumer in producer.consumers:
+                consumer.producer = producer
+                consumer.restart()
+        self.producers[track.kind] = producer
+        self._by_ssrc = {p.ssrc: p for p in self.producers.values() if p.ssrc is not None}
+        self._rtx_of = {
+            p.track.rtx_ssrc: p for p in self.producers.values() if p.track.rtx_ssrc is not None
+        }
+        self._by_pt = {p.track.payload_type: p for p in self.producers.values()}
+        if current is None:
+            self._on_published(self, producer)
+
+    def set_muted(self, kind: Kind, muted: bool) -> None:
+        self._muted[kind] = muted
+        producer = self.producers.get(kind)
+        if producer is not None:
+            producer.set_muted(muted, self._clock())
+
+    def route_rtp(self, data: bytes, arrival_ms: int) -> None:
+        """Ingress of one plain RTP packet from this participant's publisher peer."""
+        try:
+            header = parse_rtp_header(data)
+            producer = self._by_ssrc.get(header.ssrc)
+            if producer is None:
+                rtx_of = self._rtx_of.get(header.ssrc)
+                if rtx_of is not None and rtx_of.ssrc is not None:
+                    # RFC 4588 §4: a retransmission we asked for; restore the original
+                    data = unwrap_rtx(
+                        data, header, payload_type=rtx_of.track.payload_type, ssrc=rtx_of.ssrc
+                    )
+                    header = parse_rtp_header(data)
+                    producer = rtx_of
+                else:
+                    producer = self._by_pt.get(header.payload_type)
+                    if producer is None or producer.ssrc is not None:
+                        self._metrics.rtp_dropped["unknown_ssrc"] += 1
+                        return
+        except RtpError as exc:
+            self._metrics.rtp_dropped[exc.reason] += 1
+            return
+        self._metrics.rtp_packets_in += 1
+        self._metrics.rtp_bytes_in += len(data)
+        producer.on_rtp(data, header, arrival_ms)
+
+    def route_publisher_rtcp(self, data: bytes) -> None:
+        now = self._clock()
+        for packet in self._parse_rtcp(data):
+            if isinstance(packet, SenderReport):
+                producer = self._by_ssrc.get(packet.ssrc)
+                if producer is not None:
+                    producer.on_sender_report(packet, now)
+
+    async def _run_rtcp(self) -> None:
+        """Receiver reports, bitrate cap and NACK retries toward the publisher."""
+        while not self.closed:
+            await asyncio.sleep(RTCP_INTERVAL_S * (0.5 + self._rng.random()))
+            publisher = self._publisher
+            if publisher is None:
+                continue
+            now = self._clock()
+            blocks = []
+            for producer in self.producers.values():
+                block = producer.report_block(now)
+                if block is not None:
+                    blocks.append(block)
+                producer.due_retransmissions(now, rtt_ms=100)
+            if not blocks:
+                continue
+            ssrcs = [b.ssrc for b in blocks]
+            packet = build_receiver_report(self._feedback_ssrc, blocks) + build_remb(
+                self._feedback_ssrc, PUBLISHER_MAX_BITRATE, ssrcs
+            )
+            if publisher.send(packet):
+                self._metrics.rtcp_packets_out += 1
+
+    # --- subscribing -----------------------------------------------------------------
+
+    def subscribe(self, producer: Producer) -> None:
+        """Start receiving another participant's producer (after the next offer/answer)."""
+        subscriber = self._ensure_subscriber()
+        slot = next(
+            (s for s in self._slots if s.kind == producer.kind and id(s) not in self._slot_owner),
+            None,
+        )
+        if slot is None:
+            slot = subscriber.add_slot(producer.kind)
+            self._slots.append(slot)
+        slot.assign(producer.participant_id, producer.id)
+        slot.set_active(True)
+        consumer = Consumer(
+            producer=producer,
+            slot=slot,
+            send=subscriber.send,
+            clock=self._clock,
+            metrics=self._metrics,
+            rng=self._rng,
+        )
+        self._slot_owner[id(slot)] = consumer
+        self.consumers.append(consumer)
+        producer.consumers.append(consumer)
+        self._negotiation.unannounced.append(consumer)
+        self.renegotiate()
+
+    def unsubscribe(self, producer: Producer) -> None:
+        for consumer in [c for c in self.consumers if c.producer is producer]:
+            consumer.pause()
+            self.consumers.remove(consumer)
+            if consumer in producer.consumers:
+                producer.consumers.remove(consumer)
+            self._slot_owner.pop(id(consumer.slot), None)
+            consumer.slot.set_active(False)
+            for waiting in (self._negotiation.unannounced, self._negotiation.announced):
+                if consumer in waiting:
+                    waiting.remove(consumer)
+        self.renegotiate()
+
+    def _ensure_subscriber(self) -> SubscriberPeer:
+        if self._subscriber is None:
+            self._subscriber = self._peers.subscriber(
+                _SubscriberSink(self),
+                lambda s: self.listener(ConnectionChanged("subscriber", s)),
+                self._slot_ready,
+            )
+        return self._subscriber
+
+    def renegotiate(self) -> None:
+        """Send a new subscriber offer now, or after the outstanding one is answered."""
+        state = self._negotiation
+        if self.closed or self._subscriber is None:
+            return
+        if state.outstanding:
+            state.pending = True
+            return
+        state.outstanding = True
+        state.pending = False
+        state.rev += 1
+        state.announced.extend(state.unannounced)
+        state.unannounced.clear()
+        asyncio.create_task(self._send_offer(state.rev))
+
+    async def _send_offer(self, rev: int) -> None:
+        assert self._subscriber is not None
+        async with self._lock:
+            sdp = await self._subscriber.create_offer()
+        if not self.closed:
+            self.listener(SubscribeOffer(sdp=sdp, rev=rev))
+
+    async def accept_subscribe_answer(self, sdp: str, rev: int) -> bool:
+        """Apply the client's answer; False if it answers an offer that is not outstanding."""
+        state = self._negotiation
+        if self._subscriber is None or not state.outstanding or rev != state.rev:
+            return False
+        async with self._lock:
+            try:
+                await self._subscriber.accept_answer(sdp)
+            finally:
+                state.outstanding = False
+        for consumer in state.announced:
+            self._start_if_ready(consumer)
+        state.announced.clear()
+        if state.pending or state.unannounced:
+            self.renegotiate()
+        return True
+
+    def _slot_ready(self, slot: SendSlot) -> None:
+        consumer = self._slot_owner.get(id(slot))
+        if consumer is not None and consumer not in self._negotiation.unannounced:
+            self._start_if_ready(consumer)
+
+    def _start_if_ready(self, consumer: Consumer) -> None:
+        params = consumer.slot.parameters
+        if params is not None and consumer in self.consumers:
+            consumer.start(params)
+
+    def route_subscriber_rtcp(self, data: bytes) -> None:
+        now = self._clock()
+        by_ssrc: dict[int, Consumer] = {}
+        for consumer in self.consumers:
+            params = consumer.slot.parameters
+            if params is not None:
+                by_ssrc[params.ssrc] = consumer
+        for packet in self._parse_rtcp(data):
+            if isinstance(packet, ReceiverReport | SenderReport):
+                for block in packet.reports:
+                    target = by_ssrc.get(block.ssrc)
+                    if target is not None:
+                        target.on_report_block(block, now)
+            elif isinstance(packet, Nack):
+                target = by_ssrc.get(packet.media_ssrc)
+                if target is not None:
+                    target.on_nack(packet.lost)
+            elif isinstance(packet, Pli):
+                target = by_ssrc.get(packet.media_ssrc)
+                if target is not None:
+                    target.producer.request_keyframe(now)
+            elif isinstance(packet, Fir):
+                for ssrc, _seq in packet.entries:
+                    target = by_ssrc.get(ssrc)
+                    if target is not None:
+                        target.producer.request_keyframe(now)
+            elif isinstance(packet, Remb):
+                pass  # the downlink estimate drives layer allocation (issue 3)
+
+    def _parse_rtcp(self, data: bytes) -> list[object]:
+        try:
+            packets: list[object] = list(parse_rtcp(data))
+        except RtpError as exc:
+            self._metrics.rtcp_dropped[exc.reason] += 1
+            return []
+        self._metrics.rtcp_packets_in += 1
+        return packets
+
+    # --- leaving ---------------------------------------------------------------------
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._rtcp_task is not None:
+            self._rtcp_task.cancel()
+        for consumer in self.consumers:
+            if consumer in consumer.producer.consumers:
+                consumer.producer.consumers.remove(consumer)
+        self.consumers.clear()
+        for peer in (self._publisher, self._subscriber):
+            if peer is not None:
+                await peer.close()
+
+
+class _PublisherSink:
+    def __init__(self, participant: Participant):
+        self._p = participant
+
+    def on_rtp(self, data: bytes, arrival_ms: int) -> None:
+        self._p.route_rtp(data, arrival_ms)
+
+    def on_rtcp(self, data: bytes) -> None:
+        self._p.route_publisher_rtcp(data)
+
+
+class _SubscriberSink:
+    def __init__(self, participant: Participant):
+        self._p = participant
+
+    def on_rtp(self, data: bytes, arrival_ms: int) -> None:
+        # A subscriber PC only receives; RTP here is a misbehaving client.
+        self._p._metrics.rtp_dropped["rtp_on_subscriber_pc"] += 1
+
+    def on_rtcp(self, data: bytes) -> None:
+        self._p.route_subscriber_rtcp(data)

@@ -1,0 +1,27 @@
+"""Counters the bridge keeps about itself; signaling renders them for Prometheus.
+
+Plain integer attributes on the hot path (one add per packet), labelled counters only
+on rare paths (drops, errors).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class BridgeMetrics:
+    rtp_packets_in: int = 0
+    rtp_bytes_in: int = 0
+    rtp_packets_out: int = 0
+    rtp_bytes_out: int = 0
+    rtcp_packets_in: int = 0
+    rtcp_packets_out: int = 0
+    retransmissions: int = 0
+    keyframe_requests: int = 0
+    nacks_sent: int = 0
+    # reason -> count, for packets and messages that were refused
+    rtp_dropped: Counter[str] = field(default_factory=Counter)
+    rtcp_dropped: Counter[str] = field(default_factory=Counter)
+    sdp_rejected: Counter[str] = field(default_factory=Counter)

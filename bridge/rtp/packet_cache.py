@@ -1,0 +1,86 @@
+"""Ring buffers keyed by extended sequence number, for answering NACKs.
+
+The caller sizes them to hold at least one second of media (e.g. ~1000 slots for a
+720p video layer, more on high-RTT links); older entries are silently overwritten.
+Slot = ext_seq % capacity, and the stored ext seq is checked on read, so an
+overwritten slot reads as None rather than a wrong packet.
+"""
+
+from __future__ import annotations
+
+
+def _check_capacity(capacity: int) -> None:
+    if capacity < 1:
+        raise ValueError(f"capacity must be >= 1, got {capacity}")
+
+
+class PacketCache:
+    """Recent packets of one stream by extended sequence number."""
+
+    __slots__ = ("_capacity", "_packets", "_seqs")
+
+    def __init__(self, capacity: int) -> None:
+        _check_capacity(capacity)
+        self._capacity = capacity
+        self._seqs: list[int] = [-1] * capacity
+        self._packets: list[bytes | None] = [None] * capacity
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    def put(self, ext_seq: int, packet: bytes) -> None:
+        """Store a packet; a packet older than the one in its slot is not stored."""
+        if ext_seq < 0:
+            raise ValueError(f"extended sequence number must be >= 0, got {ext_seq}")
+        index = ext_seq % self._capacity
+        if self._seqs[index] > ext_seq:
+            return
+        self._seqs[index] = ext_seq
+        self._packets[index] = packet
+
+    def get(self, ext_seq: int) -> bytes | None:
+        index = ext_seq % self._capacity
+        if self._seqs[index] != ext_seq:
+            return None
+        return self._packets[index]
+
+    def clear(self) -> None:
+        self._seqs = [-1] * self._capacity
+        self._packets = [None] * self._capacity
+
+
+class SequenceMap:
+    """Maps an outgoing extended seq to the incoming extended seq it was forwarded from."""
+
+    __slots__ = ("_capacity", "_in", "_out")
+
+    def __init__(self, capacity: int) -> None:
+        _check_capacity(capacity)
+        self._capacity = capacity
+        self._out: list[int] = [-1] * capacity
+        self._in: list[int] = [0] * capacity
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    def put(self, out_ext_seq: int, in_ext_seq: int) -> None:
+        """Record a mapping; an entry older than the one in its slot is not stored."""
+        if out_ext_seq < 0:
+            raise ValueError(f"extended sequence number must be >= 0, got {out_ext_seq}")
+        index = out_ext_seq % self._capacity
+        if self._out[index] > out_ext_seq:
+            return
+        self._out[index] = out_ext_seq
+        self._in[index] = in_ext_seq
+
+    def get(self, out_ext_seq: int) -> int | None:
+        index = out_ext_seq % self._capacity
+        if out_ext_seq < 0 or self._out[index] != out_ext_seq:
+            return None
+        return self._in[index]
+
+    def clear(self) -> None:
+        self._out = [-1] * self._capacity
+        self._in = [0] * self._capacity

@@ -1,0 +1,74 @@
+"""aiohttp application factory: static client, WebSocket signaling, health and metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bridge.aiortc_adapter import AdapterSettings, AiortcPeerFactory
+from bridge.media.rooms import RoomRegistry
+
+from .metrics import render
+from .session import Session, SignalingCounters
+from .settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+REGISTRY = web.AppKey("registry", RoomRegistry)
+COUNTERS = web.AppKey("counters", SignalingCounters)
+MAX_ROOM_NAME = 128
+
+
+def _monotonic_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
+async def _websocket(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    room = request.query.get("room", "")
+    if not room or len(room) > MAX_ROOM_NAME:
+        raise web.HTTPBadRequest(text="query parameter 'room' is required (at most 128 chars)")
+    ws = web.WebSocketResponse(max_msg_size=64 * 1024, heartbeat=20)
+    await ws.prepare(request)
+    await Session(ws, room, app[REGISTRY], app[SETTINGS], app[COUNTERS]).run()
+    return ws
+
+
+async def _index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(request.app[SETTINGS].web_dir / "index.html")
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "rooms": len(request.app[REGISTRY].rooms)})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    text = render(request.app[REGISTRY], request.app[COUNTERS])
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+async def _bridge(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    peers = AiortcPeerFactory(
+        AdapterSettings(ice_addresses=settings.ice_addresses, ice_servers=settings.ice_servers)
+    )
+    app[REGISTRY] = RoomRegistry(
+        peers=peers, clock=_monotonic_ms, max_participants=settings.max_participants
+    )
+    yield
+    await app[REGISTRY].close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[COUNTERS] = SignalingCounters()
+    app.cleanup_ctx.append(_bridge)
+    app.router.add_get("/", _index)
+    app.router.add_get("/ws", _websocket)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+    for folder in ("js", "css", "locales"):
+        app.router.add_static(f"/{folder}/", settings.web_dir / folder)
+    return app

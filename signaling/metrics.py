@@ -1,0 +1,49 @@
+"""Prometheus text exposition (format 0.0.4) of what the bridge is doing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from bridge.media.rooms import RoomRegistry
+
+from .session import SignalingCounters
+
+
+def _lines(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, int]]) -> list[str]:
+    out = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    out.extend(f"{name}{labels} {value}" for labels, value in samples)
+    return out
+
+
+def _labelled(label: str, values: Mapping[str, int]) -> list[tuple[str, int]]:
+    return [(f'{{{label}="{key}"}}', value) for key, value in sorted(values.items())]
+
+
+def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
+    m = registry.metrics
+    participants = sum(len(r.participants) for r in registry.rooms.values())
+    lines: list[str] = []
+    lines += _lines("diemcau_rooms", "gauge", "Rooms with participants.", [("", len(registry.rooms))])
+    lines += _lines("diemcau_participants", "gauge", "Joined participants.", [("", participants)])
+    for name, value, help_text in (
+        ("diemcau_rtp_packets_in_total", m.rtp_packets_in, "RTP packets accepted from publishers."),
+        ("diemcau_rtp_bytes_in_total", m.rtp_bytes_in, "RTP bytes accepted from publishers."),
+        ("diemcau_rtp_packets_out_total", m.rtp_packets_out, "RTP packets forwarded."),
+        ("diemcau_rtp_bytes_out_total", m.rtp_bytes_out, "RTP bytes forwarded."),
+        ("diemcau_rtcp_packets_in_total", m.rtcp_packets_in, "RTCP compound packets accepted."),
+        ("diemcau_rtcp_packets_out_total", m.rtcp_packets_out, "RTCP compound packets sent."),
+        ("diemcau_retransmissions_total", m.retransmissions, "Packets resent for NACKs."),
+        ("diemcau_keyframe_requests_total", m.keyframe_requests, "PLIs sent to publishers."),
+        ("diemcau_nacks_sent_total", m.nacks_sent, "NACKs sent to publishers."),
+    ):
+        lines += _lines(name, "counter", help_text, [("", value)])
+    lines += _lines("diemcau_rtp_dropped_total", "counter", "RTP packets dropped, by reason.",
+                    _labelled("reason", m.rtp_dropped))
+    lines += _lines("diemcau_rtcp_dropped_total", "counter", "RTCP packets dropped, by reason.",
+                    _labelled("reason", m.rtcp_dropped))
+    lines += _lines("diemcau_sdp_rejected_total", "counter", "SDP refused, by message.",
+                    _labelled("message", m.sdp_rejected))
+    lines += _lines("diemcau_signaling_rejected_total", "counter",
+                    "Signaling messages refused, by error code.",
+                    _labelled("code", counters.rejected))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,132 @@
+"""Client messages of the signaling protocol (docs/protocol.md), parsed and validated."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bridge.media.events import (
+    MuteChanged,
+    ParticipantInfo,
+    ParticipantJoined,
+    ParticipantLeft,
+    RoomEvent,
+    SubscribeOffer,
+    TrackPublished,
+    TrackUnpublished,
+)
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+class ProtocolError(Exception):
+    """A message was refused; `code` is the protocol error code."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    v: int
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    sdp: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeAnswer:
+    sdp: str
+    rev: int
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    kind: Literal["audio", "video"]
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    pass
+
+
+ClientMessage = Join | Publish | SubscribeAnswer | Mute | Ping | Leave
+
+
+def _field(obj: dict[str, Any], name: str, kind: type) -> Any:
+    value = obj.get(name)
+    # bool is an int subclass: never accept true as a number or 1 as a flag
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ProtocolError("bad_field", f"field {name!r} must be {kind.__name__}")
+    return value
+
+
+def parse_client_message(text: str) -> ClientMessage:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError("bad_json", f"not JSON: {exc.msg} at {exc.pos}") from exc
+    if not isinstance(obj, dict):
+        raise ProtocolError("bad_json", "a message must be a JSON object")
+    kind = obj.get("type")
+    if kind == "join":
+        return Join(v=_field(obj, "v", int), token=_field(obj, "token", str))
+    if kind == "publish":
+        return Publish(sdp=_field(obj, "sdp", str))
+    if kind == "subscribe_answer":
+        return SubscribeAnswer(sdp=_field(obj, "sdp", str), rev=_field(obj, "rev", int))
+    if kind == "mute":
+        media = obj.get("kind")
+        if media not in ("audio", "video"):
+            raise ProtocolError("bad_field", "field 'kind' must be 'audio' or 'video'")
+        return Mute(kind=media, muted=_field(obj, "muted", bool))
+    if kind == "ping":
+        return Ping()
+    if kind == "leave":
+        return Leave()
+    raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
+
+
+def participant_json(info: ParticipantInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "name": info.name,
+        "role": info.role,
+        "muted": {"audio": info.audio_muted, "video": info.video_muted},
+        "tracks": list(info.tracks),
+    }
+
+
+def event_message(event: RoomEvent) -> dict[str, Any] | None:
+    """The bridge -> client message for a media-core event (None: not sent)."""
+    match event:
+        case ParticipantJoined(participant=info):
+            return {"type": "participant_joined", "participant": participant_json(info)}
+        case ParticipantLeft(participant_id=pid):
+            return {"type": "participant_left", "id": pid}
+        case TrackPublished(participant_id=pid, kind=kind):
+            return {"type": "track_published", "participant_id": pid, "kind": kind}
+        case TrackUnpublished(participant_id=pid, kind=kind):
+            return {"type": "track_unpublished", "participant_id": pid, "kind": kind}
+        case MuteChanged(participant_id=pid, kind=kind, muted=muted):
+            return {"type": "mute_changed", "participant_id": pid, "kind": kind, "muted": muted}
+        case SubscribeOffer(sdp=sdp, rev=rev):
+            return {"type": "subscribe_offer", "sdp": sdp, "rev": rev}
+    return None
+
+
+def error_message(code: str, reason: str) -> dict[str, Any]:
+    return {"type": "error", "code": code, "reason": reason}

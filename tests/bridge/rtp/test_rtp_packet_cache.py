@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+
+from bridge.rtp.packet_cache import PacketCache, SequenceMap
+
+
+def test_put_get() -> None:
+    cache = PacketCache(4)
+    cache.put(65536, b"a")
+    cache.put(65537, b"b")
+    assert cache.get(65536) == b"a"
+    assert cache.get(65537) == b"b"
+    assert cache.get(65538) is None
+
+
+def test_overwritten_slot_reads_none() -> None:
+    cache = PacketCache(4)
+    for seq in range(100, 106):
+        cache.put(seq, bytes([seq]))
+    assert cache.get(100) is None  # slot reused by 104
+    assert cache.get(101) is None
+    assert cache.get(104) == bytes([104])
+    assert cache.get(105) == bytes([105])
+
+
+def test_late_older_packet_does_not_evict_newer() -> None:
+    cache = PacketCache(4)
+    cache.put(108, b"new")
+    cache.put(104, b"old")  # same slot, older
+    assert cache.get(108) == b"new"
+    assert cache.get(104) is None
+
+
+def test_never_stored_and_negative() -> None:
+    cache = PacketCache(8)
+    assert cache.get(0) is None
+    assert cache.get(-1) is None
+    with pytest.raises(ValueError, match=">= 0"):
+        cache.put(-1, b"x")
+
+
+def test_clear() -> None:
+    cache = PacketCache(2)
+    cache.put(3, b"x")
+    cache.clear()
+    assert cache.get(3) is None
+
+
+@pytest.mark.parametrize("capacity", [0, -5])
+def test_bad_capacity(capacity: int) -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        PacketCache(capacity)
+    with pytest.raises(ValueError, match="capacity"):
+        SequenceMap(capacity)
+
+
+def test_sequence_map() -> None:
+    m = SequenceMap(3)
+    assert m.get(0) is None
+    assert m.get(-1) is None
+    m.put(10, 70000)
+    m.put(11, 70002)
+    assert m.get(10) == 70000
+    assert m.get(11) == 70002
+    m.put(13, 70005)  # evicts 10
+    assert m.get(10) is None
+    assert m.get(13) == 70005
+    m.put(7, 1)  # older than slot owner 13: ignored
+    assert m.get(13) == 70005
+    assert m.get(7) is None
+    m.clear()
+    assert m.get(11) is None
+    assert m.capacity == 3

@@ -1,0 +1,204 @@
+"""Fixtures for end-to-end tests: namespaces, processes in them, Chromium, media files."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .browser import CHROMIUM, BrowserHandle, MediaFiles, launch_in_netns
+from .netns import (
+    BridgeServer,
+    NsProcess,
+    create_netns,
+    delete_netns,
+    require_netns,
+    skip_or_fail,
+    start_bridge,
+    start_process,
+)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # Keep each phase's report on the item so fixtures can tell, at teardown, if it failed.
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)
+    return rep
+
+
+def _failed(request: pytest.FixtureRequest) -> bool:
+    node = request.node
+    return any(getattr(getattr(node, f"rep_{w}", None), "failed", False) for w in ("setup", "call"))
+
+
+@pytest.fixture(scope="session")
+def media_files(tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
+    """A 640x360 30 fps y4m (testsrc2, 5 s) and a 48 kHz mono 440 Hz wav (5 s)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        skip_or_fail("ffmpeg is not installed")
+        raise AssertionError("unreachable")
+    d = tmp_path_factory.mktemp("media")
+    video, audio = d / "camera.y4m", d / "mic.wav"
+    common = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]
+    subprocess.run(
+        [
+            *common,
+            "-i",
+            "testsrc2=size=640x360:rate=30",
+            "-t",
+            "5",
+            "-pix_fmt",
+            "yuv420p",
+            str(video),
+        ],
+        check=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [
+            *common,
+            "-i",
+            "sine=frequency=440:sample_rate=48000:duration=5",
+            "-ac",
+            "1",
+            "-c:a",
+            "pcm_s16le",
+            str(audio),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return MediaFiles(video=video, audio=audio)
+
+
+@pytest.fixture
+def netns_factory() -> Iterator[Callable[[], str]]:
+    """Make as many namespaces as a test needs (only `lo` up); all deleted at teardown."""
+    require_netns()
+    made: list[str] = []
+
+    def make() -> str:
+        name = create_netns()
+        made.append(name)
+        return name
+
+    yield make
+    for name in reversed(made):
+        delete_netns(name)
+
+
+@pytest.fixture
+def netns(netns_factory: Callable[[], str]) -> str:
+    """The name of a fresh namespace with only `lo` up (deleted, with its processes, after)."""
+    return netns_factory()
+
+
+@pytest.fixture
+def jwt_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture
+def ns_process(
+    request: pytest.FixtureRequest,
+    netns_factory: Callable[[], str],
+    tmp_path: Path,
+) -> Iterator[Callable[..., NsProcess]]:
+    """start(ns, argv, env=None, cwd=None, name=None) -> NsProcess; stopped at teardown."""
+    procs: list[NsProcess] = []
+
+    def start(
+        ns: str,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        name: str | None = None,
+    ) -> NsProcess:
+        log = tmp_path / "logs" / f"{name or Path(argv[0]).name}-{len(procs)}.log"
+        proc = start_process(ns, argv, log, env=env, cwd=cwd)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in reversed(procs):
+        proc.stop()
+    if _failed(request):
+        for proc in procs:
+            print(f"\n----- {' '.join(proc.argv)} (ns {proc.ns}), log {proc.log_path}")
+            print(proc.log_tail(20000))
+
+
+@pytest.fixture
+async def bridge_server(
+    request: pytest.FixtureRequest,
+    netns_factory: Callable[[], str],
+    jwt_secret: str,
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Awaitable[BridgeServer]]]:
+    """await start(ns, port=8080, env=None) -> BridgeServer running `signaling serve` in ns."""
+    servers: list[BridgeServer] = []
+
+    async def start(
+        ns: str, port: int = 8080, env: Mapping[str, str] | None = None
+    ) -> BridgeServer:
+        n = len(servers)
+        full_env = {"DIEMCAU_JWT_SECRET": jwt_secret, **(env or {})}
+        log = tmp_path / "logs" / f"bridge-{n}.log"
+        # On failure the AssertionError carries the server's log tail.
+        server = await start_bridge(
+            ns, port, full_env, log_path=log, data_dir=tmp_path / f"bridge-data-{n}"
+        )
+        servers.append(server)
+        return server
+
+    yield start
+    for server in reversed(servers):
+        server.stop()
+    if _failed(request):
+        for server in servers:
+            print(f"\n----- bridge {server.url} (ns {server.ns}), log {server.process.log_path}")
+            print(server.process.log_tail(40000))
+
+
+@pytest.fixture
+async def pw() -> AsyncIterator[Any]:
+    """A started async Playwright (drives Debian's Chromium; never `playwright install`)."""
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+async def launch_browser(
+    request: pytest.FixtureRequest,
+    pw: Any,
+    netns_factory: Callable[[], str],
+    media_files: MediaFiles,
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Awaitable[BrowserHandle]]]:
+    """await launch(ns, extra_args=()) -> BrowserHandle: Chromium inside ns, fake cam/mic."""
+    handles: list[BrowserHandle] = []
+
+    async def launch(ns: str, extra_args: Sequence[str] = ()) -> BrowserHandle:
+        handle = await launch_in_netns(
+            pw, ns, tmp_path / "wrappers", media_files, extra_args=extra_args
+        )
+        handles.append(handle)
+        return handle
+
+    yield launch
+    if _failed(request):
+        for i, h in enumerate(handles):
+            print(f"\n----- browser {i} (ns {h.ns}) console:\n{h.console_tail(60)}")
+    for h in reversed(handles):
+        await h.close()

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from clients import Site  # noqa: E402
+
+from signaling.app import REGISTRY, create_app  # noqa: E402
+from signaling.auth import make_token  # noqa: E402
+from signaling.settings import Settings  # noqa: E402
+
+SECRET = "integration-test-secret-0123456789"
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
+    settings = Settings(
+        host="127.0.0.1", port=0, jwt_secret=SECRET, data_dir=tmp_path,
+        ice_addresses=("127.0.0.1",),
+    )
+    srv = TestServer(create_app(settings), host="127.0.0.1")
+    await srv.start_server()
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+SiteFactory = Callable[..., Site]
+
+
+@pytest.fixture
+async def site(server: TestServer, http: aiohttp.ClientSession) -> AsyncIterator[SiteFactory]:
+    made: list[Site] = []
+
+    def make(identity: str, room: str = "r1", role: str = "participant", token: str | None = None) -> Site:
+        tok = token or make_token(SECRET, room=room, identity=identity, name=identity, role=role)
+        s = Site(http, str(server.make_url("")).rstrip("/"), room, tok)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        await s.close()
