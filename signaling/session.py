@@ -117,11 +117,19 @@ class Session:
                 raise ProtocolError("already_joined", "this socket has joined already")
             return await self._dispatch(message)
         except ProtocolError as exc:
-            if exc.code in CLOSE_FOR:
-                self._fail(exc.code, exc.reason)
-                return False
-            self._refuse(exc.code, exc.reason)
-            return not expect_join  # nothing but a valid join opens a session
+            return self._protocol_error(exc, expect_join)
+        except Exception:
+            # a bug must cost this one request, never the room or the socket
+            log.exception("internal error handling %s", msg.data[:80])
+            self._refuse("internal", "internal error; the request was not applied")
+            return not expect_join
+
+    def _protocol_error(self, exc: ProtocolError, expect_join: bool) -> bool:
+        if exc.code in CLOSE_FOR:
+            self._fail(exc.code, exc.reason)
+            return False
+        self._refuse(exc.code, exc.reason)
+        return not expect_join  # nothing but a valid join opens a session
 
     async def _dispatch(self, message: Any) -> bool:
         match message:

@@ -93,10 +93,10 @@ class Site:
         assert self.ws is not None
         await self.ws.send_str(json.dumps(message))
 
-    async def wait_for(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+    async def wait_for(self, message_type: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
         def found() -> dict[str, Any] | None:
             for m in self.messages:
-                if m.get("type") == kind and all(m.get(k) == v for k, v in match.items()):
+                if m.get("type") == message_type and all(m.get(k) == v for k, v in match.items()):
                     return m
             return None
 

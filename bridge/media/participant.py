@@ -86,6 +86,7 @@ class Participant:
         self._negotiation = _Negotiation()
         self._rtcp_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.closed = False
 
     def info(self) -> ParticipantInfo:
@@ -268,7 +269,9 @@ class Participant:
         state.rev += 1
         state.announced.extend(state.unannounced)
         state.unannounced.clear()
-        asyncio.create_task(self._send_offer(state.rev))
+        task = asyncio.create_task(self._send_offer(state.rev))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _send_offer(self, rev: int) -> None:
         assert self._subscriber is not None

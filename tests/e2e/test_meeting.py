@@ -98,7 +98,9 @@ async def open_and_join(
     handle = await launch_browser(ns)
     page = await handle.new_page()
     token = make_token(server.secret, ROOM, sub=f"site-{index}", name=name)
-    await page.goto(f"{server.url}/?room={ROOM}&token={token}", timeout=30_000)
+    url = f"{server.url}/?room={ROOM}&token={token}"
+    resp = await page.goto(url, timeout=30_000)
+    assert resp is not None and resp.ok, f"{name}: GET {url} -> {resp and resp.status}"
     await wait_for(page, CLIENT_READY, 15, what=f"{name}: window.diemcau loaded")
     await page.evaluate(START_JOIN, name)
     await wait_for(

@@ -208,6 +208,7 @@ export class TileGrid extends EventTarget {
   _create(id, self) {
     const el = document.createElement('div');
     el.className = 'tile';
+    el.setAttribute('role', 'listitem');
     el.dataset.participantId = id;
     if (self) el.dataset.self = 'true';
 

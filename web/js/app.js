@@ -1,0 +1,597 @@
+// diemcau meeting page: pre-join screen, meeting, leave/error screen, and the
+// window.diemcau test hooks. Protocol: docs/protocol.md.
+
+import { initI18n, t, hasKey, localize, bindLanguageButton } from './i18n.js';
+import { Signaling } from './signaling.js';
+import { MediaSession, getLocalMedia } from './media.js';
+import { TileGrid } from './tiles.js';
+import { decodeJwtPayload } from './token.js';
+import { ICONS } from './icons.js';
+
+/** @typedef {'prejoin'|'joining'|'joined'|'reconnecting'|'left'|'error'} AppState */
+/** @typedef {'idle'|'connecting'|'connected'|'reconnecting'|'disconnected'|'error'} StatusKind */
+/** @typedef {import('./signaling.js').Message} Message */
+/** @typedef {import('./signaling.js').ConnectionInfo} ConnectionInfo */
+/** @typedef {'audio'|'video'} Kind */
+
+/** Close code -> error code, for fatal closes not preceded by an `error` message. */
+const CLOSE_ERRORS = /** @type {Record<number, string>} */ ({
+  4400: 'unsupported_version',
+  4401: 'token_invalid',
+  4403: 'token_wrong_room',
+  4409: 'replaced',
+  4429: 'room_full',
+});
+const TRANSIENT_ERROR_MS = 6000;
+/** Do not force a new session for a broken subscriber negotiation more often than this. */
+const MEDIA_RECOVERY_MIN_MS = 30000;
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @returns {T}
+ */
+function byId(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return /** @type {T} */ (el);
+}
+
+const els = {
+  prejoin: byId('prejoin'),
+  meeting: byId('meeting'),
+  ended: byId('ended'),
+  form: /** @type {HTMLFormElement} */ (byId('prejoin-form')),
+  preview: /** @type {HTMLVideoElement} */ (byId('preview')),
+  previewWrap: byId('preview-wrap'),
+  nameInput: /** @type {HTMLInputElement} */ (byId('name-input')),
+  joinBtn: /** @type {HTMLButtonElement} */ (byId('join-btn')),
+  mediaNote: byId('media-note'),
+  roomLabel: byId('room-label'),
+  status: byId('status'),
+  grid: byId('grid'),
+  audioUnblock: /** @type {HTMLButtonElement} */ (byId('audio-unblock')),
+  micBtn: /** @type {HTMLButtonElement} */ (byId('mic-btn')),
+  camBtn: /** @type {HTMLButtonElement} */ (byId('cam-btn')),
+  leaveBtn: /** @type {HTMLButtonElement} */ (byId('leave-btn')),
+  langBtn: /** @type {HTMLButtonElement} */ (byId('lang-btn')),
+  endedHeading: byId('ended-heading'),
+  endedDetail: byId('ended-detail'),
+  rejoinBtn: /** @type {HTMLButtonElement} */ (byId('rejoin-btn')),
+};
+
+const params = new URLSearchParams(location.search);
+const room = params.get('room') ?? '';
+const token = params.get('token') ?? '';
+const claims = decodeJwtPayload(token);
+
+const app = {
+  /** @type {AppState} */
+  state: 'prejoin',
+  /** @type {string|null} */
+  selfId: null,
+  displayName: '',
+  viewer: claims?.role === 'viewer',
+  /** @type {MediaStream|null} */
+  localStream: null,
+  /** Local mute state (the source of truth for our own tracks). */
+  muted: { audio: false, video: false },
+  /** What the bridge believes about our mute state (from `joined`, then from what we send). */
+  serverMuted: { audio: false, video: false },
+  /** @type {Signaling|null} */
+  signaling: null,
+  /** @type {MediaSession|null} */
+  media: null,
+  /** publish_answer applied for the current session */
+  published: false,
+  /** @type {{code: string, reason: string, at: number}|null} */
+  lastError: null,
+  lastMediaRecovery: 0,
+  /** @type {{kind: StatusKind, key: string, vars?: Record<string, string|number>}} */
+  status: { kind: 'idle', key: 'status.idle' },
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  transientTimer: undefined,
+};
+
+const tiles = new TileGrid(els.grid);
+
+// ---- state and status ------------------------------------------------------------------
+
+/** @type {Set<(s: AppState) => void>} */
+const stateListeners = new Set();
+
+/** @param {AppState} s */
+function setState(s) {
+  app.state = s;
+  document.body.dataset.state = s;
+  els.prejoin.hidden = !(s === 'prejoin' || (s === 'error' && !app.signaling));
+  els.meeting.hidden = !(s === 'joining' || s === 'joined' || s === 'reconnecting');
+  els.ended.hidden = !(s === 'left' || (s === 'error' && !!app.signaling));
+  els.leaveBtn.hidden = els.meeting.hidden;
+  for (const cb of [...stateListeners]) cb(s);
+}
+
+/**
+ * Resolve with the state once pred(state) holds, or with the current state after timeoutMs.
+ * @param {(s: AppState) => boolean} pred
+ * @param {number} timeoutMs
+ * @returns {Promise<AppState>}
+ */
+function waitForState(pred, timeoutMs) {
+  if (pred(app.state)) return Promise.resolve(app.state);
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      stateListeners.delete(check);
+      resolve(app.state);
+    };
+    const check = (/** @type {AppState} */ s) => {
+      if (pred(s)) finish();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    stateListeners.add(check);
+  });
+}
+
+/**
+ * @param {StatusKind} kind
+ * @param {string} key
+ * @param {Record<string, string|number>} [vars]
+ */
+function setStatus(kind, key, vars) {
+  clearTimeout(app.transientTimer);
+  app.status = { kind, key, vars };
+  renderStatus(kind, key, vars);
+}
+
+/**
+ * Show an error for a while, then go back to the connection status.
+ * @param {string} key
+ * @param {Record<string, string|number>} [vars]
+ */
+function flashError(key, vars) {
+  clearTimeout(app.transientTimer);
+  renderStatus('error', key, vars);
+  app.transientTimer = setTimeout(() => {
+    renderStatus(app.status.kind, app.status.key, app.status.vars);
+  }, TRANSIENT_ERROR_MS);
+}
+
+/**
+ * @param {StatusKind} kind
+ * @param {string} key
+ * @param {Record<string, string|number>} [vars]
+ */
+function renderStatus(kind, key, vars) {
+  els.status.dataset.state = kind;
+  localize(els.status, key, vars);
+}
+
+/**
+ * Localised message for a protocol error code.
+ * @param {string} code
+ * @param {string} [reason]
+ * @returns {{key: string, vars?: Record<string, string>}}
+ */
+function errorMessage(code, reason) {
+  const key = `error.${code}`;
+  return hasKey(key) ? { key } : { key: 'error.unknown', vars: { reason: reason || code } };
+}
+
+// ---- local media and controls ----------------------------------------------------------
+
+/**
+ * @param {Kind} kind
+ * @returns {MediaStreamTrack|undefined}
+ */
+function localTrack(kind) {
+  const s = app.localStream;
+  if (!s) return undefined;
+  return kind === 'audio' ? s.getAudioTracks()[0] : s.getVideoTracks()[0];
+}
+
+/**
+ * @param {HTMLButtonElement} btn
+ * @param {string} key
+ * @param {string} icon
+ * @param {boolean} off
+ * @param {boolean} disabled
+ */
+function renderToolButton(btn, key, icon, off, disabled) {
+  const iconEl = btn.querySelector('.icon');
+  const labelEl = btn.querySelector('.label');
+  if (iconEl) iconEl.innerHTML = icon;
+  if (labelEl) localize(labelEl, key);
+  localize(btn, key, undefined, 'aria-label');
+  btn.dataset.off = String(off);
+  btn.disabled = disabled;
+}
+
+function renderControls() {
+  const mic = localTrack('audio');
+  const cam = localTrack('video');
+  renderToolButton(
+    els.micBtn,
+    !mic ? 'controls.no_mic' : app.muted.audio ? 'controls.mic_on' : 'controls.mic_off',
+    !mic || app.muted.audio ? ICONS.micOff : ICONS.micOn,
+    !mic || app.muted.audio,
+    !mic
+  );
+  renderToolButton(
+    els.camBtn,
+    !cam ? 'controls.no_cam' : app.muted.video ? 'controls.cam_on' : 'controls.cam_off',
+    !cam || app.muted.video ? ICONS.camOff : ICONS.camOn,
+    !cam || app.muted.video,
+    !cam
+  );
+  els.micBtn.hidden = app.viewer;
+  els.camBtn.hidden = app.viewer;
+  els.previewWrap.classList.toggle('no-video', !cam || app.muted.video);
+}
+
+/** @param {Kind} kind */
+function toggleMute(kind) {
+  const track = localTrack(kind);
+  if (!track) return;
+  const muted = !app.muted[kind];
+  app.muted[kind] = muted;
+  track.enabled = !muted;
+  renderControls();
+  if (app.selfId) tiles.setMuted(app.selfId, kind, muted);
+  if (app.published) sendMute(kind);
+}
+
+/** @param {Kind} kind */
+function sendMute(kind) {
+  const muted = app.muted[kind];
+  if (app.signaling?.send({ type: 'mute', kind, muted })) app.serverMuted[kind] = muted;
+}
+
+/** After publishing, tell the bridge every mute state it does not know yet. */
+function syncMuteStates() {
+  for (const kind of /** @type {Kind[]} */ (['audio', 'video'])) {
+    if (localTrack(kind) && app.muted[kind] !== app.serverMuted[kind]) sendMute(kind);
+  }
+}
+
+async function startPreview() {
+  if (app.viewer) {
+    localize(els.mediaNote, 'prejoin.viewer');
+    renderControls();
+    return;
+  }
+  localize(els.mediaNote, 'prejoin.media_checking');
+  const { stream, problem } = await getLocalMedia();
+  if (app.state === 'left' || app.state === 'error') {
+    stream?.getTracks().forEach((tr) => tr.stop());
+    return;
+  }
+  app.localStream = stream;
+  if (stream && stream.getVideoTracks().length > 0 && app.state === 'prejoin') {
+    els.preview.srcObject = stream;
+    els.preview.play().catch(() => {});
+  }
+  localize(els.mediaNote, problem ? `prejoin.media_${problem}` : 'prejoin.media_ok');
+  els.mediaNote.dataset.problem = String(!!problem);
+  renderControls();
+  if (app.selfId) {
+    tiles.setLocalStream(app.selfId, stream);
+  }
+}
+
+function stopLocalMedia() {
+  app.localStream?.getTracks().forEach((tr) => tr.stop());
+  app.localStream = null;
+  els.preview.srcObject = null;
+  renderControls();
+}
+
+// ---- meeting ---------------------------------------------------------------------------
+
+/** @type {Promise<void>} */
+let mediaReady = Promise.resolve();
+
+async function join() {
+  if (app.state !== 'prejoin' || !room || !token) return;
+  app.displayName = els.nameInput.value.trim() || claims?.name || t('tile.you');
+  els.joinBtn.disabled = true;
+  const sig = new Signaling({ room, token });
+  app.signaling = sig;
+  setState('joining');
+  setStatus('connecting', 'status.connecting');
+  await mediaReady;
+  if (app.state !== 'joining') return;
+  els.preview.srcObject = null;
+  bindSignaling(sig);
+  sig.connect();
+}
+
+/** @param {Signaling} sig */
+function bindSignaling(sig) {
+  /**
+   * @param {string} type
+   * @param {(msg: Message) => void} fn
+   */
+  const on = (type, fn) =>
+    sig.addEventListener(type, (ev) => {
+      if (sig !== app.signaling) return;
+      try {
+        fn(/** @type {CustomEvent<Message>} */ (ev).detail);
+      } catch (err) {
+        console.error(`handling ${type} failed`, err);
+      }
+    });
+
+  on('connection', (info) => onConnection(/** @type {ConnectionInfo} */ (/** @type {unknown} */ (info))));
+  on('joined', onJoined);
+  on('publish_answer', (msg) => {
+    const media = app.media;
+    if (!media || typeof msg.sdp !== 'string') return;
+    void media.applyPublishAnswer(msg.sdp).then((ok) => {
+      if (ok && media === app.media) {
+        app.published = true;
+        syncMuteStates();
+      }
+    });
+  });
+  on('subscribe_offer', (msg) => {
+    if (typeof msg.sdp === 'string') app.media?.handleSubscribeOffer(msg.sdp, msg.rev);
+  });
+  on('participant_joined', (msg) => {
+    const p = msg.participant;
+    if (p && typeof p.id === 'string' && p.id !== app.selfId) tiles.upsert(p);
+  });
+  on('participant_left', (msg) => {
+    if (typeof msg.id !== 'string' || msg.id === app.selfId) return;
+    tiles.remove(msg.id);
+    app.media?.forgetParticipant(msg.id);
+  });
+  on('track_published', (msg) => {
+    if (msg.participant_id !== app.selfId) tiles.setPublished(msg.participant_id, msg.kind, true);
+  });
+  on('track_unpublished', (msg) => {
+    if (msg.participant_id !== app.selfId) tiles.setPublished(msg.participant_id, msg.kind, false);
+  });
+  on('mute_changed', (msg) => {
+    if (msg.kind !== 'audio' && msg.kind !== 'video') return;
+    if (msg.participant_id === app.selfId) {
+      app.serverMuted[/** @type {Kind} */ (msg.kind)] = !!msg.muted;
+      return;
+    }
+    tiles.setMuted(msg.participant_id, msg.kind, !!msg.muted);
+  });
+  on('error', onServerError);
+}
+
+/** @param {Message} msg */
+function onJoined(msg) {
+  const self = msg.self ?? {};
+  if (typeof self.id !== 'string') {
+    console.error('joined without self.id', msg);
+    return;
+  }
+  // A (re)join is a fresh bridge session: new PCs, remote media comes again.
+  app.media?.close();
+  tiles.clearRemoteMedia();
+  if (app.selfId && app.selfId !== self.id) tiles.remove(app.selfId);
+  app.selfId = self.id;
+  app.serverMuted = { audio: !!self.muted?.audio, video: !!self.muted?.video };
+  if (self.role === 'viewer') app.viewer = true;
+
+  /** @type {Array<{id: string, name: string}>} */
+  const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
+    (/** @type {any} */ p) => p && typeof p.id === 'string' && p.id !== self.id
+  );
+  tiles.retain(new Set([self.id, ...others.map((p) => p.id)]));
+  const localKinds = app.localStream ? app.localStream.getTracks().map((tr) => tr.kind) : [];
+  tiles.upsert({ id: self.id, name: app.displayName, muted: { ...app.muted }, tracks: localKinds }, true);
+  tiles.setLocalStream(self.id, app.viewer ? null : app.localStream);
+  for (const p of others) tiles.upsert(p);
+
+  app.published = false;
+  app.media = createMediaSession(msg.ice_servers);
+  setState('joined');
+  setStatus('connected', 'status.connected');
+  renderControls();
+  if (!app.viewer && app.localStream && app.localStream.getTracks().length > 0) {
+    void app.media.publish(app.localStream);
+  }
+}
+
+/**
+ * @param {unknown} iceServers
+ * @returns {MediaSession}
+ */
+function createMediaSession(iceServers) {
+  const media = new MediaSession({
+    iceServers: Array.isArray(iceServers) ? iceServers : [],
+    send: (m) => app.signaling?.send(m) ?? false,
+  });
+  media.addEventListener('track', (ev) => {
+    if (media !== app.media) return;
+    const { track, participantId, previousParticipantId } = /** @type {CustomEvent} */ (ev).detail;
+    tiles.moveTrack(track, participantId, previousParticipantId);
+  });
+  media.addEventListener('connectionstate', (ev) => {
+    const { state } = /** @type {CustomEvent} */ (ev).detail;
+    if (media !== app.media || state !== 'failed') return;
+    // ICE to the bridge is gone; a new session rebuilds both PCs.
+    recoverMedia();
+  });
+  media.addEventListener('negotiationerror', (ev) => {
+    if (media !== app.media) return;
+    const { pc } = /** @type {CustomEvent} */ (ev).detail;
+    flashError('error.bad_sdp');
+    // The bridge waits for our subscribe_answer before any further offer: start over.
+    if (pc === 'subscriber') recoverMedia();
+  });
+  return media;
+}
+
+function recoverMedia() {
+  const now = Date.now();
+  if (now - app.lastMediaRecovery < MEDIA_RECOVERY_MIN_MS) return;
+  app.lastMediaRecovery = now;
+  setStatus('reconnecting', 'status.media_failed');
+  app.signaling?.reconnectNow();
+}
+
+/** @param {ConnectionInfo} info */
+function onConnection(info) {
+  switch (info.state) {
+    case 'connecting':
+      setStatus('connecting', 'status.connecting');
+      break;
+    case 'open':
+      break; // `joined` decides
+    case 'reconnecting':
+      if (app.state === 'joined' || app.state === 'reconnecting') {
+        setState('reconnecting');
+        if (navigator.onLine === false) setStatus('disconnected', 'status.disconnected');
+        else setStatus('reconnecting', 'status.reconnecting');
+      } else {
+        setStatus('connecting', 'status.connecting');
+      }
+      break;
+    case 'failed': {
+      const recent = app.lastError && Date.now() - app.lastError.at < 10000 ? app.lastError : null;
+      const code = recent?.code ?? CLOSE_ERRORS[info.code ?? 0];
+      const msg = code ? errorMessage(code, recent?.reason) : { key: 'error.closed', vars: { code: info.code ?? 0 } };
+      endMeeting('error', msg.key, msg.vars);
+      break;
+    }
+    case 'closed':
+      if (app.state !== 'left' && app.state !== 'error') endMeeting('left', 'status.left');
+      break;
+  }
+}
+
+/** @param {Message} msg */
+function onServerError(msg) {
+  const code = typeof msg.code === 'string' ? msg.code : 'unknown';
+  const reason = typeof msg.reason === 'string' ? msg.reason : '';
+  app.lastError = { code, reason, at: Date.now() };
+  console.warn('bridge error', code, reason);
+  if (code === 'stale_answer') return; // a newer offer is on its way
+  const { key, vars } = errorMessage(code, reason);
+  flashError(key, vars); // a fatal one is followed by a close, which ends the meeting
+}
+
+/**
+ * @param {'left'|'error'} state
+ * @param {string} key
+ * @param {Record<string, string|number>} [vars]
+ */
+function endMeeting(state, key, vars) {
+  app.media?.close();
+  app.media = null;
+  app.published = false;
+  for (const tile of tiles.list()) tiles.remove(tile.id);
+  stopLocalMedia();
+  setState(state);
+  if (state === 'error') {
+    setStatus('error', key, vars);
+    localize(els.endedHeading, 'left.error_heading');
+    localize(els.endedDetail, key, vars);
+  } else {
+    setStatus('disconnected', 'status.left');
+    localize(els.endedHeading, 'left.heading');
+    els.endedDetail.removeAttribute('data-i18n');
+    els.endedDetail.textContent = '';
+  }
+}
+
+async function leave() {
+  if (!(app.state === 'joining' || app.state === 'joined' || app.state === 'reconnecting')) return;
+  const sig = app.signaling;
+  endMeeting('left', 'status.left');
+  await sig?.leave();
+}
+
+// ---- wiring ----------------------------------------------------------------------------
+
+function init() {
+  setState('prejoin');
+  bindLanguageButton(els.langBtn);
+  els.leaveBtn.querySelector('.icon')?.insertAdjacentHTML('afterbegin', ICONS.leave);
+  els.audioUnblock.querySelector('.icon')?.insertAdjacentHTML('afterbegin', ICONS.speaker);
+  if (room) localize(els.roomLabel, 'app.room', { room });
+  els.nameInput.value = typeof claims?.name === 'string' ? claims.name : '';
+
+  els.form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void join();
+  });
+  els.micBtn.addEventListener('click', () => toggleMute('audio'));
+  els.camBtn.addEventListener('click', () => toggleMute('video'));
+  els.leaveBtn.addEventListener('click', () => void leave());
+  els.rejoinBtn.addEventListener('click', () => location.reload());
+  els.audioUnblock.addEventListener('click', () => {
+    els.audioUnblock.hidden = true;
+    tiles.playAll();
+  });
+  tiles.addEventListener('autoplayblocked', () => {
+    els.audioUnblock.hidden = false;
+  });
+  window.addEventListener('pagehide', () => {
+    if (app.state === 'joined' || app.state === 'reconnecting' || app.state === 'joining') {
+      app.signaling?.leaveNow();
+    }
+  });
+  window.addEventListener('pageshow', (ev) => {
+    if (ev.persisted && app.signaling) location.reload(); // restored from bfcache after leaving
+  });
+
+  renderControls();
+  if (!room || !token) {
+    els.joinBtn.disabled = true;
+    setState('error');
+    setStatus('error', 'prejoin.bad_link');
+    localize(els.mediaNote, 'prejoin.bad_link');
+  } else {
+    mediaReady = startPreview().catch((err) => console.error('preview failed', err));
+  }
+  void initI18n().catch((err) => console.error('i18n failed', err));
+}
+
+// ---- test hooks (Playwright) -----------------------------------------------------------
+
+const hooks = {
+  /** @returns {AppState} */
+  get state() {
+    return app.state;
+  },
+  /** @returns {string|null} */
+  get selfId() {
+    return app.selfId;
+  },
+  /** Everyone with a tile, self first (flagged self: true). */
+  participants: () =>
+    tiles.list().map((tile) => ({
+      id: tile.id,
+      name: tile.name,
+      muted: { audio: tile.muted.audio, video: tile.muted.video },
+      self: tile.self,
+    })),
+  /** @returns {{publisher: RTCPeerConnection|null, subscriber: RTCPeerConnection|null}} */
+  get pcs() {
+    return { publisher: app.media?.publisher ?? null, subscriber: app.media?.subscriber ?? null };
+  },
+  inboundStats: async () => (app.media ? app.media.inboundStats() : []),
+  /**
+   * Fill the name, click join, resolve with the state once joining is over (or after 30 s).
+   * @param {string} [name]
+   * @returns {Promise<AppState>}
+   */
+  join: async (name) => {
+    if (app.state !== 'prejoin') return app.state;
+    if (typeof name === 'string') els.nameInput.value = name;
+    const done = waitForState((s) => s !== 'prejoin' && s !== 'joining', 30000);
+    els.joinBtn.click();
+    return done;
+  },
+};
+
+Object.defineProperty(window, 'diemcau', { value: hooks, configurable: true, enumerable: true });
+
+init();
