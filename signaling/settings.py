@@ -70,8 +70,8 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         env, "DIEMCAU_PORT", base.port
     )
     secret = env.get("DIEMCAU_JWT_SECRET") or load_secret(data_dir)
-    if len(secret) < 16:
-        raise SettingsError("DIEMCAU_JWT_SECRET must be at least 16 characters")
+    if len(secret) < 32:
+        raise SettingsError("DIEMCAU_JWT_SECRET must be at least 32 characters (RFC 7518 §3.2)")
     return Settings(
         host=host,
         port=port,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from bridge.rtp.errors import RtcpParseError
@@ -166,9 +168,9 @@ def test_remb_rounds_down_and_keeps_18_bit_mantissa() -> None:
         lambda: build_sdes_cname(1, "x" * 256),
     ],
 )
-def test_builder_argument_errors(call: object) -> None:
+def test_builder_argument_errors(call: Callable[[], bytes]) -> None:
     with pytest.raises(ValueError):
-        call()  # type: ignore[operator]
+        call()
 
 
 def test_packets_lost_clamped_to_24_bits() -> None:

@@ -1,0 +1,56 @@
+"""Fails loudly when the aiortc/aioice internals bridge.aiortc_adapter relies on change."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+import aioice.ice
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+
+def test_pinned_versions() -> None:
+    assert version("aiortc") == "1.16.0"
+    assert version("aioice") == "0.13.0"
+    assert version("pylibsrtp") == "1.0.0"
+
+
+def test_dtls_transport_hooks() -> None:
+    params = list(inspect.signature(RTCDtlsTransport._handle_rtp_data).parameters)
+    assert params == ["self", "data", "arrival_time_ms"]
+    assert list(inspect.signature(RTCDtlsTransport._handle_rtcp_data).parameters) == [
+        "self",
+        "data",
+    ]
+    source = inspect.getsource(RTCDtlsTransport._recv_next)
+    # the instance attribute lookup is what lets the adapter tap packets per connection
+    assert "await self._handle_rtp_data(data, arrival_time_ms=arrival_time_ms)" in source
+    assert "await self._handle_rtcp_data(data)" in source
+    assert "self._tx_srtp" in inspect.getsource(RTCDtlsTransport._send_rtp)
+
+
+def test_transceiver_endpoints_are_name_mangled_attributes() -> None:
+    source = inspect.getsource(RTCRtpTransceiver.__init__)
+    assert "self.__receiver = receiver" in source
+    assert "self.__sender = sender" in source
+    assert "_codecs" in inspect.getsource(RTCPeerConnection.setRemoteDescription)
+
+
+def test_sender_and_receiver_surface() -> None:
+    sender_init = inspect.getsource(RTCRtpSender.__init__)
+    for name in ("self._ssrc", "self._rtx_ssrc", "self._stream_id"):
+        assert name in sender_init
+    assert "self._track_id" in inspect.getsource(RTCRtpSender.replaceTrack)
+    assert hasattr(RTCRtpReceiver, "_set_rtcp_ssrc")
+    assert "media.msid" in inspect.getsource(inspect.getmodule(RTCPeerConnection))  # type: ignore[arg-type]
+
+
+def test_aioice_gathering_surface() -> None:
+    conn = aioice.ice.Connection
+    params = list(inspect.signature(conn.get_component_candidates).parameters)
+    assert params[:3] == ["self", "component", "addresses"]
+    gather = inspect.getsource(conn.gather_candidates)
+    for name in ("_local_candidates_start", "_local_candidates_end", "_local_candidates"):
+        assert name in gather
+    assert "self._nominated" in inspect.getsource(conn.sendto)

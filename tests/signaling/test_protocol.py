@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from bridge.media.events import MuteChanged, SubscribeOffer
+from signaling.protocol import (
+    Join,
+    Mute,
+    ProtocolError,
+    SubscribeAnswer,
+    event_message,
+    parse_client_message,
+)
+
+
+def test_parses_each_client_message() -> None:
+    assert parse_client_message('{"type":"join","v":1,"token":"t"}') == Join(1, "t")
+    assert parse_client_message('{"type":"subscribe_answer","sdp":"s","rev":3}') == SubscribeAnswer("s", 3)
+    assert parse_client_message('{"type":"mute","kind":"video","muted":false}') == Mute("video", False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "fragment"),
+    [
+        ("{", "bad_json", "not JSON"),
+        ('"join"', "bad_json", "object"),
+        ('{"v":1}', "unknown_type", "None"),
+        ('{"type":"join","v":"1","token":"t"}', "bad_field", "'v'"),
+        ('{"type":"join","v":true,"token":"t"}', "bad_field", "'v'"),
+        ('{"type":"subscribe_answer","sdp":"s"}', "bad_field", "'rev'"),
+        ('{"type":"mute","kind":"audio","muted":1}', "bad_field", "'muted'"),
+    ],
+)
+def test_rejections_are_precise(raw: str, code: str, fragment: str) -> None:
+    with pytest.raises(ProtocolError) as err:
+        parse_client_message(raw)
+    assert err.value.code == code
+    assert fragment in err.value.reason
+
+
+def test_events_serialise() -> None:
+    assert event_message(SubscribeOffer("sdp", 2)) == {"type": "subscribe_offer", "sdp": "sdp", "rev": 2}
+    assert event_message(MuteChanged("p", "audio", True)) == {
+        "type": "mute_changed", "participant_id": "p", "kind": "audio", "muted": True,
+    }
