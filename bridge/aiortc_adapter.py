@@ -71,7 +71,7 @@ def _is_rtcp(data: bytes) -> bool:
     return len(data) > 1 and 192 <= data[1] <= 223
 
 
-class _InertReceiver(RTCRtpReceiver):  # type: ignore[misc]
+class _InertReceiver(RTCRtpReceiver):
     """Never decodes: the DTLS tap hands packets to the bridge before routing."""
 
     async def receive(self, parameters: Any) -> None:
@@ -84,7 +84,7 @@ class _InertReceiver(RTCRtpReceiver):  # type: ignore[misc]
         return None
 
 
-class _SlotSender(RTCRtpSender):  # type: ignore[misc]
+class _SlotSender(RTCRtpSender):
     """Sends nothing by itself; records what was negotiated when the transport is up."""
 
     def __init__(self, kind: str, transport: RTCDtlsTransport, ssrc: int, rtx_ssrc: int):
@@ -99,6 +99,8 @@ class _SlotSender(RTCRtpSender):  # type: ignore[misc]
         if not codecs:
             return
         primary = codecs[0].payloadType
+        if primary is None:
+            return
         rtx_pt = next(
             (
                 c.payloadType
@@ -131,8 +133,9 @@ def _swap_endpoints(transceiver: RTCRtpTransceiver) -> _SlotSender:
     receiver = _InertReceiver(transceiver.kind, transceiver.receiver.transport)
     receiver._track = transceiver.receiver._track
     receiver._set_rtcp_ssrc(sender._ssrc)
-    transceiver._RTCRtpTransceiver__sender = sender
-    transceiver._RTCRtpTransceiver__receiver = receiver
+    # RTCRtpTransceiver keeps them in name-mangled attributes and offers no setter
+    setattr(transceiver, "_RTCRtpTransceiver__sender", sender)  # noqa: B010
+    setattr(transceiver, "_RTCRtpTransceiver__receiver", receiver)  # noqa: B010
     return sender
 
 
@@ -145,9 +148,9 @@ def _limit_codecs(transceiver: RTCRtpTransceiver) -> None:
         offered = ", ".join(sorted({c.mimeType for c in codecs})) or "none in common"
         raise SdpRejected(f"{transceiver.kind} m-line offers no {wanted} ({offered})")
     pt = primary[0].payloadType
-    rtx = [
-        c for c in codecs if c.mimeType.lower() == _RTX_MIME and c.parameters.get("apt") == pt
-    ][:1]
+    rtx = [c for c in codecs if c.mimeType.lower() == _RTX_MIME and c.parameters.get("apt") == pt][
+        :1
+    ]
     transceiver._codecs = primary + rtx
 
 
@@ -159,6 +162,7 @@ class _Wire:
         self._sink = sink
         self._addresses = list(addresses)
         self._dtls: RTCDtlsTransport | None = None
+        self._tapped: set[int] = set()
 
     def attach(self) -> None:
         """Hook every DTLS transport and ICE gatherer the connection has now (idempotent)."""
@@ -166,11 +170,13 @@ class _Wire:
             dtls = transceiver.receiver.transport
             if self._dtls is None:
                 self._dtls = dtls
-            if getattr(dtls, "_diemcau_tapped", False):
+            if id(dtls) in self._tapped:
                 continue
-            dtls._diemcau_tapped = True
-            dtls._handle_rtp_data = self._on_rtp
-            dtls._handle_rtcp_data = self._on_rtcp
+            self._tapped.add(id(dtls))
+            # _recv_next awaits these through the instance: replacing them here taps
+            # this connection's packets only
+            setattr(dtls, "_handle_rtp_data", self._on_rtp)  # noqa: B010
+            setattr(dtls, "_handle_rtcp_data", self._on_rtcp)  # noqa: B010
             self._restrict_host_candidates(dtls.transport.iceGatherer._connection)
 
     def _restrict_host_candidates(self, connection: Any) -> None:
@@ -215,7 +221,7 @@ class _Wire:
 
 
 def _watch_state(pc: RTCPeerConnection, on_state: ConnectionListener) -> None:
-    @pc.on("connectionstatechange")  # type: ignore[misc]
+    @pc.on("connectionstatechange")
     def _changed() -> None:
         on_state(str(pc.connectionState))
 
@@ -271,6 +277,8 @@ class AnsweringPeer:
 def _remote_track(transceiver: RTCRtpTransceiver, parsed: SessionDescription) -> RemoteTrack:
     media = next(m for m in parsed.media if m.rtp.muxId == transceiver.mid)
     primary = transceiver._codecs[0]
+    if primary.payloadType is None:
+        raise SdpRejected(f"{transceiver.kind} codec has no payload type")
     rtx_pt = transceiver._codecs[1].payloadType if len(transceiver._codecs) > 1 else None
     ssrc: int | None = media.ssrc[0].ssrc if media.ssrc else None
     rtx_ssrc: int | None = None

@@ -29,14 +29,26 @@ class AuthError(Exception):
 
 
 def make_token(
-    secret: str, *, room: str, identity: str, name: str, role: str = "participant",
-    ttl_s: int = 24 * 3600, now: float | None = None,
+    secret: str,
+    *,
+    room: str,
+    identity: str,
+    name: str,
+    role: str = "participant",
+    ttl_s: int = 24 * 3600,
+    now: float | None = None,
 ) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     issued = int(time.time() if now is None else now)
-    claims = {"room": room, "sub": identity, "name": name, "role": role,
-              "iat": issued, "exp": issued + ttl_s}
+    claims = {
+        "room": room,
+        "sub": identity,
+        "name": name,
+        "role": role,
+        "iat": issued,
+        "exp": issued + ttl_s,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

@@ -19,7 +19,9 @@ from .settings import Settings, SettingsError, settings_from_env
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def join_link(settings: Settings, room: str, name: str, role: str, identity: str | None = None) -> str:
+def join_link(
+    settings: Settings, room: str, name: str, role: str, identity: str | None = None
+) -> str:
     token = make_token(
         settings.jwt_secret,
         room=room,
@@ -38,9 +40,15 @@ def _serve(settings: Settings, room: str) -> None:
         format='{"t":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
     )
     print(f"diemcau: serving on {settings.base_url}", flush=True)
-    print(f"  join link (room {room}): {join_link(settings, room, 'Điểm cầu', 'participant')}", flush=True)
+    print(
+        f"  join link (room {room}): {join_link(settings, room, 'Điểm cầu', 'participant')}",
+        flush=True,
+    )
     print(f"  host link (room {room}): {join_link(settings, room, 'Chủ trì', 'host')}", flush=True)
-    print("  more links: diemcau link --room ROOM --name NAME [--role host|participant|viewer]", flush=True)
+    print(
+        "  more links: diemcau link --room ROOM --name NAME [--role host|participant|viewer]",
+        flush=True,
+    )
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
 
 
@@ -58,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     link.add_argument("--identity")
     args = parser.parse_args(argv)
     try:
-        settings = settings_from_env(os.environ, host=getattr(args, "host", None),
-                                     port=getattr(args, "port", None))
+        settings = settings_from_env(
+            os.environ, host=getattr(args, "host", None), port=getattr(args, "port", None)
+        )
     except SettingsError as exc:
         print(f"diemcau: {exc}", file=sys.stderr)
         return 2

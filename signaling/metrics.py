@@ -23,7 +23,9 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
     m = registry.metrics
     participants = sum(len(r.participants) for r in registry.rooms.values())
     lines: list[str] = []
-    lines += _lines("diemcau_rooms", "gauge", "Rooms with participants.", [("", len(registry.rooms))])
+    lines += _lines(
+        "diemcau_rooms", "gauge", "Rooms with participants.", [("", len(registry.rooms))]
+    )
     lines += _lines("diemcau_participants", "gauge", "Joined participants.", [("", participants)])
     for name, value, help_text in (
         ("diemcau_rtp_packets_in_total", m.rtp_packets_in, "RTP packets accepted from publishers."),
@@ -37,13 +39,28 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
         ("diemcau_nacks_sent_total", m.nacks_sent, "NACKs sent to publishers."),
     ):
         lines += _lines(name, "counter", help_text, [("", value)])
-    lines += _lines("diemcau_rtp_dropped_total", "counter", "RTP packets dropped, by reason.",
-                    _labelled("reason", m.rtp_dropped))
-    lines += _lines("diemcau_rtcp_dropped_total", "counter", "RTCP packets dropped, by reason.",
-                    _labelled("reason", m.rtcp_dropped))
-    lines += _lines("diemcau_sdp_rejected_total", "counter", "SDP refused, by message.",
-                    _labelled("message", m.sdp_rejected))
-    lines += _lines("diemcau_signaling_rejected_total", "counter",
-                    "Signaling messages refused, by error code.",
-                    _labelled("code", counters.rejected))
+    lines += _lines(
+        "diemcau_rtp_dropped_total",
+        "counter",
+        "RTP packets dropped, by reason.",
+        _labelled("reason", m.rtp_dropped),
+    )
+    lines += _lines(
+        "diemcau_rtcp_dropped_total",
+        "counter",
+        "RTCP packets dropped, by reason.",
+        _labelled("reason", m.rtcp_dropped),
+    )
+    lines += _lines(
+        "diemcau_sdp_rejected_total",
+        "counter",
+        "SDP refused, by message.",
+        _labelled("message", m.sdp_rejected),
+    )
+    lines += _lines(
+        "diemcau_signaling_rejected_total",
+        "counter",
+        "Signaling messages refused, by error code.",
+        _labelled("code", counters.rejected),
+    )
     return "\n".join(lines) + "\n"

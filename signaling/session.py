@@ -157,7 +157,9 @@ class Session:
             raise ProtocolError(exc.code, exc.reason) from exc
         room = self._registry.get_or_create(grant.room)
         try:
-            self._participant = await room.join(grant.identity, grant.name, grant.role, self._on_event)
+            self._participant = await room.join(
+                grant.identity, grant.name, grant.role, self._on_event
+            )
         except RoomFull as exc:
             raise ProtocolError("room_full", str(exc)) from exc
         self._room = room
@@ -207,7 +209,9 @@ class Session:
                 asyncio.get_running_loop().create_task(self._ws.close(code=4409))
             return
         if isinstance(event, ConnectionChanged):
-            log.info("pc %s %s %s", self._participant and self._participant.id, event.pc, event.state)
+            log.info(
+                "pc %s %s %s", self._participant and self._participant.id, event.pc, event.state
+            )
             return
         message = event_message(event)
         if message is not None:

@@ -66,8 +66,10 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
     data_dir = Path(env.get("DIEMCAU_DATA_DIR") or base.data_dir)
     host = str(overrides.get("host") or env.get("DIEMCAU_HOST") or base.host)
     port_override = overrides.get("port")
-    port = int(port_override) if isinstance(port_override, int) else _int(
-        env, "DIEMCAU_PORT", base.port
+    port = (
+        int(port_override)
+        if isinstance(port_override, int)
+        else _int(env, "DIEMCAU_PORT", base.port)
     )
     secret = env.get("DIEMCAU_JWT_SECRET") or load_secret(data_dir)
     if len(secret) < 32:

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from media import opus_frames, rtp_packet, vp8_frames, vp8_payloads
 
 from bridge.aiortc_adapter import AdapterSettings, AnsweringPeer, OfferingPeer
 from bridge.media.peer import RemoteTrack, SendSlot
 from bridge.rtp.header import parse_rtp_header
 from bridge.rtp.rtcp import Pli, SenderReport, parse_rtcp
-
-from media import opus_frames, rtp_packet, vp8_frames, vp8_payloads
 
 LOOPBACK = AdapterSettings(ice_addresses=("127.0.0.1",))
 
@@ -93,7 +92,9 @@ class Site:
         assert self.ws is not None
         await self.ws.send_str(json.dumps(message))
 
-    async def wait_for(self, message_type: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+    async def wait_for(
+        self, message_type: str, timeout: float = 10.0, **match: Any
+    ) -> dict[str, Any]:
         def found() -> dict[str, Any] | None:
             for m in self.messages:
                 if m.get("type") == message_type and all(m.get(k) == v for k, v in match.items()):
@@ -183,8 +184,10 @@ class Site:
         """Forwarded packets of one remote participant's track (mapped by the offer's SSRCs)."""
         out: list[tuple[int, int, bool, bytes]] = []
         for track in self.tracks:
-            if track.kind == kind and track.ssrc is not None and track.mid in self._mids_of(
-                participant_id
+            if (
+                track.kind == kind
+                and track.ssrc is not None
+                and track.mid in self._mids_of(participant_id)
             ):
                 out.extend(self.received.packets.get(track.ssrc, []))
         return out
@@ -198,9 +201,12 @@ class Site:
         for line in offers[-1]["sdp"].splitlines():
             if line.startswith("a=mid:"):
                 current = line[6:]
-            elif line.startswith("a=msid:") and current is not None:
-                if line[7:].split(" ")[0] == participant_id:
-                    mids.add(current)
+            elif (
+                line.startswith("a=msid:")
+                and current is not None
+                and line[7:].split(" ")[0] == participant_id
+            ):
+                mids.add(current)
         return mids
 
     async def close(self) -> None:

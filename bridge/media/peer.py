@@ -93,9 +93,7 @@ class SubscriberPeer(Protocol):
 
 
 class PeerFactory(Protocol):
-    def publisher(
-        self, sink: PacketSink, on_state: ConnectionListener
-    ) -> PublisherPeer: ...
+    def publisher(self, sink: PacketSink, on_state: ConnectionListener) -> PublisherPeer: ...
 
     def subscriber(
         self,

@@ -103,7 +103,9 @@ class Producer:
         if self.ssrc is None:
             return
         self._metrics.nacks_sent += 1
-        self._send_upstream(build_nack(self._feedback_ssrc, self.ssrc, [s & 0xFFFF for s in missing]))
+        self._send_upstream(
+            build_nack(self._feedback_ssrc, self.ssrc, [s & 0xFFFF for s in missing])
+        )
 
     def request_keyframe(self, now_ms: int) -> None:
         """Ask the publisher for a keyframe, at most once per ~300 ms."""

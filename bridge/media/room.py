@@ -9,16 +9,16 @@ from bridge.metrics import BridgeMetrics
 
 from .consumer import Clock
 from .events import (
+    EventListener,
     MuteChanged,
     ParticipantJoined,
     ParticipantLeft,
     Replaced,
     RoomEvent,
     TrackPublished,
-    EventListener,
 )
-from .peer import Kind, PeerFactory
 from .participant import Participant
+from .peer import Kind, PeerFactory
 from .producer import Producer
 
 

@@ -10,11 +10,11 @@ from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clients import Site  # noqa: E402
+from clients import Site
 
-from signaling.app import REGISTRY, create_app  # noqa: E402
-from signaling.auth import make_token  # noqa: E402
-from signaling.settings import Settings  # noqa: E402
+from signaling.app import create_app
+from signaling.auth import make_token
+from signaling.settings import Settings
 
 SECRET = "integration-test-secret-0123456789"
 
@@ -22,7 +22,10 @@ SECRET = "integration-test-secret-0123456789"
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
     settings = Settings(
-        host="127.0.0.1", port=0, jwt_secret=SECRET, data_dir=tmp_path,
+        host="127.0.0.1",
+        port=0,
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
         ice_addresses=("127.0.0.1",),
     )
     srv = TestServer(create_app(settings), host="127.0.0.1")
@@ -44,7 +47,9 @@ SiteFactory = Callable[..., Site]
 async def site(server: TestServer, http: aiohttp.ClientSession) -> AsyncIterator[SiteFactory]:
     made: list[Site] = []
 
-    def make(identity: str, room: str = "r1", role: str = "participant", token: str | None = None) -> Site:
+    def make(
+        identity: str, room: str = "r1", role: str = "participant", token: str | None = None
+    ) -> Site:
         tok = token or make_token(SECRET, room=room, identity=identity, name=identity, role=role)
         s = Site(http, str(server.make_url("")).rstrip("/"), room, tok)
         made.append(s)

@@ -4,6 +4,7 @@ byte for byte, with each consumer's own SSRC and a continuous sequence."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from signaling.app import REGISTRY
 
@@ -28,5 +29,5 @@ async def test_payloads_arrive_byte_identical(site, server) -> None:  # type: ig
     # forwarding starts at a keyframe: VP8 descriptor S=1 and payload header P=0
     assert video[0][3][0] & 0x10 and not video[0][3][1] & 0x01
     seqs = [seq for seq, *_ in video]
-    assert all((b - a) & 0xFFFF == 1 for a, b in zip(seqs, seqs[1:], strict=False))
+    assert all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs))
     assert server.app[REGISTRY].metrics.rtp_packets_out >= len(video) + len(audio)

@@ -11,7 +11,12 @@ SECRET = "unit-test-secret-0123456789abcdef"
 def test_valid_token_grants_identity_and_role() -> None:
     token = make_token(SECRET, room="r", identity="xa-hoa-an", name="Xã Hòa An", role="host")
     grant = verify_token(token, SECRET, room="r")
-    assert (grant.room, grant.identity, grant.name, grant.role) == ("r", "xa-hoa-an", "Xã Hòa An", "host")
+    assert (grant.room, grant.identity, grant.name, grant.role) == (
+        "r",
+        "xa-hoa-an",
+        "Xã Hòa An",
+        "host",
+    )
 
 
 @pytest.mark.parametrize(

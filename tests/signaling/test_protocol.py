@@ -15,8 +15,12 @@ from signaling.protocol import (
 
 def test_parses_each_client_message() -> None:
     assert parse_client_message('{"type":"join","v":1,"token":"t"}') == Join(1, "t")
-    assert parse_client_message('{"type":"subscribe_answer","sdp":"s","rev":3}') == SubscribeAnswer("s", 3)
-    assert parse_client_message('{"type":"mute","kind":"video","muted":false}') == Mute("video", False)
+    assert parse_client_message('{"type":"subscribe_answer","sdp":"s","rev":3}') == SubscribeAnswer(
+        "s", 3
+    )
+    assert parse_client_message('{"type":"mute","kind":"video","muted":false}') == Mute(
+        "video", False
+    )
 
 
 @pytest.mark.parametrize(
@@ -39,7 +43,14 @@ def test_rejections_are_precise(raw: str, code: str, fragment: str) -> None:
 
 
 def test_events_serialise() -> None:
-    assert event_message(SubscribeOffer("sdp", 2)) == {"type": "subscribe_offer", "sdp": "sdp", "rev": 2}
+    assert event_message(SubscribeOffer("sdp", 2)) == {
+        "type": "subscribe_offer",
+        "sdp": "sdp",
+        "rev": 2,
+    }
     assert event_message(MuteChanged("p", "audio", True)) == {
-        "type": "mute_changed", "participant_id": "p", "kind": "audio", "muted": True,
+        "type": "mute_changed",
+        "participant_id": "p",
+        "kind": "audio",
+        "muted": True,
     }
