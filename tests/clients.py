@@ -50,12 +50,15 @@ class Received:
 class _PublisherFeedback:
     def __init__(self) -> None:
         self.keyframe_requested = asyncio.Event()
+        self.plis = 0
 
     def on_rtp(self, data: bytes, arrival_ms: int) -> None:
         return None
 
     def on_rtcp(self, data: bytes) -> None:
-        if any(isinstance(p, Pli) for p in parse_rtcp(data)):
+        plis = sum(isinstance(p, Pli) for p in parse_rtcp(data))
+        if plis:
+            self.plis += plis
             self.keyframe_requested.set()
 
 
@@ -141,6 +144,11 @@ class Site:
             while any(s.parameters is None for s in self._slots.values()):
                 ready.clear()
                 await ready.wait()
+
+    def send_feedback(self, data: bytes) -> bool:
+        """Send RTCP on the receiving PC, as a browser's receiver would."""
+        assert self._subscriber is not None
+        return self._subscriber.send(data)
 
     def send_raw(self, data: bytes) -> bool:
         assert self._publisher is not None
