@@ -74,6 +74,7 @@ class Site:
         self.received = Received()
         self.tracks: list[RemoteTrack] = []
         self.sent_payloads: dict[str, list[bytes]] = {"audio": [], "video": []}
+        self.sent_timestamps: dict[bytes, int] = {}  # payload -> RTP timestamp it was sent with
         self.feedback = _PublisherFeedback()
         self._publisher: OfferingPeer | None = None
         self._subscriber: AnsweringPeer | None = None
@@ -185,6 +186,7 @@ class Site:
             )
             self.send_raw(packet)
             self.sent_payloads[kind].append(payload)
+            self.sent_timestamps[payload] = ts
             seq += 1
         state[kind] = [seq & 0xFFFF, (ts + ts_step) & 0xFFFFFFFF]
 
