@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import pylibsrtp
 from aioice import Candidate as IceCandidate
+from aioice.ice import get_host_addresses
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
@@ -55,8 +56,15 @@ _RTX_MIME = "video/rtx"
 
 @dataclass(frozen=True, slots=True)
 class AdapterSettings:
+    # Host candidate addresses; () means 127.0.0.1 plus every IPv4 interface address.
     ice_addresses: tuple[str, ...]
     ice_servers: tuple[str, ...] = ()
+
+    def candidate_addresses(self) -> list[str]:
+        if self.ice_addresses:
+            return list(self.ice_addresses)
+        # aioice leaves loopback out; a browser on the bridge's own machine needs it
+        return ["127.0.0.1", *get_host_addresses(use_ipv4=True, use_ipv6=False)]
 
 
 def _rtc_configuration(settings: AdapterSettings, bundle_max: bool) -> RTCConfiguration:
@@ -241,7 +249,7 @@ class AnsweringPeer:
 
     def __init__(self, settings: AdapterSettings, sink: PacketSink, on_state: ConnectionListener):
         self._pc = RTCPeerConnection(_rtc_configuration(settings, bundle_max=False))
-        self._wire = _Wire(self._pc, sink, settings.ice_addresses)
+        self._wire = _Wire(self._pc, sink, settings.candidate_addresses())
         _watch_state(self._pc, on_state)
 
     async def accept_offer(self, sdp: str) -> tuple[str, list[RemoteTrack]]:
@@ -334,7 +342,7 @@ class OfferingPeer:
         on_slot_ready: Callable[[SendSlot], None],
     ):
         self._pc = RTCPeerConnection(_rtc_configuration(settings, bundle_max=True))
-        self._wire = _Wire(self._pc, sink, settings.ice_addresses)
+        self._wire = _Wire(self._pc, sink, settings.candidate_addresses())
         self._on_slot_ready = on_slot_ready
         _watch_state(self._pc, on_state)
 

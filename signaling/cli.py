@@ -7,7 +7,6 @@ import logging
 import os
 import secrets
 import sys
-from dataclasses import replace
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -15,8 +14,6 @@ from aiohttp import web
 from .app import create_app
 from .auth import ROLES, make_token
 from .settings import Settings, SettingsError, settings_from_env
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def join_link(
@@ -33,8 +30,6 @@ def join_link(
 
 
 def _serve(settings: Settings, room: str) -> None:
-    if not settings.ice_addresses and settings.host in LOOPBACK:
-        settings = replace(settings, ice_addresses=("127.0.0.1",))
     logging.basicConfig(
         level=os.environ.get("DIEMCAU_LOG_LEVEL", "INFO"),
         format='{"t":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',

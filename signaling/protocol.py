@@ -19,6 +19,7 @@ from bridge.media.events import (
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
+MAX_NAME = 64
 
 
 class ProtocolError(Exception):
@@ -34,6 +35,7 @@ class ProtocolError(Exception):
 class Join:
     v: int
     token: str
+    name: str | None = None  # display name typed on the pre-join screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,14 @@ def parse_client_message(text: str) -> ClientMessage:
         raise ProtocolError("bad_json", "a message must be a JSON object")
     kind = obj.get("type")
     if kind == "join":
-        return Join(v=_field(obj, "v", int), token=_field(obj, "token", str))
+        name = obj.get("name")
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
+            raise ProtocolError("bad_field", f"field 'name' must be a string of at most {MAX_NAME}")
+        return Join(
+            v=_field(obj, "v", int),
+            token=_field(obj, "token", str),
+            name=(name.strip() or None) if isinstance(name, str) else None,
+        )
     if kind == "publish":
         return Publish(sdp=_field(obj, "sdp", str))
     if kind == "subscribe_answer":
@@ -128,5 +137,18 @@ def event_message(event: RoomEvent) -> dict[str, Any] | None:
     return None
 
 
-def error_message(code: str, reason: str) -> dict[str, Any]:
-    return {"type": "error", "code": code, "reason": reason}
+def error_message(code: str, reason: str, request: str | None) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": "error", "code": code, "reason": reason}
+    if request is not None:
+        message["request"] = request
+    return message
+
+
+REQUEST_TYPES: dict[type, str] = {
+    Join: "join",
+    Publish: "publish",
+    SubscribeAnswer: "subscribe_answer",
+    Mute: "mute",
+    Ping: "ping",
+    Leave: "leave",
+}

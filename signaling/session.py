@@ -20,6 +20,8 @@ from bridge.media.rooms import RoomRegistry
 from .auth import AuthError, verify_token
 from .protocol import (
     PROTOCOL_VERSION,
+    REQUEST_TYPES,
+    ClientMessage,
     Join,
     Leave,
     Mute,
@@ -109,6 +111,7 @@ class Session:
         if msg.type != WSMsgType.TEXT:
             self._refuse("bad_json", "binary frames are not accepted")
             return True
+        message: ClientMessage | None = None
         try:
             message = parse_client_message(msg.data)
             if expect_join and not isinstance(message, Join):
@@ -117,19 +120,17 @@ class Session:
                 raise ProtocolError("already_joined", "this socket has joined already")
             return await self._dispatch(message)
         except ProtocolError as exc:
-            return self._protocol_error(exc, expect_join)
+            request = REQUEST_TYPES[type(message)] if message is not None else None
+            if exc.code in CLOSE_FOR:
+                self._fail(exc.code, exc.reason)
+                return False
+            self._refuse(exc.code, exc.reason, request)
+            return not expect_join  # nothing but a valid join opens a session
         except Exception:
             # a bug must cost this one request, never the room or the socket
             log.exception("internal error handling %s", msg.data[:80])
             self._refuse("internal", "internal error; the request was not applied")
             return not expect_join
-
-    def _protocol_error(self, exc: ProtocolError, expect_join: bool) -> bool:
-        if exc.code in CLOSE_FOR:
-            self._fail(exc.code, exc.reason)
-            return False
-        self._refuse(exc.code, exc.reason)
-        return not expect_join  # nothing but a valid join opens a session
 
     async def _dispatch(self, message: Any) -> bool:
         match message:
@@ -158,7 +159,7 @@ class Session:
         room = self._registry.get_or_create(grant.room)
         try:
             self._participant = await room.join(
-                grant.identity, grant.name, grant.role, self._on_event
+                grant.identity, join.name or grant.name, grant.role, self._on_event
             )
         except RoomFull as exc:
             raise ProtocolError("room_full", str(exc)) from exc
@@ -226,9 +227,9 @@ class Session:
             return
         self._outbox.put_nowait(message)
 
-    def _refuse(self, code: str, reason: str) -> None:
+    def _refuse(self, code: str, reason: str, request: str | None = None) -> None:
         self._counters.reject(code)
-        self._send(error_message(code, reason))
+        self._send(error_message(code, reason, request))
 
     def _fail(self, code: str, reason: str) -> None:
         self._refuse(code, reason)

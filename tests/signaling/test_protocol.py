@@ -54,3 +54,13 @@ def test_events_serialise() -> None:
         "kind": "audio",
         "muted": True,
     }
+
+
+def test_join_name_is_optional_trimmed_and_bounded() -> None:
+    assert parse_client_message('{"type":"join","v":1,"token":"t"}').name is None  # type: ignore[union-attr]
+    assert parse_client_message('{"type":"join","v":1,"token":"t","name":" Xã A "}') == Join(
+        1, "t", "Xã A"
+    )
+    with pytest.raises(ProtocolError) as err:
+        parse_client_message('{"type":"join","v":1,"token":"t","name":"' + "x" * 65 + '"}')
+    assert "'name'" in err.value.reason

@@ -295,7 +295,7 @@ async function join() {
   if (app.state !== 'prejoin' || !room || !token) return;
   app.displayName = els.nameInput.value.trim() || claims?.name || t('tile.you');
   els.joinBtn.disabled = true;
-  const sig = new Signaling({ room, token });
+  const sig = new Signaling({ room, token, name: app.displayName });
   app.signaling = sig;
   setState('joining');
   setStatus('connecting', 'status.connecting');

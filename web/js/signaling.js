@@ -43,12 +43,14 @@ export function signalingUrl(room) {
 
 export class Signaling extends EventTarget {
   /**
-   * @param {{room: string, token: string, url?: string}} opts
+   * @param {{room: string, token: string, name?: string, url?: string}} opts
    */
-  constructor({ room, token, url }) {
+  constructor({ room, token, name, url }) {
     super();
     this.url = url ?? signalingUrl(room);
     this.token = token;
+    /** Display name typed on the pre-join screen (the token's name when empty). */
+    this.name = name;
     /** @type {WebSocket|null} */
     this.ws = null;
     /** Consecutive failed attempts since the last `joined`. */
@@ -157,7 +159,7 @@ export class Signaling extends EventTarget {
       if (ws !== this.ws) return;
       clearTimeout(this.openTimer);
       this.lastFrameAt = Date.now();
-      ws.send(JSON.stringify({ type: 'join', v: 1, token: this.token }));
+      ws.send(JSON.stringify({ type: 'join', v: 1, token: this.token, name: this.name }));
       this._startPing();
       this._emitConnection({ state: 'open' });
     };
