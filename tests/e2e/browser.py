@@ -22,7 +22,8 @@ class MediaFiles:
     audio: Path  # wav, 48 kHz mono 440 Hz sine
 
 
-def chromium_args(media: MediaFiles | None) -> list[str]:
+def chromium_args(media: MediaFiles | None, allow_loopback: bool = True) -> list[str]:
+    """``allow_loopback=False`` drops --allow-loopback-in-peer-connection (a stock browser)."""
     args = [
         "--no-sandbox",
         "--disable-gpu",
@@ -34,12 +35,13 @@ def chromium_args(media: MediaFiles | None) -> list[str]:
         "--no-proxy-server",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
-        "--allow-loopback-in-peer-connection",
         # Background tabs/timers must not be throttled: several browsers share 2 cores.
         "--disable-background-timer-throttling",
         "--disable-renderer-backgrounding",
         "--disable-backgrounding-occluded-windows",
     ]
+    if allow_loopback:
+        args.append("--allow-loopback-in-peer-connection")
     if media is not None:
         args += [
             f"--use-file-for-fake-video-capture={media.video}",
@@ -94,12 +96,13 @@ async def launch_in_netns(
     wrapper_dir: Path,
     media: MediaFiles | None,
     extra_args: Sequence[str] = (),
+    allow_loopback: bool = True,
 ) -> BrowserHandle:
     """Launch headless Chromium inside ``ns``; Playwright gives it a fresh temp profile."""
     wrapper = write_wrapper(ns, wrapper_dir)
     browser = await pw.chromium.launch(
         executable_path=str(wrapper),
-        args=[*chromium_args(media), *extra_args],
+        args=[*chromium_args(media, allow_loopback), *extra_args],
         headless=True,
         timeout=60_000,
         env={k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")},

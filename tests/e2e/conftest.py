@@ -142,19 +142,31 @@ async def bridge_server(
     jwt_secret: str,
     tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Awaitable[BridgeServer]]]:
-    """await start(ns, port=8080, env=None) -> BridgeServer running `signaling serve` in ns."""
+    """await start(ns, port=8080, env=None, embedded_defaults=False) -> BridgeServer running
+    `signaling serve` in ns.
+
+    embedded_defaults=True runs plain `python -m signaling serve` (no --host/--port, port
+    must be 8080) with no DIEMCAU_JWT_SECRET and no DIEMCAU_ICE_ADDRESSES, as a user gets it.
+    """
     servers: list[BridgeServer] = []
 
     async def start(
-        ns: str, port: int = 8080, env: Mapping[str, str] | None = None
+        ns: str,
+        port: int = 8080,
+        env: Mapping[str, str] | None = None,
+        embedded_defaults: bool = False,
     ) -> BridgeServer:
         n = len(servers)
-        full_env = {"DIEMCAU_JWT_SECRET": jwt_secret, **(env or {})}
         log = tmp_path / "logs" / f"bridge-{n}.log"
+        data_dir = tmp_path / f"bridge-data-{n}"
         # On failure the AssertionError carries the server's log tail.
-        server = await start_bridge(
-            ns, port, full_env, log_path=log, data_dir=tmp_path / f"bridge-data-{n}"
-        )
+        if embedded_defaults:
+            server = await start_bridge(
+                ns, port, dict(env or {}), log_path=log, data_dir=data_dir, embedded_defaults=True
+            )
+        else:
+            full_env = {"DIEMCAU_JWT_SECRET": jwt_secret, **(env or {})}
+            server = await start_bridge(ns, port, full_env, log_path=log, data_dir=data_dir)
         servers.append(server)
         return server
 
@@ -186,12 +198,20 @@ async def launch_browser(
     media_files: MediaFiles,
     tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Awaitable[BrowserHandle]]]:
-    """await launch(ns, extra_args=()) -> BrowserHandle: Chromium inside ns, fake cam/mic."""
+    """await launch(ns, extra_args=(), allow_loopback=True) -> BrowserHandle: Chromium inside
+    ns, fake cam/mic; allow_loopback=False leaves out --allow-loopback-in-peer-connection."""
     handles: list[BrowserHandle] = []
 
-    async def launch(ns: str, extra_args: Sequence[str] = ()) -> BrowserHandle:
+    async def launch(
+        ns: str, extra_args: Sequence[str] = (), allow_loopback: bool = True
+    ) -> BrowserHandle:
         handle = await launch_in_netns(
-            pw, ns, tmp_path / "wrappers", media_files, extra_args=extra_args
+            pw,
+            ns,
+            tmp_path / "wrappers",
+            media_files,
+            extra_args=extra_args,
+            allow_loopback=allow_loopback,
         )
         handles.append(handle)
         return handle
