@@ -98,7 +98,7 @@ def _registry() -> tuple[RoomRegistry, FakePeers]:
 
 
 async def test_one_offer_outstanding_and_changes_folded_into_the_next() -> None:
-    registry, peers = _registry()
+    registry, _ = _registry()
     room = registry.get_or_create("r")
     events: dict[str, list[RoomEvent]] = {"a": [], "b": [], "c": []}
     a = await room.join("a", "A", "participant", events["a"].append)
