@@ -44,9 +44,16 @@ def require_netns() -> None:
         skip_or_fail("`ip` (iproute2) is not installed")
 
 
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The current environment without proxy settings (nothing may leave the namespace)."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in _PROXY_VARS}
+def clean_env(
+    extra: Mapping[str, str] | None = None, drop_prefixes: Sequence[str] = ()
+) -> dict[str, str]:
+    """The current environment without proxy settings (nothing may leave the namespace)
+    and without variables starting with any of ``drop_prefixes``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k.lower() not in _PROXY_VARS and not k.startswith(tuple(drop_prefixes))
+    }
     env["PYTHONUNBUFFERED"] = "1"
     if extra:
         env.update(extra)
@@ -179,8 +186,12 @@ def start_process(
     log_path: Path,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    drop_env_prefixes: Sequence[str] = (),
 ) -> NsProcess:
-    """Start ``argv`` inside ``ns`` (``ip netns exec`` execs, so the pid is the program's)."""
+    """Start ``argv`` inside ``ns`` (``ip netns exec`` execs, so the pid is the program's).
+
+    Inherited variables starting with one of ``drop_env_prefixes`` are not passed on.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("ab")
     full = ns_argv(ns, argv)
@@ -191,7 +202,7 @@ def start_process(
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=clean_env(env),
+        env=clean_env(env, drop_env_prefixes),
         cwd=str(cwd or REPO_ROOT),
         start_new_session=True,
     )
@@ -275,34 +286,49 @@ async def start_bridge(
     log_path: Path,
     data_dir: Path,
     timeout: float = 20.0,
+    embedded_defaults: bool = False,
 ) -> BridgeServer:
     """Run ``python -m signaling serve`` in ``ns`` on 127.0.0.1:port; wait for /healthz.
 
     ``env`` must hold DIEMCAU_JWT_SECRET; DIEMCAU_ICE_ADDRESSES defaults to 127.0.0.1 and
     DIEMCAU_DATA_DIR to ``data_dir``.
+
+    ``embedded_defaults=True``: plain ``python -m signaling serve`` (no --host/--port, so
+    ``port`` must be 8080), no DIEMCAU_* variable inherited and none set but
+    DIEMCAU_DATA_DIR (and whatever ``env`` holds); ``secret`` is then read from the file the
+    server generated in ``data_dir``.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    full_env = {
-        "DIEMCAU_ICE_ADDRESSES": "127.0.0.1",
-        "DIEMCAU_DATA_DIR": str(data_dir),
-        **env,
-    }
-    secret = full_env["DIEMCAU_JWT_SECRET"]
-    argv = [
-        sys.executable,
-        "-m",
-        "signaling",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    proc = start_process(ns, argv, log_path, env=full_env, cwd=REPO_ROOT)
-    server = BridgeServer(ns=ns, port=port, secret=secret, data_dir=data_dir, process=proc)
+    if embedded_defaults:
+        assert port == 8080, "the embedded default port is 8080"
+        # Fresh, like a first run: the server must create it (and the secret) itself.
+        full_env = {"DIEMCAU_DATA_DIR": str(data_dir), **env}
+        argv = [sys.executable, "-m", "signaling", "serve"]
+        drop: tuple[str, ...] = ("DIEMCAU_",)
+    else:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        full_env = {
+            "DIEMCAU_ICE_ADDRESSES": "127.0.0.1",
+            "DIEMCAU_DATA_DIR": str(data_dir),
+            **env,
+        }
+        argv = [
+            sys.executable,
+            "-m",
+            "signaling",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+        drop = ()
+    proc = start_process(ns, argv, log_path, env=full_env, cwd=REPO_ROOT, drop_env_prefixes=drop)
     try:
-        await wait_http_ok(ns, f"{server.url}/healthz", timeout, proc)
+        await wait_http_ok(ns, f"http://127.0.0.1:{port}/healthz", timeout, proc)
+        secret = full_env.get("DIEMCAU_JWT_SECRET") or (
+            (data_dir / "jwt-secret").read_text().strip()
+        )
     except BaseException:
         proc.stop()
         raise
-    return server
+    return BridgeServer(ns=ns, port=port, secret=secret, data_dir=data_dir, process=proc)
