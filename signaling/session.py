@@ -41,12 +41,14 @@ log = logging.getLogger("diemcau.session")
 OUTBOX_LIMIT = 1000
 CLOSE_FOR = {
     "unsupported_version": 4400,
+    "not_joined": 4400,
     "token_invalid": 4401,
     "token_expired": 4401,
     "token_wrong_room": 4403,
     "join_timeout": 4408,
     "replaced": 4409,
     "room_full": 4429,
+    "too_large": WSCloseCode.MESSAGE_TOO_BIG,
 }
 
 
@@ -106,7 +108,6 @@ class Session:
             return False
         if msg.type == WSMsgType.ERROR:
             self._fail("too_large", f"frame refused: {self._ws.exception()}")
-            self._close_code = WSCloseCode.MESSAGE_TOO_BIG
             return False
         if msg.type != WSMsgType.TEXT:
             self._refuse("bad_json", "binary frames are not accepted")
@@ -121,11 +122,12 @@ class Session:
             return await self._dispatch(message)
         except ProtocolError as exc:
             request = REQUEST_TYPES[type(message)] if message is not None else None
-            if exc.code in CLOSE_FOR:
+            if exc.code in CLOSE_FOR or expect_join:
+                # nothing but a valid join opens a session
                 self._fail(exc.code, exc.reason)
                 return False
             self._refuse(exc.code, exc.reason, request)
-            return not expect_join  # nothing but a valid join opens a session
+            return True
         except Exception:
             # a bug must cost this one request, never the room or the socket
             log.exception("internal error handling %s", msg.data[:80])
@@ -233,7 +235,7 @@ class Session:
 
     def _fail(self, code: str, reason: str) -> None:
         self._refuse(code, reason)
-        self._close_code = CLOSE_FOR.get(code, WSCloseCode.POLICY_VIOLATION)
+        self._close_code = CLOSE_FOR.get(code, 4400)
 
     async def _write(self) -> None:
         while (message := await self._outbox.get()) is not None:
