@@ -28,6 +28,7 @@ from aiortc import (
     RTCIceServer,
     RTCPeerConnection,
     RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
     RTCRtpReceiver,
     RTCRtpSender,
     RTCRtpTransceiver,
@@ -44,6 +45,14 @@ from bridge.media.peer import (
     RemoteTrack,
     SendSlot,
     SlotParameters,
+)
+from bridge.sdp import (
+    AUDIO_LEVEL_URI,
+    REPAIRED_RID_URI,
+    RID_URI,
+    MediaSection,
+    add_simulcast_recv,
+    media_sections,
 )
 
 log = logging.getLogger(__name__)
@@ -262,18 +271,27 @@ class AnsweringPeer:
             raise SdpRejected(f"offer rejected: {exc}") from exc
         except Exception as exc:  # aiortc raises bare InvalidStateError/InvalidAccessError
             raise SdpRejected(f"offer rejected: {type(exc).__name__}: {exc}") from exc
+        sections = {m.mid: m for m in media_sections(sdp)}
         tracks: list[RemoteTrack] = []
         for transceiver in self._pc.getTransceivers():
             if transceiver.kind not in _ALLOWED_MIME or transceiver.direction == "inactive":
                 continue
             _limit_codecs(transceiver)
+            section = sections.get(transceiver.mid) or MediaSection(transceiver.kind, None)
+            if section.send_rids:
+                _accept_rid_extensions(transceiver, section)
             if not isinstance(transceiver.sender, _SlotSender):
                 _swap_endpoints(transceiver)
-            tracks.append(_remote_track(transceiver, parsed))
+            tracks.append(_remote_track(transceiver, parsed, section))
         self._wire.attach()
         answer = await self._pc.createAnswer()
         await self._pc.setLocalDescription(answer)
-        return self._pc.localDescription.sdp, tracks
+        local = str(self._pc.localDescription.sdp)
+        for track in tracks:
+            if track.rids:
+                # aiortc's SDP model has no rid/simulcast: add them to the text it wrote
+                local = add_simulcast_recv(local, track.mid, track.rids)
+        return local, tracks
 
     def send(self, data: bytes) -> bool:
         return self._wire.send(data)
@@ -282,7 +300,19 @@ class AnsweringPeer:
         await self._pc.close()
 
 
-def _remote_track(transceiver: RTCRtpTransceiver, parsed: SessionDescription) -> RemoteTrack:
+def _accept_rid_extensions(transceiver: RTCRtpTransceiver, section: MediaSection) -> None:
+    """Answer the RID header extensions (aiortc does not offer them) with the offer's ids."""
+    known = {e.uri for e in transceiver._headerExtensions}
+    for uri in (RID_URI, REPAIRED_RID_URI):
+        if uri in section.extmap and uri not in known:
+            transceiver._headerExtensions.append(
+                RTCRtpHeaderExtensionParameters(id=section.extmap[uri], uri=uri)
+            )
+
+
+def _remote_track(
+    transceiver: RTCRtpTransceiver, parsed: SessionDescription, section: MediaSection
+) -> RemoteTrack:
     media = next(m for m in parsed.media if m.rtp.muxId == transceiver.mid)
     primary = transceiver._codecs[0]
     if primary.payloadType is None:
@@ -302,6 +332,10 @@ def _remote_track(transceiver: RTCRtpTransceiver, parsed: SessionDescription) ->
         payload_type=primary.payloadType,
         rtx_payload_type=rtx_pt,
         clock_rate=primary.clockRate,
+        rids=section.send_rids,
+        rid_ext_id=section.extmap.get(RID_URI),
+        repaired_rid_ext_id=section.extmap.get(REPAIRED_RID_URI),
+        audio_level_ext_id=section.extmap.get(AUDIO_LEVEL_URI),
     )
 
 

@@ -9,7 +9,10 @@ from aiohttp import web
 
 from bridge.aiortc_adapter import AdapterSettings, AiortcPeerFactory
 from bridge.media.rooms import RoomRegistry
+from bridge.media.settings import MediaSettings
 
+from .admin_api import admin_api
+from .meetings import MEETING_STORE, meeting_store_context
 from .metrics import render
 from .session import Session, SignalingCounters
 from .settings import Settings
@@ -31,7 +34,7 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="query parameter 'room' is required (at most 128 chars)")
     ws = web.WebSocketResponse(max_msg_size=64 * 1024, heartbeat=20)
     await ws.prepare(request)
-    await Session(ws, room, app[REGISTRY], app[SETTINGS], app[COUNTERS]).run()
+    await Session(ws, room, app[REGISTRY], app[SETTINGS], app[COUNTERS], app[MEETING_STORE]).run()
     return ws
 
 
@@ -54,7 +57,12 @@ async def _bridge(app: web.Application) -> AsyncIterator[None]:
         AdapterSettings(ice_addresses=settings.ice_addresses, ice_servers=settings.ice_servers)
     )
     app[REGISTRY] = RoomRegistry(
-        peers=peers, clock=_monotonic_ms, max_participants=settings.max_participants
+        peers=peers,
+        clock=_monotonic_ms,
+        settings=MediaSettings(
+            max_participants=settings.max_participants,
+            adaptive_bitrate=settings.adaptive_bitrate,
+        ),
     )
     yield
     await app[REGISTRY].close()
@@ -65,6 +73,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[COUNTERS] = SignalingCounters()
     app.cleanup_ctx.append(_bridge)
+    app.cleanup_ctx.append(meeting_store_context(settings))
+    app.add_subapp("/api/v1", admin_api(settings, REGISTRY))
     app.router.add_get("/", _index)
     app.router.add_get("/ws", _websocket)
     app.router.add_get("/healthz", _healthz)

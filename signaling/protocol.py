@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bridge.media.events import (
+    LinkState,
     MuteChanged,
     ParticipantInfo,
     ParticipantJoined,
     ParticipantLeft,
+    PublisherLayers,
     RoomEvent,
     SubscribeOffer,
     TrackPublished,
     TrackUnpublished,
+    VideoState,
 )
 
 PROTOCOL_VERSION = 1
@@ -56,6 +59,24 @@ class Mute:
 
 
 @dataclass(frozen=True, slots=True)
+class Tile:
+    participant_id: str
+    visible: bool
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    tiles: tuple[Tile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    audio_only: bool
+    max_kbps: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     pass
 
@@ -65,7 +86,8 @@ class Leave:
     pass
 
 
-ClientMessage = Join | Publish | SubscribeAnswer | Mute | Ping | Leave
+ClientMessage = Join | Publish | SubscribeAnswer | Mute | View | Quality | Ping | Leave
+MAX_TILES = 500
 
 
 def _field(obj: dict[str, Any], name: str, kind: type) -> Any:
@@ -74,6 +96,25 @@ def _field(obj: dict[str, Any], name: str, kind: type) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ProtocolError("bad_field", f"field {name!r} must be {kind.__name__}")
     return value
+
+
+def _tiles(value: Any) -> tuple[Tile, ...]:
+    if not isinstance(value, list) or len(value) > MAX_TILES:
+        raise ProtocolError("bad_field", f"field 'tiles' must be a list of at most {MAX_TILES}")
+    tiles = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ProtocolError("bad_field", f"tiles[{i}] must be an object")
+        height = item.get("height")
+        if not isinstance(height, int | float) or isinstance(height, bool):
+            raise ProtocolError("bad_field", f"tiles[{i}]: field 'height' must be a number")
+        try:
+            participant_id = _field(item, "participant_id", str)
+            visible = _field(item, "visible", bool)
+        except ProtocolError as exc:
+            raise ProtocolError("bad_field", f"tiles[{i}]: {exc.reason}") from exc
+        tiles.append(Tile(participant_id, visible, max(0, int(height))))
+    return tuple(tiles)
 
 
 def parse_client_message(text: str) -> ClientMessage:
@@ -102,6 +143,13 @@ def parse_client_message(text: str) -> ClientMessage:
         if media not in ("audio", "video"):
             raise ProtocolError("bad_field", "field 'kind' must be 'audio' or 'video'")
         return Mute(kind=media, muted=_field(obj, "muted", bool))
+    if kind == "view":
+        return View(tiles=_tiles(obj.get("tiles")))
+    if kind == "quality":
+        cap = obj.get("max_kbps")
+        if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 16):
+            raise ProtocolError("bad_field", "field 'max_kbps' must be null or an integer >= 16")
+        return Quality(audio_only=_field(obj, "audio_only", bool), max_kbps=cap)
     if kind == "ping":
         return Ping()
     if kind == "leave":
@@ -134,6 +182,17 @@ def event_message(event: RoomEvent) -> dict[str, Any] | None:
             return {"type": "mute_changed", "participant_id": pid, "kind": kind, "muted": muted}
         case SubscribeOffer(sdp=sdp, rev=rev):
             return {"type": "subscribe_offer", "sdp": sdp, "rev": rev}
+        case VideoState(participant_id=pid, paused=paused, reason=reason):
+            return {
+                "type": "video_state",
+                "participant_id": pid,
+                "paused": paused,
+                "reason": reason,
+            }
+        case LinkState(state=state, estimate_kbps=kbps):
+            return {"type": "link_state", "state": state, "estimate_kbps": kbps}
+        case PublisherLayers(active=active):
+            return {"type": "publisher_layers", "active": list(active)}
     return None
 
 
@@ -149,6 +208,8 @@ REQUEST_TYPES: dict[type, str] = {
     Publish: "publish",
     SubscribeAnswer: "subscribe_answer",
     Mute: "mute",
+    View: "view",
+    Quality: "quality",
     Ping: "ping",
     Leave: "leave",
 }

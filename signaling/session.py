@@ -11,13 +11,16 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bridge.media.downlink import TileView
 from bridge.media.errors import PublishForbidden, SdpRejected
 from bridge.media.events import ConnectionChanged, Replaced, RoomEvent
 from bridge.media.participant import Participant
 from bridge.media.room import Room, RoomFull
 from bridge.media.rooms import RoomRegistry
 
-from .auth import AuthError, verify_token
+from .auth import AuthError, participant_id, verify_token
+from .meetings.invitations import INVITATION_CLOSE_CODES, check_invitation
+from .meetings.store import MeetingStore
 from .protocol import (
     PROTOCOL_VERSION,
     REQUEST_TYPES,
@@ -28,7 +31,9 @@ from .protocol import (
     Ping,
     ProtocolError,
     Publish,
+    Quality,
     SubscribeAnswer,
+    View,
     error_message,
     event_message,
     parse_client_message,
@@ -49,6 +54,7 @@ CLOSE_FOR = {
     "replaced": 4409,
     "room_full": 4429,
     "too_large": WSCloseCode.MESSAGE_TOO_BIG,
+    **INVITATION_CLOSE_CODES,
 }
 
 
@@ -68,12 +74,14 @@ class Session:
         registry: RoomRegistry,
         settings: Settings,
         counters: SignalingCounters,
+        meetings: MeetingStore,
     ):
         self._ws = ws
         self._room_name = room_name
         self._registry = registry
         self._settings = settings
         self._counters = counters
+        self._meetings = meetings
         self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._room: Room | None = None
         self._participant: Participant | None = None
@@ -145,6 +153,14 @@ class Session:
             case Mute(kind=kind, muted=muted):
                 assert self._room is not None and self._participant is not None
                 self._room.set_muted(self._participant, kind, muted)
+            case View(tiles=tiles):
+                assert self._participant is not None
+                self._participant.set_views(
+                    {t.participant_id: TileView(t.visible, t.height) for t in tiles}
+                )
+            case Quality(audio_only=audio_only, max_kbps=max_kbps):
+                assert self._participant is not None
+                self._participant.set_quality(audio_only, max_kbps)
             case Ping():
                 self._send({"type": "pong"})
             case Leave():
@@ -156,12 +172,13 @@ class Session:
             raise ProtocolError("unsupported_version", f"protocol version {join.v} is not 1")
         try:
             grant = verify_token(join.token, self._settings.jwt_secret, room=self._room_name)
+            await check_invitation(self._meetings, grant)
         except AuthError as exc:
             raise ProtocolError(exc.code, exc.reason) from exc
         room = self._registry.get_or_create(grant.room)
         try:
             self._participant = await room.join(
-                grant.identity, join.name or grant.name, grant.role, self._on_event
+                participant_id(grant.identity), join.name or grant.name, grant.role, self._on_event
             )
         except RoomFull as exc:
             raise ProtocolError("room_full", str(exc)) from exc

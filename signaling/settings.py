@@ -26,8 +26,13 @@ class Settings:
     ice_servers: tuple[str, ...] = ()
     public_url: str = ""
     max_participants: int = 300
+    adaptive_bitrate: bool = False
     join_timeout_s: float = 10.0
     web_dir: Path = WEB_DIR
+    # Bearer key of the admin API (/api/v1); "" disables it.
+    admin_key: str = ""
+    # Meetings live in Redis when set, else in data_dir/meetings.sqlite3.
+    redis_url: str = ""
 
     @property
     def base_url(self) -> str:
@@ -48,9 +53,9 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not an integer") from exc
 
 
-def load_secret(data_dir: Path) -> str:
+def load_secret(data_dir: Path, filename: str = "jwt-secret") -> str:
     """The embedded default: a secret generated once, kept in a 0600 file."""
-    path = data_dir / "jwt-secret"
+    path = data_dir / filename
     if path.exists():
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -74,6 +79,9 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
     secret = env.get("DIEMCAU_JWT_SECRET") or load_secret(data_dir)
     if len(secret) < 32:
         raise SettingsError("DIEMCAU_JWT_SECRET must be at least 32 characters (RFC 7518 §3.2)")
+    admin_key = env.get("DIEMCAU_ADMIN_KEY") or load_secret(data_dir, "admin-key")
+    if len(admin_key) < 16:
+        raise SettingsError("DIEMCAU_ADMIN_KEY must be at least 16 characters")
     return Settings(
         host=host,
         port=port,
@@ -83,4 +91,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         ice_servers=_split(env.get("DIEMCAU_ICE_SERVERS", "")),
         public_url=env.get("DIEMCAU_PUBLIC_URL", ""),
         max_participants=_int(env, "DIEMCAU_MAX_PARTICIPANTS", base.max_participants),
+        adaptive_bitrate=env.get("DIEMCAU_ADAPTIVE_BITRATE", "") in ("1", "true", "yes"),
+        admin_key=admin_key,
+        redis_url=env.get("DIEMCAU_REDIS_URL", ""),
     )

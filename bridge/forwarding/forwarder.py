@@ -4,14 +4,32 @@ Pure: the caller builds one ``InboundPacket`` per incoming packet, asks every
 consumer's ``Forwarder``, and applies the returned ``Forward``/``Drop`` value.
 
 States:
-- ``waiting``: video drops until a key frame packet (asking for one); audio forwards the
-  first packet it sees. The first forwarded packet resyncs the munger.
-- ``forwarding``: packets go through the munger.
-- ``paused``: everything is dropped, no key frame requests; ``resume()`` -> ``waiting``.
+- ``waiting``: video drops until a key frame packet of the target simulcast layer (asking
+  for one); audio forwards the first packet it sees. The first forwarded packet resyncs.
+- ``forwarding``: packets of the current layer go through the munger.
+- ``paused``: (mute) everything is dropped, no key frame requests; ``resume()`` -> waiting.
+
+Simulcast (``set_target``): each spatial layer is its own SSRC with its own extended
+seq/ts space. Only the current layer is forwarded ("other_layer" drops the rest). A
+switch, up or down, happens at a key frame of the target layer; until then the current
+layer keeps flowing (no freeze) and target-layer packets ask for a key frame
+("switching"). The switch resyncs the munger: seq continues, ts advances by the
+arrival time elapsed since the last forwarded packet. ``set_target(None)`` pauses video
+for the allocator (distinct from ``pause()``): drops with reason "allocation", and a
+later target starts over at a key frame.
+
+Temporal layers (VP8 TID, RFC 7741 §4.2): packets above the current temporal layer are
+dropped ("temporal") and skipped in the munger so the outgoing seqs stay contiguous.
+Up-switch at a layer sync packet (Y bit: "depends only on the base layer") of a layer in
+(current, target], or at a key frame. A plain TID 0 frame is not enough: later non-sync
+frames of higher layers may reference higher-layer frames we did not send. Down-switch
+at the end of a frame (marker bit, RFC 7741 §4.1). Reordered packets across a temporal
+switch may leave a one-seq gap (see bridge/rtp/munger.py).
+
+VP8 PictureID/TL0PICIDX are rewritten by a ``Vp8Munger`` when the packet carries them.
 
 ``restart()`` (producer restarted with a new SSRC / sequence space) makes the next
-forwarded packet resync; video additionally waits for a key frame again, since
-packets of the new stream are undecodable without one.
+forwarded packet resync; video additionally waits for a key frame again.
 """
 
 from __future__ import annotations
@@ -20,17 +38,26 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bridge.rtp.munger import RtpMunger
+from bridge.rtp.vp8_munger import Vp8Munger
 
 ForwarderState = Literal["waiting", "forwarding", "paused"]
+
+MAX_TEMPORAL = 3  # VP8 TID is 2 bits (RFC 7741 §4.2)
 
 
 @dataclass(frozen=True, slots=True)
 class InboundPacket:
-    ext_seq: int
-    ext_timestamp: int
+    ext_seq: int  # extended within its spatial layer
+    ext_timestamp: int  # extended within its spatial layer
     arrival_ms: int
     keyframe: bool  # first packet of a key frame
-    marker: bool
+    marker: bool  # last packet of a frame (RFC 7741 §4.1)
+    spatial: int = 0  # simulcast layer index, 0 = lowest
+    temporal: int | None = None  # VP8 TID, None if absent
+    layer_sync: bool = False  # VP8 Y bit
+    picture_id: int | None = None  # VP8 PictureID as received
+    tl0_pic_idx: int | None = None  # VP8 TL0PICIDX as received
+    picture_id_bits: int = 15  # 7 or 15 (M bit); see vp8_munger.picture_id_bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,38 +65,63 @@ class Forward:
     out_ext_seq: int
     sequence_number: int  # 16-bit
     timestamp: int  # 32-bit
+    vp8: tuple[int | None, int | None] | None = None  # (PictureID, TL0PICIDX) to write
 
 
 @dataclass(frozen=True, slots=True)
 class Drop:
-    reason: str  # "waiting_keyframe", "paused" or "too_old"
+    # "waiting_keyframe", "paused", "too_old", "other_layer", "switching", "temporal",
+    # "allocation"
+    reason: str
     request_keyframe: bool
 
 
 _PAUSED = Drop("paused", request_keyframe=False)
 _WAITING_KEYFRAME = Drop("waiting_keyframe", request_keyframe=True)
 _TOO_OLD = Drop("too_old", request_keyframe=False)
+_OTHER_LAYER = Drop("other_layer", request_keyframe=False)
+_SWITCHING = Drop("switching", request_keyframe=True)
+_TEMPORAL = Drop("temporal", request_keyframe=False)
+_ALLOCATION = Drop("allocation", request_keyframe=False)
 
 
 class Forwarder:
     __slots__ = (
         "_clock_rate",
+        "_current_spatial",
+        "_current_temporal",
         "_is_video",
         "_last_forward_arrival_ms",
         "_munger",
         "_needs_resync",
         "_state",
+        "_target_spatial",
+        "_target_temporal",
+        "_temporal_layers_seen",
+        "_vp8",
     )
 
-    def __init__(self, kind: Literal["audio", "video"], munger: RtpMunger, clock_rate: int) -> None:
+    def __init__(
+        self,
+        kind: Literal["audio", "video"],
+        munger: RtpMunger,
+        clock_rate: int,
+        vp8: Vp8Munger | None = None,
+    ) -> None:
         if clock_rate <= 0:
             raise ValueError(f"clock_rate must be > 0, got {clock_rate}")
         self._is_video = kind == "video"
         self._munger = munger
+        self._vp8 = Vp8Munger() if vp8 is None else vp8
         self._clock_rate = clock_rate
         self._state: ForwarderState = "waiting"
         self._needs_resync = True
         self._last_forward_arrival_ms: int | None = None
+        self._target_spatial: int | None = 0
+        self._target_temporal = MAX_TEMPORAL
+        self._current_spatial: int | None = None
+        self._current_temporal = MAX_TEMPORAL
+        self._temporal_layers_seen = 1
 
     @property
     def state(self) -> ForwarderState:
@@ -84,12 +136,48 @@ class Forwarder:
     def highest_out_ext_seq(self) -> int:
         return self._munger.highest_out_ext_seq
 
+    @property
+    def current_spatial(self) -> int | None:
+        """The spatial layer being forwarded; None unless ``forwarding``."""
+        return self._current_spatial
+
+    @property
+    def target_spatial(self) -> int | None:
+        return self._target_spatial
+
+    @property
+    def target_temporal(self) -> int:
+        return self._target_temporal
+
+    @property
+    def current_temporal(self) -> int:
+        """Highest temporal layer currently forwarded."""
+        return self._current_temporal
+
+    @property
+    def temporal_layers_seen(self) -> int:
+        """1 + the highest VP8 TID seen (1 without temporal layers): VideoDemand input."""
+        return self._temporal_layers_seen
+
     def translate_timestamp(self, ts32: int) -> int:
         """Incoming 32-bit RTP timestamp -> this consumer's (for SRs, retransmissions)."""
         return self._munger.translate_timestamp(ts32)
 
+    def set_target(self, spatial: int | None, temporal: int = 2) -> None:
+        """Layers the allocator wants; ``spatial=None`` pauses (reason "allocation")."""
+        if spatial is not None and spatial < 0:
+            raise ValueError(f"spatial must be >= 0 or None, got {spatial}")
+        if not 0 <= temporal <= MAX_TEMPORAL:
+            raise ValueError(f"temporal must be in 0..{MAX_TEMPORAL}, got {temporal}")
+        self._target_spatial = spatial
+        self._target_temporal = temporal
+        if spatial is None and self._state == "forwarding":
+            self._stop("waiting")
+        if self._state != "forwarding":
+            self._current_temporal = temporal
+
     def pause(self) -> None:
-        self._state = "paused"
+        self._stop("paused")
 
     def resume(self) -> None:
         if self._state == "paused":
@@ -99,18 +187,72 @@ class Forwarder:
     def restart(self) -> None:
         self._needs_resync = True
         if self._state == "forwarding" and self._is_video:
-            self._state = "waiting"
+            self._stop("waiting")
+
+    def _stop(self, state: ForwarderState) -> None:
+        self._state = state
+        self._current_spatial = None
+        self._needs_resync = True
 
     def on_packet(self, pkt: InboundPacket) -> Forward | Drop:
         state = self._state
         if state == "paused":
             return _PAUSED
-        if state == "waiting":
+        target = self._target_spatial
+        if target is None:
+            return _ALLOCATION
+        tid = pkt.temporal
+        if tid is not None and tid >= self._temporal_layers_seen:
+            self._temporal_layers_seen = tid + 1
+        if state == "waiting" or pkt.spatial != self._current_spatial:
+            if pkt.spatial != target:
+                return _OTHER_LAYER
             if self._is_video and not pkt.keyframe:
-                return _WAITING_KEYFRAME
+                return _WAITING_KEYFRAME if state == "waiting" else _SWITCHING
+            # start, or switch layers, at this key frame
             self._state = "forwarding"
+            self._current_spatial = target
+            self._current_temporal = self._target_temporal
             self._needs_resync = True
+        elif tid is not None and self._is_video:
+            dropped = self._filter_temporal(pkt, tid)
+            if dropped is not None:
+                return dropped
+        decision = self._forward(pkt)
+        if pkt.marker and self._target_temporal < self._current_temporal:
+            self._current_temporal = self._target_temporal  # down-switch at frame end
+        return decision
+
+    def _filter_temporal(self, pkt: InboundPacket, tid: int) -> Drop | None:
+        current = self._current_temporal
+        target = self._target_temporal
+        if current < target:
+            if pkt.keyframe:
+                current = target
+            elif pkt.layer_sync and current < tid <= target:
+                current = tid
+            self._current_temporal = current
+        if tid <= current:
+            return None
+        self._munger.skip(pkt.ext_seq)
+        self._vp8.skip(pkt.picture_id, picture_id_bits=pkt.picture_id_bits)
+        if pkt.marker and target < current:
+            self._current_temporal = target
+        return _TEMPORAL
+
+    def _forward(self, pkt: InboundPacket) -> Forward | Drop:
         resync = self._needs_resync
+        vp8: tuple[int | None, int | None] | None = None
+        if pkt.picture_id is not None or pkt.tl0_pic_idx is not None:
+            vp8 = self._vp8.forward(
+                pkt.picture_id,
+                pkt.tl0_pic_idx,
+                resync=resync,
+                picture_id_bits=pkt.picture_id_bits,
+            )
+            if vp8 is None:  # a picture dropped earlier, or older than the resync
+                self._munger.skip(pkt.ext_seq)
+                return _TOO_OLD
         ts_advance = 1
         if resync and self._last_forward_arrival_ms is not None:
             elapsed = pkt.arrival_ms - self._last_forward_arrival_ms
@@ -123,4 +265,4 @@ class Forwarder:
         self._needs_resync = False
         if self._last_forward_arrival_ms is None or pkt.arrival_ms > self._last_forward_arrival_ms:
             self._last_forward_arrival_ms = pkt.arrival_ms
-        return Forward(out[0], out[1], out[2])
+        return Forward(out[0], out[1], out[2], vp8)

@@ -9,13 +9,25 @@ from dataclasses import dataclass
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
-from bridge.rtp.header import RtpHeader, parse_rtp_header, rewrite_packet, wrap_rtx
+from bridge.rtp.header import (
+    HEADER_SIZE,
+    RtpHeader,
+    parse_rtp_header,
+    rewrite_packet,
+    rewrite_packet_buffer,
+    wrap_rtx,
+)
 from bridge.rtp.munger import RtpMunger
 from bridge.rtp.packet_cache import SequenceMap
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_sdes_cname, build_sender_report
+from bridge.rtp.vp8_munger import rewrite_vp8_descriptor
 
 from .peer import SendSlot, SlotParameters
-from .producer import CACHE_PACKETS, Producer
+from .producer import Producer
+from .receive_layer import CACHE_PACKETS
+
+# SequenceMap values pack (incoming extended seq, layer index): NACKs name outgoing seqs.
+_LAYER_BITS = 2
 
 Clock = Callable[[], int]
 
@@ -43,6 +55,7 @@ class Consumer:
         rng: random.Random,
     ):
         self.producer = producer
+        self.id = producer.id  # one consumer per producer per subscriber
         self.slot = slot
         self._send = send
         self._clock = clock
@@ -62,6 +75,10 @@ class Consumer:
         self._rtt_ms: int | None = None
         self._sr_sent: dict[int, int] = {}  # middle 32 bits of our SR NTP -> send time
         self.started = False
+        self._muted = False
+        self._allocated = True
+        # highest layer the subscriber's view needs (-1: hidden); set by its Downlink
+        self.max_spatial = len(producer.layers) - 1
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -71,19 +88,42 @@ class Consumer:
             return
         self._params = params
         self.started = True
-        if not self.producer.muted:
-            self._forwarder.resume()
-            self.producer.request_keyframe(self._clock())
+        self._muted = self.producer.muted
+        self._apply_pause()
 
     def pause(self) -> None:
-        self._forwarder.pause()
+        """The producer was muted."""
+        self._muted = True
+        self._apply_pause()
 
     def resume(self) -> None:
-        if self.started:
+        self._muted = False
+        self._apply_pause()
+
+    def set_allocated(self, forward: bool) -> None:
+        """Whether the allocator gives this (audio) consumer room on the downlink."""
+        self._allocated = forward
+        self._apply_pause()
+
+    def _apply_pause(self) -> None:
+        if self._muted or not self._allocated:
+            self._forwarder.pause()
+        elif self.started:
             self._forwarder.resume()
 
-    def restart(self) -> None:
-        self._forwarder.restart()
+    def request_keyframe(self, now_ms: int) -> None:
+        """The subscriber lost a picture (PLI/FIR): ask for the layer it receives."""
+        current = self._forwarder.current_spatial
+        self.producer.request_keyframe(now_ms, 0 if current is None else current)
+
+    @property
+    def current_spatial(self) -> int | None:
+        return self._forwarder.current_spatial
+
+    def restart(self, layer_index: int | None = None) -> None:
+        """The producer's stream `layer_index` (None: every stream) restarted."""
+        if layer_index is None or layer_index == self._forwarder.current_spatial:
+            self._forwarder.restart()
 
     # --- media -----------------------------------------------------------------------
 
@@ -94,9 +134,12 @@ class Consumer:
         decision = self._forwarder.on_packet(packet)
         if isinstance(decision, Drop):
             if decision.request_keyframe:
-                self.producer.request_keyframe(packet.arrival_ms)
+                target = self._forwarder.target_spatial
+                self.producer.request_keyframe(
+                    packet.arrival_ms, packet.spatial if target is None else target
+                )
             return
-        out = rewrite_packet(
+        buf = rewrite_packet_buffer(
             data,
             header,
             payload_type=params.payload_type,
@@ -104,12 +147,22 @@ class Consumer:
             timestamp=decision.timestamp,
             ssrc=params.ssrc,
         )
-        self._sent.put(decision.out_ext_seq, packet.ext_seq)
+        if decision.vp8 is not None:
+            rewrite_vp8_descriptor(buf, HEADER_SIZE, decision.vp8[0], decision.vp8[1])
+        self._sent.put(decision.out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
+        out = bytes(buf)
         if self._send(out):
             self._packets_sent += 1
             self._octets_sent += header.payload_end - header.payload_offset
             self._metrics.rtp_packets_out += 1
             self._metrics.rtp_bytes_out += len(out)
+
+    def set_target(self, spatial: int | None, temporal: int) -> None:
+        self._forwarder.set_target(spatial, temporal)
+
+    @property
+    def target_spatial(self) -> int | None:
+        return self._forwarder.target_spatial
 
     def on_nack(self, lost: tuple[int, ...]) -> None:
         """Answer a subscriber's NACK (RFC 4585 §6.2.1) from the producer's cache."""
@@ -119,8 +172,13 @@ class Consumer:
         highest = self._forwarder.highest_out_ext_seq
         for seq in lost:
             out_ext = highest - ((highest - seq) & 0xFFFF)
-            in_ext = self._sent.get(out_ext)
-            original = self.producer.cache.get(in_ext) if in_ext is not None else None
+            packed = self._sent.get(out_ext)
+            original = None
+            if packed is not None:
+                layers = self.producer.layers
+                index = packed & ((1 << _LAYER_BITS) - 1)
+                if index < len(layers):
+                    original = layers[index].cache.get(packed >> _LAYER_BITS)
             if original is None:
                 self._metrics.rtp_dropped["nack_miss"] += 1
                 continue
@@ -154,13 +212,14 @@ class Consumer:
 
     # --- RTCP ------------------------------------------------------------------------
 
-    def relay_sender_report(self, report: SenderReport) -> None:
+    def relay_sender_report(self, report: SenderReport, layer_index: int) -> None:
         """Translate the publisher's SR into this stream's timestamps (RFC 3550 §6.4.1).
 
         Browsers align audio and video of one participant by these NTP/RTP pairs.
         """
         params = self._params
-        if params is None or not self._forwarder.has_forwarded:
+        forwarding = self._forwarder.has_forwarded
+        if params is None or not forwarding or layer_index != self._forwarder.current_spatial:
             return
         packet = build_sender_report(
             params.ssrc,

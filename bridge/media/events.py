@@ -62,6 +62,28 @@ class ConnectionChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class VideoState:
+    """Whether this subscriber receives `participant_id`'s video, and why not."""
+
+    participant_id: str
+    paused: bool
+    reason: str | None  # "bandwidth", "audio_only", "hidden"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    state: str  # "good", "weak" (video paused to keep audio), "audio_only"
+    estimate_kbps: int
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherLayers:
+    """Dynacast: which simulcast layers (low to high) anyone receives."""
+
+    active: tuple[bool, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Replaced:
     """The same identity joined again; this session is over."""
 
@@ -74,6 +96,9 @@ RoomEvent = (
     | MuteChanged
     | SubscribeOffer
     | ConnectionChanged
+    | VideoState
+    | LinkState
+    | PublisherLayers
     | Replaced
 )
 EventListener = Callable[[RoomEvent], None]

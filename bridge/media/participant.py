@@ -4,36 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from bridge.forwarding.allocator import AllocatorSettings, StreamAllocator
+from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
 from bridge.metrics import BridgeMetrics
-from bridge.rtp.errors import RtpError
-from bridge.rtp.header import parse_rtp_header, unwrap_rtx
 from bridge.rtp.rtcp import (
-    Fir,
-    Nack,
-    Pli,
-    ReceiverReport,
-    Remb,
-    SenderReport,
     build_receiver_report,
     build_remb,
-    parse_rtcp,
 )
 
 from .consumer import Clock, Consumer
+from .downlink import Downlink, TileView
 from .errors import PublishForbidden
 from .events import (
     ConnectionChanged,
     EventListener,
     ParticipantInfo,
+    PublisherLayers,
     SubscribeOffer,
 )
+from .ingress import PublisherIngress
 from .peer import Kind, PeerFactory, PublisherPeer, RemoteTrack, SendSlot, SubscriberPeer
 from .producer import Producer
 
 RTCP_INTERVAL_S = 1.0
+ALLOCATION_INTERVAL_S = 0.5
 # Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb);
 # the browser's own loss-based controller works below it.
 PUBLISHER_MAX_BITRATE = 2_500_000
@@ -61,6 +58,7 @@ class Participant:
         clock: Clock,
         metrics: BridgeMetrics,
         rng: random.Random,
+        adaptive_bitrate: bool,
         on_published: Callable[[Participant, Producer], None],
     ):
         self.id = id
@@ -68,7 +66,6 @@ class Participant:
         self.role = role
         self.listener = listener
         self.producers: dict[Kind, Producer] = {}
-        self.consumers: list[Consumer] = []
         self._peers = peers
         self._clock = clock
         self._metrics = metrics
@@ -79,15 +76,33 @@ class Participant:
         self._subscriber: SubscriberPeer | None = None
         self._slots: list[SendSlot] = []
         self._slot_owner: dict[int, Consumer] = {}  # id(slot) -> consumer using it
-        self._by_ssrc: dict[int, Producer] = {}
-        self._rtx_of: dict[int, Producer] = {}
-        self._by_pt: dict[int, Producer] = {}
+        self._ingress = PublisherIngress(metrics)
+        self._downlink = Downlink(
+            clock=clock,
+            metrics=metrics,
+            listener=listener,
+            estimator=DownlinkEstimator(EstimatorSettings()),
+            allocator=StreamAllocator(AllocatorSettings()),
+            adaptive_bitrate=adaptive_bitrate,
+        )
+        self._allocation_task: asyncio.Task[None] | None = None
+        self._published_layers: dict[Kind, tuple[bool, ...]] = {}
         self._feedback_ssrc = rng.getrandbits(32) or 1
         self._negotiation = _Negotiation()
         self._rtcp_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = False
+
+    @property
+    def consumers(self) -> list[Consumer]:
+        return self._downlink.consumers
+
+    def set_views(self, views: Mapping[str, TileView]) -> None:
+        self._downlink.set_views(views)
+
+    def set_quality(self, audio_only: bool, max_kbps: int | None) -> None:
+        self._downlink.set_quality(audio_only, max_kbps)
 
     def info(self) -> ParticipantInfo:
         return ParticipantInfo(
@@ -135,11 +150,7 @@ class Participant:
                 consumer.producer = producer
                 consumer.restart()
         self.producers[track.kind] = producer
-        self._by_ssrc = {p.ssrc: p for p in self.producers.values() if p.ssrc is not None}
-        self._rtx_of = {
-            p.track.rtx_ssrc: p for p in self.producers.values() if p.track.rtx_ssrc is not None
-        }
-        self._by_pt = {p.track.payload_type: p for p in self.producers.values()}
+        self._ingress.reindex(self.producers.values())
         if current is None:
             self._on_published(self, producer)
 
@@ -148,40 +159,6 @@ class Participant:
         producer = self.producers.get(kind)
         if producer is not None:
             producer.set_muted(muted, self._clock())
-
-    def route_rtp(self, data: bytes, arrival_ms: int) -> None:
-        """Ingress of one plain RTP packet from this participant's publisher peer."""
-        try:
-            header = parse_rtp_header(data)
-            producer = self._by_ssrc.get(header.ssrc)
-            if producer is None:
-                rtx_of = self._rtx_of.get(header.ssrc)
-                if rtx_of is not None and rtx_of.ssrc is not None:
-                    # RFC 4588 §4: a retransmission we asked for; restore the original
-                    data = unwrap_rtx(
-                        data, header, payload_type=rtx_of.track.payload_type, ssrc=rtx_of.ssrc
-                    )
-                    header = parse_rtp_header(data)
-                    producer = rtx_of
-                else:
-                    producer = self._by_pt.get(header.payload_type)
-                    if producer is None or producer.ssrc is not None:
-                        self._metrics.rtp_dropped["unknown_ssrc"] += 1
-                        return
-        except RtpError as exc:
-            self._metrics.rtp_dropped[exc.reason] += 1
-            return
-        self._metrics.rtp_packets_in += 1
-        self._metrics.rtp_bytes_in += len(data)
-        producer.on_rtp(data, header, arrival_ms)
-
-    def route_publisher_rtcp(self, data: bytes) -> None:
-        now = self._clock()
-        for packet in self._parse_rtcp(data):
-            if isinstance(packet, SenderReport):
-                producer = self._by_ssrc.get(packet.ssrc)
-                if producer is not None:
-                    producer.on_sender_report(packet, now)
 
     async def _run_rtcp(self) -> None:
         """Receiver reports, bitrate cap and NACK retries toward the publisher."""
@@ -193,10 +170,9 @@ class Participant:
             now = self._clock()
             blocks = []
             for producer in self.producers.values():
-                block = producer.report_block(now)
-                if block is not None:
-                    blocks.append(block)
+                blocks.extend(producer.report_blocks(now))
                 producer.due_retransmissions(now, rtt_ms=100)
+            self._announce_wanted_layers()
             if not blocks:
                 continue
             ssrcs = [b.ssrc for b in blocks]
@@ -205,6 +181,17 @@ class Participant:
             )
             if publisher.send(packet):
                 self._metrics.rtcp_packets_out += 1
+
+    def _announce_wanted_layers(self) -> None:
+        """Dynacast: tell the client which simulcast layers anyone watches."""
+        for kind, producer in self.producers.items():
+            if not producer.simulcast:
+                continue
+            wanted = max((c.max_spatial for c in producer.consumers), default=0)
+            active = tuple(i <= max(wanted, 0) for i in range(len(producer.layers)))
+            if self._published_layers.get(kind) != active:
+                self._published_layers[kind] = active
+                self.listener(PublisherLayers(active))
 
     # --- subscribing -----------------------------------------------------------------
 
@@ -250,11 +237,17 @@ class Participant:
     def _ensure_subscriber(self) -> SubscriberPeer:
         if self._subscriber is None:
             self._subscriber = self._peers.subscriber(
-                _SubscriberSink(self),
+                self._downlink,
                 lambda s: self.listener(ConnectionChanged("subscriber", s)),
                 self._slot_ready,
             )
+            self._allocation_task = asyncio.create_task(self._run_allocation())
         return self._subscriber
+
+    async def _run_allocation(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(ALLOCATION_INTERVAL_S)
+            self._downlink.reallocate()
 
     def renegotiate(self) -> None:
         """Send a new subscriber offer now, or after the outstanding one is answered."""
@@ -307,52 +300,15 @@ class Participant:
         if params is not None and consumer in self.consumers:
             consumer.start(params)
 
-    def route_subscriber_rtcp(self, data: bytes) -> None:
-        now = self._clock()
-        by_ssrc: dict[int, Consumer] = {}
-        for consumer in self.consumers:
-            params = consumer.slot.parameters
-            if params is not None:
-                by_ssrc[params.ssrc] = consumer
-        for packet in self._parse_rtcp(data):
-            if isinstance(packet, ReceiverReport | SenderReport):
-                for block in packet.reports:
-                    target = by_ssrc.get(block.ssrc)
-                    if target is not None:
-                        target.on_report_block(block, now)
-            elif isinstance(packet, Nack):
-                target = by_ssrc.get(packet.media_ssrc)
-                if target is not None:
-                    target.on_nack(packet.lost)
-            elif isinstance(packet, Pli):
-                target = by_ssrc.get(packet.media_ssrc)
-                if target is not None:
-                    target.producer.request_keyframe(now)
-            elif isinstance(packet, Fir):
-                for ssrc, _seq in packet.entries:
-                    target = by_ssrc.get(ssrc)
-                    if target is not None:
-                        target.producer.request_keyframe(now)
-            elif isinstance(packet, Remb):
-                pass  # the downlink estimate drives layer allocation (issue 3)
-
-    def _parse_rtcp(self, data: bytes) -> list[object]:
-        try:
-            packets: list[object] = list(parse_rtcp(data))
-        except RtpError as exc:
-            self._metrics.rtcp_dropped[exc.reason] += 1
-            return []
-        self._metrics.rtcp_packets_in += 1
-        return packets
-
     # --- leaving ---------------------------------------------------------------------
 
     async def close(self) -> None:
         if self.closed:
             return
         self.closed = True
-        if self._rtcp_task is not None:
-            self._rtcp_task.cancel()
+        for task in (self._rtcp_task, self._allocation_task):
+            if task is not None:
+                task.cancel()
         for consumer in self.consumers:
             if consumer in consumer.producer.consumers:
                 consumer.producer.consumers.remove(consumer)
@@ -367,19 +323,7 @@ class _PublisherSink:
         self._p = participant
 
     def on_rtp(self, data: bytes, arrival_ms: int) -> None:
-        self._p.route_rtp(data, arrival_ms)
+        self._p._ingress.route_rtp(data, arrival_ms)
 
     def on_rtcp(self, data: bytes) -> None:
-        self._p.route_publisher_rtcp(data)
-
-
-class _SubscriberSink:
-    def __init__(self, participant: Participant):
-        self._p = participant
-
-    def on_rtp(self, data: bytes, arrival_ms: int) -> None:
-        # A subscriber PC only receives; RTP here is a misbehaving client.
-        self._p._metrics.rtp_dropped["rtp_on_subscriber_pc"] += 1
-
-    def on_rtcp(self, data: bytes) -> None:
-        self._p.route_subscriber_rtcp(data)
+        self._p._ingress.route_rtcp(data, self._p._clock())

@@ -23,6 +23,11 @@ class RemoteTrack:
     payload_type: int
     rtx_payload_type: int | None
     clock_rate: int
+    # simulcast layers (RFC 8853), low to high; () for a single stream
+    rids: tuple[str, ...] = ()
+    rid_ext_id: int | None = None
+    repaired_rid_ext_id: int | None = None
+    audio_level_ext_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

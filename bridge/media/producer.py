@@ -6,26 +6,24 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bridge.forwarding.forwarder import InboundPacket
-from bridge.forwarding.keyframe_throttle import KeyframeRequestThrottle
+from bridge.forwarding.layer_bitrates import LayerRateMeter
 from bridge.metrics import BridgeMetrics
-from bridge.rtp.header import RtpHeader
-from bridge.rtp.nack import NackTracker
-from bridge.rtp.packet_cache import PacketCache
-from bridge.rtp.receive_stats import ReceiveStats
+from bridge.rtp.errors import RtpError
+from bridge.rtp.header import RtpHeader, find_extension
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_nack, build_pli
-from bridge.rtp.seqnum import SequenceUnwrapper, TimestampUnwrapper
-from bridge.rtp.vp8 import is_vp8_keyframe
+from bridge.rtp.vp8 import parse_vp8_descriptor
 
 from .peer import RemoteTrack
+from .receive_layer import ReceiveLayer
 
 if TYPE_CHECKING:
     from .consumer import Consumer
 
-# >= 1 s of media at the top rates diemcau carries (2.5 Mbit/s video is ~250 packets/s);
-# aiortc keeps only 128, too few for a 300 ms RTT link.
-CACHE_PACKETS = {"audio": 256, "video": 2048}
-# A jump larger than this is a restarted encoder, not loss.
-RESTART_GAP = 3000
+
+SILENT = 127
+# A level this loud (dBov) or louder counts as speech when the V flag is absent.
+VOICE_DBOV = 50
+SPEAKING_HOLD_MS = 1500
 
 
 class Producer:
@@ -44,96 +42,133 @@ class Producer:
         self.id = f"{participant_id}-{track.kind}"
         self.muted = False
         self.consumers: list[Consumer] = []
-        self.cache = PacketCache(CACHE_PACKETS[track.kind])
-        self.last_sender_report: SenderReport | None = None
+        rids: tuple[str | None, ...] = track.rids or (None,)
+        self.layers = [
+            ReceiveLayer(
+                index=i,
+                rid=rid,
+                kind=track.kind,
+                clock_rate=track.clock_rate,
+                ssrc=track.ssrc if rid is None else None,
+                rtx_ssrc=track.rtx_ssrc if rid is None else None,
+            )
+            for i, rid in enumerate(rids)
+        ]
+        self.audio_level = SILENT  # RFC 6464 dBov, 0 loudest .. 127 silent, smoothed
+        self._last_voice_ms: int | None = None
+        self._rates = LayerRateMeter(len(self.layers))
         self._feedback_ssrc = feedback_ssrc
         self._send_upstream = send_upstream
         self._metrics = metrics
-        self._seq = SequenceUnwrapper()
-        self._ts = TimestampUnwrapper()
-        self._stats = ReceiveStats(track.clock_rate)
-        self._nacks = NackTracker() if track.kind == "video" else None
-        self._keyframes = KeyframeRequestThrottle()
-        self._highest = -1
-        self._lsr = 0
-        self._lsr_ms = 0
 
     @property
-    def ssrc(self) -> int | None:
-        return self.track.ssrc
+    def simulcast(self) -> bool:
+        return bool(self.track.rids)
 
-    def on_rtp(self, data: bytes, header: RtpHeader, arrival_ms: int) -> None:
-        ext_seq = self._seq.unwrap(header.sequence_number)
-        ext_ts = self._ts.unwrap(header.timestamp)
-        if self._highest >= 0 and abs(ext_seq - self._highest) > RESTART_GAP:
-            self._restart(header, arrival_ms)
-            ext_seq = self._seq.unwrap(header.sequence_number)
-            ext_ts = self._ts.unwrap(header.timestamp)
-        self._highest = max(self._highest, ext_seq)
-        self._stats.update(ext_seq, header.timestamp, arrival_ms)
-        if self._nacks is not None:
-            missing = self._nacks.on_packet(ext_seq, arrival_ms)
+    def layer_for_rid(self, rid: str) -> ReceiveLayer | None:
+        return next((layer for layer in self.layers if layer.rid == rid), None)
+
+    def on_rtp(self, data: bytes, header: RtpHeader, arrival_ms: int, layer: ReceiveLayer) -> None:
+        ext_seq, ext_ts, restarted = layer.unwrap(header.sequence_number, header.timestamp)
+        if restarted:
+            for consumer in self.consumers:
+                consumer.restart(layer.index)
+        layer.stats.update(ext_seq, header.timestamp, arrival_ms)
+        if layer.nacks is not None:
+            missing = layer.nacks.on_packet(ext_seq, arrival_ms)
             if missing:
-                self._request_retransmission(missing)
-        self.cache.put(ext_seq, data)
+                self._request_retransmission(layer, missing)
+        layer.cache.put(ext_seq, data)
+        self._rates.add(layer.index, len(data), arrival_ms)
         if self.muted:
             return
-        keyframe = self.kind == "video" and is_vp8_keyframe(data, header)
-        packet = InboundPacket(
-            ext_seq=ext_seq,
-            ext_timestamp=ext_ts,
-            arrival_ms=arrival_ms,
-            keyframe=keyframe,
-            marker=header.marker,
-        )
+        if self.kind == "video":
+            try:
+                vp8 = parse_vp8_descriptor(
+                    memoryview(data)[header.payload_offset : header.payload_end]
+                )
+            except RtpError as exc:
+                self._metrics.rtp_dropped[exc.reason] += 1
+                return
+            packet = InboundPacket(
+                ext_seq=ext_seq,
+                ext_timestamp=ext_ts,
+                arrival_ms=arrival_ms,
+                keyframe=vp8.is_keyframe,
+                marker=header.marker,
+                spatial=layer.index,
+                temporal=vp8.temporal_id,
+                layer_sync=vp8.layer_sync,
+                picture_id=vp8.picture_id,
+                tl0_pic_idx=vp8.tl0_pic_idx,
+            )
+        else:
+            self._update_audio_level(data, header, arrival_ms)
+            packet = InboundPacket(
+                ext_seq=ext_seq,
+                ext_timestamp=ext_ts,
+                arrival_ms=arrival_ms,
+                keyframe=False,
+                marker=header.marker,
+            )
         for consumer in self.consumers:
             consumer.forward(data, header, packet)
 
-    def _restart(self, header: RtpHeader, arrival_ms: int) -> None:
-        self._seq = SequenceUnwrapper()
-        self._ts = TimestampUnwrapper()
-        self._stats = ReceiveStats(self.track.clock_rate)
-        if self._nacks is not None:
-            self._nacks = NackTracker()
-        self._highest = -1
-        for consumer in self.consumers:
-            consumer.restart()
+    def _update_audio_level(self, data: bytes, header: RtpHeader, arrival_ms: int) -> None:
+        ext_id = self.track.audio_level_ext_id
+        if ext_id is None:
+            return
+        try:
+            value = find_extension(data, header, ext_id)
+        except RtpError:
+            return
+        if not value:
+            return
+        # RFC 6464 §3: V flag, then the level in -dBov
+        voice, level = value[0] & 0x80, value[0] & 0x7F
+        self.audio_level = (self.audio_level * 3 + level) // 4
+        if voice or level <= VOICE_DBOV:
+            self._last_voice_ms = arrival_ms
 
-    def _request_retransmission(self, missing: list[int]) -> None:
-        if self.ssrc is None:
+    def speaking(self, now_ms: int) -> bool:
+        last = self._last_voice_ms
+        return last is not None and now_ms - last < SPEAKING_HOLD_MS
+
+    def layer_bitrates(self, now_ms: int) -> tuple[int, ...]:
+        return self._rates.bitrates(now_ms)
+
+    def _request_retransmission(self, layer: ReceiveLayer, missing: list[int]) -> None:
+        if layer.ssrc is None:
             return
         self._metrics.nacks_sent += 1
         self._send_upstream(
-            build_nack(self._feedback_ssrc, self.ssrc, [s & 0xFFFF for s in missing])
+            build_nack(self._feedback_ssrc, layer.ssrc, [s & 0xFFFF for s in missing])
         )
 
-    def request_keyframe(self, now_ms: int) -> None:
-        """Ask the publisher for a keyframe, at most once per ~300 ms."""
-        if self.kind != "video" or self.ssrc is None:
+    def request_keyframe(self, now_ms: int, layer_index: int = 0) -> None:
+        """Ask the publisher for a keyframe on one layer, at most once per ~300 ms."""
+        if self.kind != "video" or not 0 <= layer_index < len(self.layers):
             return
-        if self._keyframes.should_send(now_ms):
+        layer = self.layers[layer_index]
+        if layer.ssrc is not None and layer.keyframes.should_send(now_ms):
             self._metrics.keyframe_requests += 1
-            self._send_upstream(build_pli(self._feedback_ssrc, self.ssrc))
+            self._send_upstream(build_pli(self._feedback_ssrc, layer.ssrc))
 
-    def on_sender_report(self, report: SenderReport, now_ms: int) -> None:
-        self.last_sender_report = report
-        self._lsr = (report.ntp_timestamp >> 16) & 0xFFFFFFFF
-        self._lsr_ms = now_ms
+    def on_sender_report(self, layer: ReceiveLayer, report: SenderReport, now_ms: int) -> None:
+        layer.on_sender_report(report, now_ms)
         for consumer in self.consumers:
-            consumer.relay_sender_report(report)
+            consumer.relay_sender_report(report, layer.index)
 
-    def report_block(self, now_ms: int) -> ReportBlock | None:
-        """RFC 3550 §6.4.1 reception report for this source, or None before any packet."""
-        if self.ssrc is None or self._stats.packets_received == 0:
-            return None
-        dlsr = ((now_ms - self._lsr_ms) * 65536 // 1000) if self._lsr else 0
-        return self._stats.report_block(self.ssrc, self._lsr, dlsr)
+    def report_blocks(self, now_ms: int) -> list[ReportBlock]:
+        blocks = (layer.report_block(now_ms) for layer in self.layers)
+        return [b for b in blocks if b is not None]
 
     def due_retransmissions(self, now_ms: int, rtt_ms: int) -> None:
-        if self._nacks is not None:
-            due = self._nacks.due(now_ms, rtt_ms)
-            if due:
-                self._request_retransmission(due)
+        for layer in self.layers:
+            if layer.nacks is not None:
+                due = layer.nacks.due(now_ms, rtt_ms)
+                if due:
+                    self._request_retransmission(layer, due)
 
     def set_muted(self, muted: bool, now_ms: int) -> None:
         if muted == self.muted:
@@ -144,5 +179,3 @@ class Producer:
                 consumer.pause()
             else:
                 consumer.resume()
-        if not muted:
-            self.request_keyframe(now_ms)

@@ -20,6 +20,7 @@ from .events import (
 from .participant import Participant
 from .peer import Kind, PeerFactory
 from .producer import Producer
+from .settings import MediaSettings
 
 
 class RoomFull(Exception):
@@ -34,7 +35,7 @@ class Room:
         peers: PeerFactory,
         clock: Clock,
         metrics: BridgeMetrics,
-        max_participants: int,
+        settings: MediaSettings,
         rng: random.Random,
         on_empty: Callable[[Room], None],
     ):
@@ -43,7 +44,7 @@ class Room:
         self._peers = peers
         self._clock = clock
         self._metrics = metrics
-        self._max = max_participants
+        self._settings = settings
         self._rng = rng
         self._on_empty = on_empty
 
@@ -55,8 +56,9 @@ class Room:
         if previous is not None:
             previous.listener(Replaced())
             await self.leave(previous, notify_empty=False)
-        if len(self.participants) >= self._max:
-            raise RoomFull(f"room {self.name} has {self._max} participants")
+        limit = self._settings.max_participants
+        if len(self.participants) >= limit:
+            raise RoomFull(f"room {self.name} has {limit} participants")
         participant = Participant(
             id=identity,
             name=name,
@@ -66,6 +68,7 @@ class Room:
             clock=self._clock,
             metrics=self._metrics,
             rng=self._rng,
+            adaptive_bitrate=self._settings.adaptive_bitrate,
             on_published=self._published,
         )
         self._broadcast(ParticipantJoined(participant.info()), exclude=identity)

@@ -9,6 +9,7 @@ from bridge.metrics import BridgeMetrics
 from .consumer import Clock
 from .peer import PeerFactory
 from .room import Room
+from .settings import MediaSettings
 
 
 class RoomRegistry:
@@ -17,14 +18,14 @@ class RoomRegistry:
         *,
         peers: PeerFactory,
         clock: Clock,
-        max_participants: int = 300,
+        settings: MediaSettings | None = None,
         rng: random.Random | None = None,
     ):
         self.metrics = BridgeMetrics()
         self.rooms: dict[str, Room] = {}
         self._peers = peers
         self._clock = clock
-        self._max = max_participants
+        self._settings = settings or MediaSettings()
         self._rng = rng or random.Random()
 
     def get_or_create(self, name: str) -> Room:
@@ -35,7 +36,7 @@ class RoomRegistry:
                 peers=self._peers,
                 clock=self._clock,
                 metrics=self.metrics,
-                max_participants=self._max,
+                settings=self._settings,
                 rng=self._rng,
                 on_empty=self._forget,
             )

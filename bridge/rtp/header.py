@@ -181,7 +181,29 @@ def rewrite_packet(
     timestamp: int,
     ssrc: int,
 ) -> bytes:
-    """Return a new packet: fresh 12-byte header + ``data[payload_offset:]``.
+    """Return a new packet: fresh 12-byte header + ``data[payload_offset:]``."""
+    return bytes(
+        rewrite_packet_buffer(
+            data,
+            header,
+            payload_type=payload_type,
+            sequence_number=sequence_number,
+            timestamp=timestamp,
+            ssrc=ssrc,
+        )
+    )
+
+
+def rewrite_packet_buffer(
+    data: bytes,
+    header: RtpHeader,
+    *,
+    payload_type: int,
+    sequence_number: int,
+    timestamp: int,
+    ssrc: int,
+) -> bytearray:
+    """rewrite_packet, as a mutable buffer for payload patches (VP8 picture ids).
 
     V=2, the P bit and marker are kept, CC=0 and X=0: CSRCs and header extensions are
     stripped because extension ids are negotiated per peer. Padding is kept as is.
@@ -198,7 +220,7 @@ def rewrite_packet(
         ssrc,
     )
     buf[HEADER_SIZE:] = memoryview(data)[header.payload_offset :]
-    return bytes(buf)
+    return buf
 
 
 def wrap_rtx(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from signaling.auth import AuthError, make_token, verify_token
+from signaling.auth import AuthError, ascii_slug, make_token, participant_id, verify_token
 
 SECRET = "unit-test-secret-0123456789abcdef"
 
@@ -65,3 +65,14 @@ def test_expiry_uses_injected_clock() -> None:
     assert verify_token(token, SECRET, room="r", now=1059).identity == "i"
     with pytest.raises(AuthError):
         verify_token(token, SECRET, room="r", now=1060)
+
+
+def test_participant_ids_are_sdp_tokens_and_stable() -> None:
+    assert participant_id("site-1") == "site-1"
+    unsafe = participant_id("Điểm cầu 7")
+    assert unsafe == participant_id("Điểm cầu 7")
+    assert unsafe.startswith("p-") and unsafe.isascii() and " " not in unsafe
+    assert participant_id("a" * 65) != "a" * 65
+    assert ascii_slug("Xã Hòa An") == "xa-hoa-an"
+    assert ascii_slug("Đường 9") == "duong-9"
+    assert ascii_slug("!!!") == "site"

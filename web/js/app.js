@@ -5,6 +5,7 @@ import { initI18n, t, hasKey, localize, bindLanguageButton } from './i18n.js';
 import { Signaling } from './signaling.js';
 import { MediaSession, getLocalMedia } from './media.js';
 import { TileGrid } from './tiles.js';
+import { ViewReporter } from './adaptive.js';
 import { decodeJwtPayload } from './token.js';
 import { ICONS } from './icons.js';
 
@@ -53,6 +54,9 @@ const els = {
   audioUnblock: /** @type {HTMLButtonElement} */ (byId('audio-unblock')),
   micBtn: /** @type {HTMLButtonElement} */ (byId('mic-btn')),
   camBtn: /** @type {HTMLButtonElement} */ (byId('cam-btn')),
+  audioOnlyBtn: /** @type {HTMLButtonElement} */ (byId('audio-only-btn')),
+  dataCap: /** @type {HTMLSelectElement} */ (byId('data-cap')),
+  linkState: byId('link-state'),
   leaveBtn: /** @type {HTMLButtonElement} */ (byId('leave-btn')),
   langBtn: /** @type {HTMLButtonElement} */ (byId('lang-btn')),
   endedHeading: byId('ended-heading'),
@@ -91,9 +95,21 @@ const app = {
   status: { kind: 'idle', key: 'status.idle' },
   /** @type {ReturnType<typeof setTimeout>|undefined} */
   transientTimer: undefined,
+  /** The site's choice: receive audio only (kept across reconnects). */
+  audioOnly: false,
+  /** The site's cap on what it receives, kbit/s; null = none (kept across reconnects). */
+  /** @type {number|null} */
+  maxKbps: null,
+  /** `video_state` per remote participant, this bridge session. */
+  /** @type {Map<string, {paused: boolean, reason: string|null}>} */
+  videoStates: new Map(),
+  /** Last `link_state`, this bridge session. */
+  /** @type {{state: string, estimate_kbps: number|null}|null} */
+  linkState: null,
 };
 
 const tiles = new TileGrid(els.grid);
+const views = new ViewReporter(tiles, (m) => (app.state === 'joined' ? app.signaling?.send(m) ?? false : false));
 
 // ---- state and status ------------------------------------------------------------------
 
@@ -108,6 +124,10 @@ function setState(s) {
   els.meeting.hidden = !(s === 'joining' || s === 'joined' || s === 'reconnecting');
   els.ended.hidden = !(s === 'left' || (s === 'error' && !!app.signaling));
   els.leaveBtn.hidden = els.meeting.hidden;
+  const ended = s === 'left' || s === 'error';
+  els.audioOnlyBtn.hidden = ended;
+  /** @type {HTMLElement} */ (els.dataCap.closest('label') ?? els.dataCap).hidden = ended;
+  renderLinkState();
   for (const cb of [...stateListeners]) cb(s);
 }
 
@@ -229,6 +249,68 @@ function renderControls() {
   els.previewWrap.classList.toggle('no-video', !cam || app.muted.video);
 }
 
+function renderQualityControls() {
+  els.audioOnlyBtn.setAttribute('aria-pressed', String(app.audioOnly));
+  const iconEl = els.audioOnlyBtn.querySelector('.icon');
+  if (iconEl && !iconEl.firstChild) iconEl.innerHTML = ICONS.headphones;
+  els.dataCap.value = app.maxKbps === null ? 'none' : String(app.maxKbps);
+}
+
+/**
+ * Tell the bridge the site's receive choice. Only while joined; `joined` re-sends it.
+ * @returns {boolean} whether it went out
+ */
+function sendQuality() {
+  if (app.state !== 'joined') return false;
+  return app.signaling?.send({ type: 'quality', audio_only: app.audioOnly, max_kbps: app.maxKbps }) ?? false;
+}
+
+/**
+ * @param {boolean} on
+ * @returns {boolean} whether the bridge was told now (else it is told after joining)
+ */
+function setAudioOnly(on) {
+  app.audioOnly = !!on;
+  renderQualityControls();
+  return sendQuality();
+}
+
+/** @param {string} value `none` or kbit/s */
+function setDataCap(value) {
+  const kbps = Number.parseInt(value, 10);
+  app.maxKbps = Number.isFinite(kbps) && kbps > 0 ? kbps : null;
+  renderQualityControls();
+  sendQuality();
+}
+
+const LINK_KEYS = /** @type {Record<string, string>} */ ({
+  good: 'link.good',
+  weak: 'link.weak',
+  audio_only: 'link.audio_only',
+});
+
+/** The compact downlink indicator next to the status. */
+function renderLinkState() {
+  const ls = app.linkState;
+  const show = !!ls && app.state === 'joined';
+  els.linkState.hidden = !show;
+  if (!ls) {
+    delete els.linkState.dataset.state;
+    return;
+  }
+  els.linkState.dataset.state = ls.state;
+  const iconEl = els.linkState.querySelector('.icon');
+  if (iconEl && !iconEl.firstChild) iconEl.innerHTML = ICONS.signal;
+  const textEl = els.linkState.querySelector('.link-text');
+  const key = LINK_KEYS[ls.state] ?? 'link.good';
+  if (textEl) localize(textEl, key);
+  if (typeof ls.estimate_kbps === 'number') {
+    localize(els.linkState, 'link.estimate', { kbps: Math.round(ls.estimate_kbps) }, 'title');
+  } else {
+    localize(els.linkState, key, undefined, 'title');
+  }
+}
+
 /** @param {Kind} kind */
 function toggleMute(kind) {
   const track = localTrack(kind);
@@ -344,7 +426,24 @@ function bindSignaling(sig) {
   on('participant_left', (msg) => {
     if (typeof msg.id !== 'string' || msg.id === app.selfId) return;
     tiles.remove(msg.id);
+    app.videoStates.delete(msg.id);
     app.media?.forgetParticipant(msg.id);
+  });
+  on('video_state', (msg) => {
+    if (typeof msg.participant_id !== 'string' || msg.participant_id === app.selfId) return;
+    const paused = msg.paused === true;
+    const reason = paused && typeof msg.reason === 'string' ? msg.reason : null;
+    app.videoStates.set(msg.participant_id, { paused, reason });
+    tiles.setVideoState(msg.participant_id, paused, reason);
+  });
+  on('link_state', (msg) => {
+    if (typeof msg.state !== 'string') return;
+    const kbps = typeof msg.estimate_kbps === 'number' && Number.isFinite(msg.estimate_kbps) ? msg.estimate_kbps : null;
+    app.linkState = { state: msg.state, estimate_kbps: kbps };
+    renderLinkState();
+  });
+  on('publisher_layers', (msg) => {
+    app.media?.setPublisherLayers(msg.active);
   });
   on('track_published', (msg) => {
     if (msg.participant_id !== app.selfId) tiles.setPublished(msg.participant_id, msg.kind, true);
@@ -373,6 +472,9 @@ function onJoined(msg) {
   // A (re)join is a fresh bridge session: new PCs, remote media comes again.
   app.media?.close();
   tiles.clearRemoteMedia();
+  tiles.clearVideoStates();
+  app.videoStates.clear();
+  app.linkState = null;
   if (app.selfId && app.selfId !== self.id) tiles.remove(app.selfId);
   app.selfId = self.id;
   app.serverMuted = { audio: !!self.muted?.audio, video: !!self.muted?.video };
@@ -393,6 +495,9 @@ function onJoined(msg) {
   setState('joined');
   setStatus('connected', 'status.connected');
   renderControls();
+  // The new bridge session knows nothing of our choices or what we show.
+  if (app.audioOnly || app.maxKbps !== null) sendQuality();
+  views.reset();
   if (!app.viewer && app.localStream && app.localStream.getTracks().length > 0) {
     void app.media.publish(app.localStream);
   }
@@ -445,6 +550,7 @@ function onConnection(info) {
     case 'open':
       break; // `joined` decides
     case 'reconnecting':
+      views.stop();
       if (app.state === 'joined' || app.state === 'reconnecting') {
         setState('reconnecting');
         if (navigator.onLine === false) setStatus('disconnected', 'status.disconnected');
@@ -473,6 +579,7 @@ function onServerError(msg) {
   app.lastError = { code, reason, at: Date.now() };
   console.warn('bridge error', code, reason);
   if (code === 'stale_answer') return; // a newer offer is on its way
+  if (msg.request === 'view') return; // background report, nothing the user can act on
   const { key, vars } = errorMessage(code, reason);
   flashError(key, vars); // a fatal one is followed by a close, which ends the meeting
 }
@@ -483,6 +590,9 @@ function onServerError(msg) {
  * @param {Record<string, string|number>} [vars]
  */
 function endMeeting(state, key, vars) {
+  views.stop();
+  app.linkState = null;
+  app.videoStates.clear();
   app.media?.close();
   app.media = null;
   app.published = false;
@@ -524,6 +634,8 @@ function init() {
   });
   els.micBtn.addEventListener('click', () => toggleMute('audio'));
   els.camBtn.addEventListener('click', () => toggleMute('video'));
+  els.audioOnlyBtn.addEventListener('click', () => setAudioOnly(!app.audioOnly));
+  els.dataCap.addEventListener('change', () => setDataCap(els.dataCap.value));
   els.leaveBtn.addEventListener('click', () => void leave());
   els.rejoinBtn.addEventListener('click', () => location.reload());
   els.audioUnblock.addEventListener('click', () => {
@@ -543,6 +655,7 @@ function init() {
   });
 
   renderControls();
+  renderQualityControls();
   if (!room || !token) {
     els.joinBtn.disabled = true;
     setState('error');
@@ -577,7 +690,30 @@ const hooks = {
   get pcs() {
     return { publisher: app.media?.publisher ?? null, subscriber: app.media?.subscriber ?? null };
   },
+  /** Entries gain frameHeight and framesPerSecond (video) when the browser reports them. */
   inboundStats: async () => (app.media ? app.media.inboundStats() : []),
+  /**
+   * The publisher's outbound video RTP, one entry per simulcast layer, low to high.
+   * @returns {Promise<Array<{rid: string|null, frameHeight: number|null, bytesSent: number,
+   *   active: boolean, qualityLimitationReason: string|null, framesPerSecond: number|null}>>}
+   */
+  outboundStats: async () => (app.media ? app.media.outboundStats() : []),
+  /** @returns {Record<string, {paused: boolean, reason: string|null}>} last video_state per participant */
+  videoStates: () => Object.fromEntries([...app.videoStates].map(([id, v]) => [id, { ...v }])),
+  /** @returns {{state: string, estimate_kbps: number|null}|null} last link_state */
+  linkState: () => (app.linkState ? { ...app.linkState } : null),
+  /**
+   * Toggle audio only, as the toolbar button does.
+   * @param {boolean} on
+   * @returns {boolean} whether `quality` went out now (else it goes after joining)
+   */
+  setAudioOnly: (on) => setAudioOnly(on),
+  /** @returns {boolean} */
+  get audioOnly() {
+    return app.audioOnly;
+  },
+  /** @returns {Array<{participant_id: string, visible: boolean, height: number}>} the current `view` */
+  view: () => views.current(),
   /**
    * Fill the name, click join, resolve with the state once joining is over (or after 30 s).
    * @param {string} [name]

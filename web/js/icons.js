@@ -21,4 +21,9 @@ export const ICONS = Object.freeze({
     '<path d="M3 14c5-4.5 13-4.5 18 0l-2.5 2.5-3-1.5v-2.5a10 10 0 0 0-7 0V15l-3 1.5z" fill="currentColor"/>'
   ),
   speaker: svg('<path d="M4 9v6h4l5 4V5L8 9z"/><path d="M16 9a4 4 0 0 1 0 6M19 6a8 8 0 0 1 0 12"/>'),
+  headphones: svg(
+    '<path d="M3 18v-6a9 9 0 0 1 18 0v6"/>' +
+      '<path d="M21 19a2 2 0 0 1-2 2h-1v-6h3zM3 19a2 2 0 0 0 2 2h1v-6H3z"/>'
+  ),
+  signal: svg('<path d="M4 20v-3M9 20v-7M14 20v-11M19 20V4"/>'),
 });

@@ -7,20 +7,86 @@
 //                     a subscriber track now belongs to participantId (null = to nobody).
 //   `connectionstate` detail {pc: 'publisher'|'subscriber', state: RTCPeerConnectionState}
 //   `negotiationerror` detail {pc: 'publisher'|'subscriber', error}
+//
+// The camera is published as simulcast (rids q, h, f; low to high) with L1T3 temporal layers
+// where the browser supports them; `setPublisherLayers` applies the bridge's dynacast hints.
 
 /** @typedef {import('./signaling.js').Message} Message */
 /** @typedef {'no_video'|'no_audio'|'none'|'denied'|'insecure'|null} MediaProblem */
 
 const GATHER_TIMEOUT_MS = 10000;
-/** Cap our own camera so one commune hall on a weak uplink does not saturate it. */
-const VIDEO_MAX_BITRATE = 600_000;
 
-/** getUserMedia video constraints: 640x360 at 30 fps. */
+/**
+ * Camera simulcast layers, low to high (docs/protocol.md, Simulcast). The per-layer caps add
+ * up to about 2.15 Mbit/s at 720p; dynacast (`publisher_layers`) turns off layers nobody
+ * receives, and the browser itself drops layers the uplink or the capture size cannot carry.
+ */
+export const SIMULCAST_LAYERS = Object.freeze([
+  Object.freeze({ rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 }),
+  Object.freeze({ rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 }),
+  Object.freeze({ rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 }),
+]);
+/** Temporal layers on every simulcast layer, where the browser supports it. */
+const SCALABILITY_MODE = 'L1T3';
+/**
+ * A browser that refuses simulcast sends one stream: keep it at about 640x360 and 600 kbit/s
+ * so one commune hall on a weak uplink does not saturate it.
+ */
+const SINGLE_LAYER_MAX_BITRATE = 600_000;
+const SINGLE_LAYER_HEIGHT = 360;
+
+/** getUserMedia video constraints: 1280x720 at 30 fps when the camera can (less is fine). */
 export const VIDEO_CONSTRAINTS = {
-  width: { ideal: 640 },
-  height: { ideal: 360 },
+  width: { ideal: 1280 },
+  height: { ideal: 720 },
   frameRate: { ideal: 30 },
 };
+
+/**
+ * Whether the browser says it can encode video with the given scalability mode.
+ * null when it does not say (capabilities without `scalabilityModes`).
+ * @param {string} mode
+ * @returns {boolean|null}
+ */
+export function scalabilityModeSupport(mode) {
+  try {
+    const caps = typeof RTCRtpSender !== 'undefined' && RTCRtpSender.getCapabilities
+      ? RTCRtpSender.getCapabilities('video')
+      : null;
+    const codecs = /** @type {Array<{mimeType: string, scalabilityModes?: string[]}>} */ (caps?.codecs ?? []);
+    const listed = codecs.filter((c) => Array.isArray(c.scalabilityModes));
+    if (listed.length === 0) return null;
+    return listed.some((c) => /** @type {string[]} */ (c.scalabilityModes).includes(mode));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Send encodings for the camera, most capable first: simulcast with temporal layers,
+ * simulcast alone, one stream.
+ * @param {MediaStreamTrack} track
+ * @returns {Array<{encodings: RTCRtpEncodingParameters[], simulcast: boolean, svc: boolean}>}
+ */
+function videoEncodingCandidates(track) {
+  const simulcast = SIMULCAST_LAYERS.map((l) => ({ ...l, active: true }));
+  /** @type {Array<{encodings: RTCRtpEncodingParameters[], simulcast: boolean, svc: boolean}>} */
+  const out = [];
+  if (scalabilityModeSupport(SCALABILITY_MODE) === true) {
+    out.push({
+      encodings: simulcast.map((e) => ({ ...e, scalabilityMode: SCALABILITY_MODE })),
+      simulcast: true,
+      svc: true,
+    });
+  }
+  out.push({ encodings: simulcast, simulcast: true, svc: false });
+  const height = track.getSettings?.().height ?? 0;
+  /** @type {RTCRtpEncodingParameters} */
+  const single = { maxBitrate: SINGLE_LAYER_MAX_BITRATE };
+  if (height > SINGLE_LAYER_HEIGHT * 1.2) single.scaleResolutionDownBy = height / SINGLE_LAYER_HEIGHT;
+  out.push({ encodings: [single], simulcast: false, svc: false });
+  return out;
+}
 
 /**
  * Open mic and camera, falling back to one of them, or to nothing.
@@ -132,6 +198,17 @@ export class MediaSession extends EventTarget {
     /** @type {Promise<void>} */
     this.subscriberQueue = Promise.resolve();
     this.closed = false;
+    /** The camera's sender in the publisher PC. */
+    /** @type {RTCRtpSender|null} */
+    this.videoSender = null;
+    /** How the camera is sent: simulcast layers, temporal layers in sendEncodings. */
+    this.videoMode = { simulcast: false, svc: false };
+    /** Last `publisher_layers.active` from the bridge (low to high), null = all on. */
+    /** @type {boolean[]|null} */
+    this.wantedLayers = null;
+    /** setParameters calls run one after another (each needs fresh getParameters). */
+    /** @type {Promise<void>} */
+    this.paramsQueue = Promise.resolve();
   }
 
   /**
@@ -159,12 +236,12 @@ export class MediaSession extends EventTarget {
     if (this.publisher) this.publisher.close();
     const pc = this._newPc('publisher');
     this.publisher = pc;
+    this.videoSender = null;
+    this.videoMode = { simulcast: false, svc: false };
     try {
       for (const track of tracks) {
-        /** @type {RTCRtpTransceiverInit} */
-        const init = { direction: 'sendonly', streams: [stream] };
-        if (track.kind === 'video') init.sendEncodings = [{ maxBitrate: VIDEO_MAX_BITRATE }];
-        pc.addTransceiver(track, init);
+        if (track.kind === 'video') this._addVideoTransceiver(pc, track, stream);
+        else pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
       }
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
@@ -175,6 +252,93 @@ export class MediaSession extends EventTarget {
       console.error('publish failed', error);
       this._emit('negotiationerror', { pc: 'publisher', error });
       return false;
+    }
+  }
+
+  /**
+   * Add the camera with the most capable encodings the browser accepts.
+   * @param {RTCPeerConnection} pc
+   * @param {MediaStreamTrack} track
+   * @param {MediaStream} stream
+   */
+  _addVideoTransceiver(pc, track, stream) {
+    for (const candidate of videoEncodingCandidates(track)) {
+      try {
+        const tr = pc.addTransceiver(track, {
+          direction: 'sendonly',
+          streams: [stream],
+          sendEncodings: candidate.encodings,
+        });
+        this.videoSender = tr.sender;
+        this.videoMode = { simulcast: candidate.simulcast, svc: candidate.svc };
+        return;
+      } catch (err) {
+        console.info('video send encodings refused, trying simpler ones', err);
+      }
+    }
+    const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    this.videoSender = tr.sender;
+  }
+
+  /**
+   * Dynacast: the bridge's `publisher_layers.active` (low to high). The lowest layer always
+   * stays on, whatever the bridge says, so there is always something to forward.
+   * @param {unknown} active
+   */
+  setPublisherLayers(active) {
+    if (!Array.isArray(active)) return;
+    this.wantedLayers = active.map((a) => a === true);
+    this._queueParams(() => this._applyLayers());
+  }
+
+  /**
+   * @param {() => Promise<void>} fn
+   */
+  _queueParams(fn) {
+    this.paramsQueue = this.paramsQueue.then(fn).catch((err) => {
+      console.warn('setParameters on the camera sender failed', err);
+    });
+  }
+
+  /** Bring each simulcast encoding's `active` in line with wantedLayers. */
+  async _applyLayers() {
+    const sender = this.videoSender;
+    const pc = this.publisher;
+    if (this.closed || !sender || !pc || !this.wantedLayers) return;
+    if (!pc.currentRemoteDescription || pc.signalingState === 'closed') return; // after the answer
+    const params = sender.getParameters();
+    const encodings = params.encodings ?? [];
+    if (encodings.length < 2) return; // one stream: it always stays on
+    let changed = false;
+    encodings.forEach((enc, i) => {
+      const byRid = enc.rid ? SIMULCAST_LAYERS.findIndex((l) => l.rid === enc.rid) : -1;
+      const layer = byRid >= 0 ? byRid : i;
+      const want = layer === 0 ? true : this.wantedLayers?.[layer] ?? true;
+      if (enc.active !== want) {
+        enc.active = want;
+        changed = true;
+      }
+    });
+    if (changed) await sender.setParameters(params);
+  }
+
+  /**
+   * When the browser's capabilities did not say whether it supports L1T3, ask setParameters;
+   * a refusal just leaves the layers without temporal scalability.
+   */
+  async _trySvcViaParameters() {
+    const sender = this.videoSender;
+    if (this.closed || !sender || !this.videoMode.simulcast || this.videoMode.svc) return;
+    if (scalabilityModeSupport(SCALABILITY_MODE) !== null) return;
+    const params = sender.getParameters();
+    const encodings = params.encodings ?? [];
+    if (encodings.length === 0 || encodings.every((e) => e.scalabilityMode === SCALABILITY_MODE)) return;
+    for (const enc of encodings) enc.scalabilityMode = SCALABILITY_MODE;
+    try {
+      await sender.setParameters(params);
+      this.videoMode = { ...this.videoMode, svc: true };
+    } catch {
+      // not supported: plain simulcast
     }
   }
 
@@ -191,6 +355,8 @@ export class MediaSession extends EventTarget {
     }
     try {
       await pc.setRemoteDescription({ type: 'answer', sdp });
+      this._queueParams(() => this._trySvcViaParameters());
+      this._queueParams(() => this._applyLayers());
       return true;
     } catch (error) {
       console.error('publish_answer rejected', error);
@@ -286,8 +452,10 @@ export class MediaSession extends EventTarget {
 
   /**
    * Inbound RTP statistics of the subscriber PC, per participant track.
+   * frameHeight and framesPerSecond are there when the browser reports them (video).
    * @returns {Promise<Array<{participantId: string, kind: string, packetsReceived: number,
-   *   framesDecoded: number, bytesReceived: number}>>}
+   *   framesDecoded: number, bytesReceived: number, frameHeight?: number,
+   *   framesPerSecond?: number}>>}
    */
   async inboundStats() {
     const pc = this.subscriber;
@@ -308,7 +476,7 @@ export class MediaSession extends EventTarget {
     report.forEach((s) => {
       if (s.type === 'track' && s.trackIdentifier) legacyTracks.set(s.id, s.trackIdentifier);
     });
-    /** @type {Array<{participantId: string, kind: string, packetsReceived: number, framesDecoded: number, bytesReceived: number}>} */
+    /** @type {Array<{participantId: string, kind: string, packetsReceived: number, framesDecoded: number, bytesReceived: number, frameHeight?: number, framesPerSecond?: number}>} */
     const out = [];
     report.forEach((s) => {
       if (s.type !== 'inbound-rtp') return;
@@ -317,14 +485,56 @@ export class MediaSession extends EventTarget {
         (trackId !== undefined ? ownerByTrackId.get(trackId) : undefined) ??
         (s.mid !== undefined ? ownerByMid.get(String(s.mid)) : undefined);
       if (!participantId) return;
-      out.push({
+      /** @type {{participantId: string, kind: string, packetsReceived: number, framesDecoded: number, bytesReceived: number, frameHeight?: number, framesPerSecond?: number}} */
+      const entry = {
         participantId,
         kind: s.kind ?? s.mediaType,
         packetsReceived: s.packetsReceived ?? 0,
         framesDecoded: s.framesDecoded ?? 0,
         bytesReceived: s.bytesReceived ?? 0,
+      };
+      if (typeof s.frameHeight === 'number') entry.frameHeight = s.frameHeight;
+      if (typeof s.framesPerSecond === 'number') entry.framesPerSecond = s.framesPerSecond;
+      out.push(entry);
+    });
+    return out;
+  }
+
+  /**
+   * Outbound video RTP statistics of the publisher PC, one entry per simulcast layer, low
+   * to high. `active` comes from the stats when the browser reports it, else from the
+   * sender's parameters.
+   * @returns {Promise<Array<{rid: string|null, frameHeight: number|null, bytesSent: number,
+   *   active: boolean, qualityLimitationReason: string|null, framesPerSecond: number|null}>>}
+   */
+  async outboundStats() {
+    const pc = this.publisher;
+    if (!pc || pc.signalingState === 'closed') return [];
+    /** @type {Map<string, boolean>} */
+    const activeByRid = new Map();
+    const encodings = this.videoSender?.getParameters().encodings ?? [];
+    for (const enc of encodings) activeByRid.set(enc.rid ?? '', enc.active !== false);
+    const report = await pc.getStats();
+    /** @type {Array<{rid: string|null, frameHeight: number|null, bytesSent: number, active: boolean, qualityLimitationReason: string|null, framesPerSecond: number|null}>} */
+    const out = [];
+    report.forEach((s) => {
+      if (s.type !== 'outbound-rtp' || (s.kind ?? s.mediaType) !== 'video') return;
+      const rid = typeof s.rid === 'string' ? s.rid : null;
+      out.push({
+        rid,
+        frameHeight: typeof s.frameHeight === 'number' ? s.frameHeight : null,
+        bytesSent: s.bytesSent ?? 0,
+        active: typeof s.active === 'boolean' ? s.active : activeByRid.get(rid ?? '') ?? true,
+        qualityLimitationReason:
+          typeof s.qualityLimitationReason === 'string' ? s.qualityLimitationReason : null,
+        framesPerSecond: typeof s.framesPerSecond === 'number' ? s.framesPerSecond : null,
       });
     });
+    const order = (/** @type {string|null} */ rid) => {
+      const i = SIMULCAST_LAYERS.findIndex((l) => l.rid === rid);
+      return i >= 0 ? i : SIMULCAST_LAYERS.length;
+    };
+    out.sort((a, b) => order(a.rid) - order(b.rid));
     return out;
   }
 
@@ -334,6 +544,7 @@ export class MediaSession extends EventTarget {
     this.publisher?.close();
     this.subscriber?.close();
     this.trackOwner.clear();
+    this.videoSender = null;
   }
 
   /**

@@ -3,6 +3,11 @@
 // Remote tiles get one MediaStream per participant, built here from the subscriber tracks
 // (audio plays through the tile's <video>, which is not muted). The local tile is muted and
 // mirrored.
+//
+// A remote tile whose video the bridge paused (`video_state`) shows the initials placeholder
+// with an overlay saying why (weak link, audio only); its name label and audio stay.
+//
+// Events: `autoplayblocked` {id}, `tileadded` {id, el, self}, `tileremoved` {id, el}.
 
 import { localize } from './i18n.js';
 import { ICONS } from './icons.js';
@@ -29,7 +34,15 @@ import { ICONS } from './icons.js';
  * @property {HTMLElement} nameEl
  * @property {HTMLElement} micEl
  * @property {HTMLElement} avatarEl
+ * @property {HTMLElement} overlayEl
+ * @property {{paused: boolean, reason: string|null}} videoState from the bridge
  */
+
+/** `video_state` reasons shown on the tile (hidden tiles are off screen anyway). */
+const PAUSE_MESSAGES = /** @type {Record<string, string>} */ ({
+  bandwidth: 'tile.paused_bandwidth',
+  audio_only: 'tile.paused_audio_only',
+});
 
 /**
  * @param {string} name
@@ -66,6 +79,7 @@ export class TileGrid extends EventTarget {
       if (self) this.el.prepend(tile.el);
       else this.el.append(tile.el);
       this._updateCount();
+      this.dispatchEvent(new CustomEvent('tileadded', { detail: { id: p.id, el: tile.el, self } }));
     }
     if (typeof p.name === 'string' && p.name) tile.name = p.name;
     if (p.muted) tile.muted = { audio: !!p.muted.audio, video: !!p.muted.video };
@@ -90,6 +104,7 @@ export class TileGrid extends EventTarget {
     tile.el.remove();
     this.tiles.delete(id);
     this._updateCount();
+    this.dispatchEvent(new CustomEvent('tileremoved', { detail: { id, el: tile.el } }));
   }
 
   /** Remove every remote tile that is not in keepIds. @param {Set<string>} keepIds */
@@ -122,6 +137,28 @@ export class TileGrid extends EventTarget {
     if (published) tile.tracks.add(kind);
     else tile.tracks.delete(kind);
     this._render(tile);
+  }
+
+  /**
+   * The bridge's `video_state` for a remote participant.
+   * @param {string} id
+   * @param {boolean} paused
+   * @param {string|null} reason
+   */
+  setVideoState(id, paused, reason) {
+    const tile = this.tiles.get(id);
+    if (!tile || tile.self) return;
+    tile.videoState = { paused, reason: paused ? reason : null };
+    this._render(tile);
+  }
+
+  /** Forget every `video_state` (a new bridge session starts with none). */
+  clearVideoStates() {
+    for (const tile of this.tiles.values()) {
+      if (!tile.videoState.paused) continue;
+      tile.videoState = { paused: false, reason: null };
+      this._render(tile);
+    }
   }
 
   /**
@@ -238,7 +275,11 @@ export class TileGrid extends EventTarget {
     nameEl.className = 'tile-name';
     label.append(micEl, nameEl);
 
-    el.append(video, avatarEl, label);
+    const overlayEl = document.createElement('div');
+    overlayEl.className = 'tile-overlay';
+    overlayEl.hidden = true;
+
+    el.append(video, avatarEl, overlayEl, label);
     return {
       id,
       name: '',
@@ -251,6 +292,8 @@ export class TileGrid extends EventTarget {
       nameEl,
       micEl,
       avatarEl,
+      overlayEl,
+      videoState: { paused: false, reason: null },
     };
   }
 
@@ -295,7 +338,20 @@ export class TileGrid extends EventTarget {
     const hasVideo = tile.self
       ? !!videoTrack && videoTrack.enabled && videoTrack.readyState === 'live'
       : !!videoTrack && !tile.muted.video && (tile.tracks.size === 0 || tile.tracks.has('video'));
-    tile.el.classList.toggle('no-video', !hasVideo);
+    const { paused, reason } = tile.videoState;
+    // A paused track shows a frozen frame: show the placeholder instead (audio keeps playing).
+    tile.el.classList.toggle('no-video', !hasVideo || paused);
+    tile.el.dataset.videoPaused = String(paused);
+    if (paused && reason) tile.el.dataset.pauseReason = reason;
+    else delete tile.el.dataset.pauseReason;
+    const cameraOn = !tile.muted.video && (tile.tracks.size === 0 || tile.tracks.has('video'));
+    const message = paused && reason && cameraOn ? PAUSE_MESSAGES[reason] : undefined;
+    if (message) {
+      localize(tile.overlayEl, message);
+      tile.overlayEl.hidden = false;
+    } else {
+      tile.overlayEl.hidden = true;
+    }
   }
 
   _updateCount() {

@@ -107,3 +107,83 @@ def test_before_first_packet() -> None:
 def test_initial_values_validated(seq: int, ts: int) -> None:
     with pytest.raises(ValueError):
         RtpMunger(seq, ts)
+
+
+# --- skip: packets dropped on purpose (temporal layers) -------------------------------
+
+
+def fwd(m: RtpMunger, seq: int, ts: int = 0) -> int | None:
+    r = m.forward(BASE + seq, ts, resync=False, ts_advance=1)
+    return None if r is None else r[0]
+
+
+def test_skipping_newest_packets_keeps_output_contiguous() -> None:
+    m = RtpMunger(100, 0)
+    assert fwd(m, 0) == 100
+    assert m.skip(BASE + 1)
+    assert m.skip(BASE + 2)
+    assert fwd(m, 3) == 101
+    assert m.skip(BASE + 4)
+    assert fwd(m, 5) == 102
+    assert m.highest_out_ext_seq == 102
+
+
+def test_skip_across_16_bit_wrap() -> None:
+    seqs = SequenceUnwrapper()
+    m = RtpMunger(32767, 0)
+    outs = []
+    for seq in [65534, 65535, 0, 1]:
+        ext = seqs.unwrap(seq)
+        if seq == 65535:
+            assert m.skip(ext)
+            continue
+        r = m.forward(ext, 0, resync=False, ts_advance=1)
+        assert r is not None
+        outs.append(r[1])
+    assert outs == [32767, 32768, 32769]
+
+
+def test_duplicate_of_skipped_packet_is_dropped_not_mapped_onto_another() -> None:
+    m = RtpMunger(0, 0)
+    fwd(m, 10)
+    m.skip(BASE + 11)
+    assert fwd(m, 12) == 1
+    assert fwd(m, 11) is None  # e.g. a retransmission of the skipped packet
+    assert fwd(m, 12) == 1
+
+
+def test_late_packet_before_a_skip_fills_its_own_place() -> None:
+    m = RtpMunger(0, 0)
+    fwd(m, 10)
+    assert m.skip(BASE + 12)  # 11 not arrived yet
+    assert fwd(m, 13) == 2
+    assert fwd(m, 11) == 1
+
+
+def test_reordered_skip_leaves_a_gap() -> None:
+    m = RtpMunger(0, 0)
+    fwd(m, 10)
+    assert fwd(m, 12) == 2
+    assert not m.skip(BASE + 11)  # too late to shift 12: out seq 1 stays unused
+    assert fwd(m, 13) == 3
+
+
+def test_skip_before_start_is_ignored_and_resync_clears_skips() -> None:
+    m = RtpMunger(0, 0)
+    assert not m.skip(BASE + 5)
+    fwd(m, 6)
+    m.skip(BASE + 7)
+    r = m.forward(BASE + 500, 9000, resync=True, ts_advance=3000)
+    assert r == (1, 1, 3000)
+    assert fwd(m, 501) == 2
+    assert fwd(m, 7) is None  # before the resync point
+
+
+def test_old_skip_entries_are_pruned() -> None:
+    m = RtpMunger(0, 0)
+    fwd(m, 0)
+    for i in range(300):
+        m.skip(BASE + 1 + 2 * i)
+        assert fwd(m, 2 + 2 * i) == i + 1
+    assert fwd(m, 2) is None  # older than the oldest remembered entry: too old
+    assert fwd(m, 598) == 299

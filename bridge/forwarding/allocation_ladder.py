@@ -1,0 +1,103 @@
+"""Quality ladders and the greedy bitrate distribution behind the StreamAllocator.
+
+A ladder lists one consumer's options, cheapest first: for each received simulcast layer
+up to the tile's need, its temporal sub-steps (VP8 TID, RFC 7741 §4.2) at a fraction of
+the layer's measured rate (by default TL0 ~40 %, TL0+1 ~60 %, all 100 %), then the next
+layer. Steps that cost as much as a better step are removed, so costs strictly increase.
+
+``distribute`` is mediasoup's (Transport::DistributeAvailableOutgoingBitrate): every
+consumer in priority order gets its lowest step if it fits, then rounds in priority order
+where a consumer of priority p climbs up to p steps per round, while the increments fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Top step of a layer: forward every temporal layer (Forwarder.set_target default).
+ALL_TEMPORAL = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    spatial: int
+    temporal: int
+    bps: int
+
+
+def build_ladder(
+    layer_bitrates: Sequence[int],
+    max_spatial: int,
+    temporal_layers: int,
+    temporal_fractions: Sequence[Sequence[float]],
+) -> tuple[Step, ...]:
+    """Options for one consumer; empty if no layer is received.
+
+    If no layer up to ``max_spatial`` is received, the lowest received layer above it
+    stands in (better a bigger picture than a black tile).
+    """
+    received = [s for s, bps in enumerate(layer_bitrates) if bps > 0]
+    layers = [s for s in received if s <= max_spatial] or received[:1]
+    if not layers:
+        return ()
+    fractions = temporal_fractions[min(max(temporal_layers, 1), len(temporal_fractions)) - 1]
+    top = len(fractions) - 1
+    steps = [
+        Step(s, ALL_TEMPORAL if t == top else t, int(layer_bitrates[s] * f))
+        for s in layers
+        for t, f in enumerate(fractions)
+    ]
+    kept: list[Step] = []
+    for step in reversed(steps):
+        if not kept or step.bps < kept[-1].bps:
+            kept.append(step)
+    kept.reverse()
+    return tuple(kept)
+
+
+def ladder_index(ladder: Sequence[Step], spatial: int, temporal: int) -> int:
+    """Highest step not better than (spatial, temporal); -1 if all are better."""
+    found = -1
+    for i, step in enumerate(ladder):
+        if (step.spatial, step.temporal) <= (spatial, temporal):
+            found = i
+    return found
+
+
+def distribute(
+    budget_bps: float,
+    ladders: Sequence[Sequence[Step]],
+    priorities: Sequence[int],
+    ceilings: Sequence[int],
+) -> list[int]:
+    """Chosen step index per consumer (-1: nothing), never above its ceiling.
+
+    The sum of the chosen steps' ``bps`` never exceeds ``budget_bps``.
+    """
+    count = len(ladders)
+    order = sorted(range(count), key=lambda i: -priorities[i])  # stable: input order ties
+    levels = [-1] * count
+    remaining = budget_bps
+    for i in order:
+        ladder = ladders[i]
+        if ceilings[i] >= 0 and ladder and ladder[0].bps <= remaining:
+            levels[i] = 0
+            remaining -= ladder[0].bps
+    changed = True
+    while changed:
+        changed = False
+        for i in order:
+            ladder = ladders[i]
+            top = min(ceilings[i], len(ladder) - 1)
+            for _ in range(max(priorities[i], 1)):
+                level = levels[i]
+                if level < 0 or level >= top:
+                    break
+                delta = ladder[level + 1].bps - ladder[level].bps
+                if delta > remaining:
+                    break
+                levels[i] = level + 1
+                remaining -= delta
+                changed = True
+    return levels

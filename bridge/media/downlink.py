@@ -1,0 +1,205 @@
+"""Downlink: everything one subscriber receives, and how much of it its link can carry.
+
+It routes the subscriber's RTCP to its consumers, keeps the downlink estimate (REMB and
+receiver-report loss, forwarding/downlink_estimator.py) and, twice a second, asks the pure
+StreamAllocator which layer (or pause) each consumer gets; audio is allocated first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bridge.forwarding.allocator import AudioDemand, StreamAllocator, VideoDemand
+from bridge.forwarding.downlink_estimator import DownlinkEstimator
+from bridge.metrics import BridgeMetrics
+from bridge.rtp.errors import RtpError
+from bridge.rtp.rtcp import Fir, Nack, Pli, ReceiverReport, Remb, SenderReport, parse_rtcp
+
+from .consumer import Clock, Consumer
+from .events import EventListener, LinkState, VideoState
+
+# Tile height (CSS px) up to which a simulcast layer is enough: 180p, 360p, then 720p.
+LAYER_FOR_HEIGHT = (200, 400)
+PRIORITY_SPEAKER = 2
+PRIORITY_GALLERY = 1
+# Budget when adaptive bitrate is off: only views, audio-only and the site's cap apply.
+UNLIMITED_BPS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class TileView:
+    visible: bool
+    height: int
+
+
+def max_spatial_for(view: TileView | None, layers: int) -> int:
+    """The highest layer worth sending to a tile (-1: not shown, send nothing)."""
+    if view is None:
+        return layers - 1
+    if not view.visible:
+        return -1
+    wanted = sum(view.height > limit for limit in LAYER_FOR_HEIGHT)
+    return min(wanted, layers - 1)
+
+
+class Downlink:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        metrics: BridgeMetrics,
+        listener: EventListener,
+        estimator: DownlinkEstimator,
+        allocator: StreamAllocator,
+        adaptive_bitrate: bool,
+    ):
+        self.consumers: list[Consumer] = []
+        self._clock = clock
+        self._metrics = metrics
+        self._listener = listener
+        self._estimator = estimator
+        self._allocator = allocator
+        self._adaptive = adaptive_bitrate
+        self._views: dict[str, TileView] = {}
+        self._audio_only = False
+        self._cap_bps: int | None = None
+        self._video_state: dict[str, tuple[bool, str | None]] = {}
+        self._link_state: str | None = None
+
+    # --- what the client asks for ------------------------------------------------------
+
+    def set_views(self, views: Mapping[str, TileView]) -> None:
+        self._views = dict(views)
+        self.reallocate()
+
+    def set_quality(self, audio_only: bool, max_kbps: int | None) -> None:
+        self._audio_only = audio_only
+        self._cap_bps = None if max_kbps is None else max_kbps * 1000
+        self.reallocate()
+
+    def wanted_spatial(self, publisher_id: str, layers: int) -> int:
+        """Dynacast: the highest layer this subscriber's view of `publisher_id` needs."""
+        if self._audio_only:
+            return -1
+        return max_spatial_for(self._views.get(publisher_id), layers)
+
+    # --- feedback (PacketSink of the subscriber peer) ------------------------------------
+
+    def on_rtp(self, data: bytes, arrival_ms: int) -> None:
+        # A subscriber PC only receives; RTP here is a misbehaving client.
+        self._metrics.rtp_dropped["rtp_on_subscriber_pc"] += 1
+
+    def on_rtcp(self, data: bytes) -> None:
+        self.route_rtcp(data)
+
+    def route_rtcp(self, data: bytes) -> None:
+        try:
+            packets = parse_rtcp(data)
+        except RtpError as exc:
+            self._metrics.rtcp_dropped[exc.reason] += 1
+            return
+        self._metrics.rtcp_packets_in += 1
+        now = self._clock()
+        by_ssrc = self._by_ssrc()
+        for packet in packets:
+            if isinstance(packet, ReceiverReport | SenderReport):
+                worst = 0.0
+                for block in packet.reports:
+                    target = by_ssrc.get(block.ssrc)
+                    if target is not None:
+                        target.on_report_block(block, now)
+                        worst = max(worst, block.fraction_lost / 256)
+                if packet.reports:
+                    self._estimator.on_receiver_report(worst, now)
+            elif isinstance(packet, Nack):
+                target = by_ssrc.get(packet.media_ssrc)
+                if target is not None:
+                    target.on_nack(packet.lost)
+            elif isinstance(packet, Pli):
+                target = by_ssrc.get(packet.media_ssrc)
+                if target is not None:
+                    target.request_keyframe(now)
+            elif isinstance(packet, Fir):
+                for ssrc, _seq in packet.entries:
+                    target = by_ssrc.get(ssrc)
+                    if target is not None:
+                        target.request_keyframe(now)
+            elif isinstance(packet, Remb):
+                self._estimator.on_remb(packet.bitrate, now)
+
+    def _by_ssrc(self) -> dict[int, Consumer]:
+        out: dict[int, Consumer] = {}
+        for consumer in self.consumers:
+            params = consumer.slot.parameters
+            if params is not None:
+                out[params.ssrc] = consumer
+        return out
+
+    # --- allocation --------------------------------------------------------------------
+
+    def reallocate(self) -> None:
+        now = self._clock()
+        speaker = self._loudest_publisher()
+        video: list[VideoDemand] = []
+        audio: list[AudioDemand] = []
+        by_id: dict[str, Consumer] = {}
+        for consumer in self.consumers:
+            producer = consumer.producer
+            if not consumer.started or producer.muted:
+                continue
+            key = consumer.id
+            by_id[key] = consumer
+            if producer.kind == "audio":
+                audio.append(AudioDemand(key, producer.audio_level, producer.speaking(now)))
+                continue
+            publisher = producer.participant_id
+            consumer.max_spatial = self.wanted_spatial(publisher, len(producer.layers))
+            video.append(
+                VideoDemand(
+                    consumer_id=key,
+                    priority=PRIORITY_SPEAKER if publisher == speaker else PRIORITY_GALLERY,
+                    max_spatial=consumer.max_spatial,
+                    layer_bitrates=producer.layer_bitrates(now),
+                    current_spatial=consumer.current_spatial,
+                )
+            )
+        result = self._allocator.allocate(
+            now,
+            self._estimator.estimate_bps if self._adaptive else UNLIMITED_BPS,
+            video,
+            audio,
+            audio_only=self._audio_only,
+            cap_bps=self._cap_bps,
+        )
+        for allocation in result.video:
+            consumer = by_id[allocation.consumer_id]
+            consumer.set_target(allocation.spatial, allocation.temporal)
+            paused = allocation.spatial is None
+            self._announce_video(consumer.producer.participant_id, paused, allocation.reason)
+        for audio_allocation in result.audio:
+            by_id[audio_allocation.consumer_id].set_allocated(audio_allocation.forward)
+        self._announce_link(result.video_paused_by_bandwidth)
+
+    def _loudest_publisher(self) -> str | None:
+        audio = [c.producer for c in self.consumers if c.producer.kind == "audio"]
+        now = self._clock()
+        speaking = [p for p in audio if not p.muted and p.speaking(now)]
+        if not speaking:
+            return None
+        return min(speaking, key=lambda p: p.audio_level).participant_id
+
+    def _announce_video(self, publisher_id: str, paused: bool, reason: str) -> None:
+        state = (paused, reason if paused else None)
+        if self._video_state.get(publisher_id) != state:
+            self._video_state[publisher_id] = state
+            self._listener(VideoState(publisher_id, paused, state[1]))
+
+    def _announce_link(self, weak: bool) -> None:
+        state = "audio_only" if self._audio_only else ("weak" if weak else "good")
+        if state != self._link_state:
+            self._link_state = state
+            self._listener(LinkState(state, self._estimator.estimate_bps // 1000))
+
+    def forget(self, publisher_id: str) -> None:
+        self._video_state.pop(publisher_id, None)

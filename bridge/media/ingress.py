@@ -1,0 +1,105 @@
+"""PublisherIngress: routes a publisher's plain RTP/RTCP to its producers and layers.
+
+SSRCs come from the offer (a=ssrc, a=ssrc-group:FID) or, for RID-based simulcast, are
+learned from the rtp-stream-id / repaired-rtp-stream-id header extensions (RFC 8852)
+of the first packets of each layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bridge.metrics import BridgeMetrics
+from bridge.rtp.errors import RtpError
+from bridge.rtp.header import RtpHeader, find_extension, parse_rtp_header, unwrap_rtx
+from bridge.rtp.rtcp import SenderReport, parse_rtcp
+
+from .producer import Producer
+from .receive_layer import ReceiveLayer
+
+Route = tuple[Producer, ReceiveLayer]
+
+
+class PublisherIngress:
+    def __init__(self, metrics: BridgeMetrics):
+        self._metrics = metrics
+        self._media: dict[int, Route] = {}
+        self._rtx: dict[int, Route] = {}
+        self._producers: list[Producer] = []
+
+    def reindex(self, producers: Iterable[Producer]) -> None:
+        self._producers = list(producers)
+        self._media.clear()
+        self._rtx.clear()
+        for producer in self._producers:
+            for layer in producer.layers:
+                if layer.ssrc is not None:
+                    self._media[layer.ssrc] = (producer, layer)
+                if layer.rtx_ssrc is not None:
+                    self._rtx[layer.rtx_ssrc] = (producer, layer)
+
+    def route_rtp(self, data: bytes, arrival_ms: int) -> None:
+        try:
+            header = parse_rtp_header(data)
+            route = self._media.get(header.ssrc)
+            if route is None:
+                found = self._rtx.get(header.ssrc) or self._learn(data, header)
+                if found is None:
+                    return  # _learn counted why
+                producer, layer = found
+                if header.ssrc == layer.rtx_ssrc:
+                    if layer.ssrc is None or producer.track.rtx_payload_type != header.payload_type:
+                        self._metrics.rtp_dropped["unknown_ssrc"] += 1
+                        return
+                    # RFC 4588 §4: a retransmission we asked for; restore the original
+                    data = unwrap_rtx(
+                        data, header, payload_type=producer.track.payload_type, ssrc=layer.ssrc
+                    )
+                    header = parse_rtp_header(data)
+                route = found
+        except RtpError as exc:
+            self._metrics.rtp_dropped[exc.reason] += 1
+            return
+        self._metrics.rtp_packets_in += 1
+        self._metrics.rtp_bytes_in += len(data)
+        producer, layer = route
+        producer.on_rtp(data, header, arrival_ms, layer)
+
+    def _learn(self, data: bytes, header: RtpHeader) -> Route | None:
+        """Bind an unknown SSRC to a simulcast layer by its RID header extension."""
+        for producer in self._producers:
+            track = producer.track
+            if not track.rids:
+                continue
+            for ext_id, repaired in ((track.rid_ext_id, False), (track.repaired_rid_ext_id, True)):
+                if ext_id is None:
+                    continue
+                value = find_extension(data, header, ext_id)
+                if value is None:
+                    continue
+                layer = producer.layer_for_rid(value.decode("ascii", "replace"))
+                if layer is None:
+                    self._metrics.rtp_dropped["unknown_rid"] += 1
+                    return None
+                if repaired:
+                    layer.rtx_ssrc = header.ssrc
+                    self._rtx[header.ssrc] = (producer, layer)
+                else:
+                    layer.ssrc = header.ssrc
+                    self._media[header.ssrc] = (producer, layer)
+                return producer, layer
+        self._metrics.rtp_dropped["unknown_ssrc"] += 1
+        return None
+
+    def route_rtcp(self, data: bytes, now_ms: int) -> None:
+        try:
+            packets = parse_rtcp(data)
+        except RtpError as exc:
+            self._metrics.rtcp_dropped[exc.reason] += 1
+            return
+        self._metrics.rtcp_packets_in += 1
+        for packet in packets:
+            if isinstance(packet, SenderReport):
+                route = self._media.get(packet.ssrc)
+                if route is not None:
+                    route[0].on_sender_report(route[1], packet, now_ms)

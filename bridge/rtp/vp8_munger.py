@@ -1,0 +1,168 @@
+"""Per-consumer rewriting of VP8 PictureID and TL0PICIDX (RFC 7741 §4.2).
+
+Receivers (libwebrtc's RtpVp8RefFinder) derive frame references from the PictureID and
+TL0PICIDX: a gap in PictureIDs counts as frames "not yet received", and a later non-sync
+frame of a higher temporal layer waits for them forever (until a key frame). So when the
+forwarder drops temporal layers or switches simulcast layers (each layer has its own
+PictureID and TL0PICIDX sequences), both fields must be rewritten to stay continuous:
+
+- PictureID: the offset grows by one per dropped picture (same piecewise ``OffsetMap``
+  as the sequence numbers, see bridge/rtp/munger.py for reordering behaviour); at a
+  resync (start or layer switch, always at a key frame) the picture follows the last
+  outgoing one (+1).
+- TL0PICIDX: base layer (TID 0) frames are never dropped, so it only needs a new offset
+  at a resync: the key frame's TL0PICIDX follows the last outgoing one (+1).
+
+RFC 7741 §4.2 descriptor (the bytes ``rewrite_vp8_descriptor`` patches)::
+
+         0 1 2 3 4 5 6 7
+        +-+-+-+-+-+-+-+-+
+        |X|R|N|S|R| PID |
+        +-+-+-+-+-+-+-+-+
+   X:   |I|L|T|K| RSV   |
+        +-+-+-+-+-+-+-+-+
+   I:   |M| PictureID   |   M=1: 15-bit PictureID, low 8 bits in the next byte
+        +-+-+-+-+-+-+-+-+
+   L:   |   TL0PICIDX   |
+        +-+-+-+-+-+-+-+-+
+"""
+
+from __future__ import annotations
+
+from bridge.rtp.munger import OffsetMap
+from bridge.rtp.vp8 import Vp8Descriptor
+
+PICTURE_ID_MASK = 0x7FFF  # outgoing PictureIDs are 15-bit; 7-bit packets keep the low 7
+_TL0_RANGE = 256
+
+
+def picture_id_bits(descriptor: Vp8Descriptor) -> int:
+    """7 or 15: the PictureID width (RFC 7741 §4.2 M bit) of a parsed descriptor.
+
+    Derived from the descriptor size: 1 (required byte) + 1 (X byte) + PictureID bytes
+    + 1 if L + 1 if T or K. Returns 15 when there is no PictureID.
+    """
+    if descriptor.picture_id is None:
+        return 15
+    size = descriptor.header_size - 2
+    size -= descriptor.tl0_pic_idx is not None
+    size -= descriptor.temporal_id is not None or descriptor.key_idx is not None
+    return 7 if size == 1 else 15
+
+
+def _unwrap(value: int, highest: int, bits: int) -> int:
+    """Extended value of ``value`` (``bits`` wide) nearest to ``highest``."""
+    rng = 1 << bits
+    diff = (value - highest) & (rng - 1)
+    if diff >= rng >> 1:
+        diff -= rng
+    return highest + diff
+
+
+class Vp8Munger:
+    """Rewritten (PictureID, TL0PICIDX) for one consumer's forwarded VP8 packets.
+
+    The first picture keeps its incoming values; outgoing values are returned as
+    15-bit PictureID and 8-bit TL0PICIDX (None where the packet has no such field).
+    """
+
+    __slots__ = ("_pid_out_highest", "_pids", "_pids_started", "_tl0", "_tl0_out_highest")
+
+    def __init__(self) -> None:
+        self._pids = OffsetMap()
+        self._pids_started = False
+        self._pid_out_highest = 0  # extended
+        self._tl0: tuple[int, int] | None = None  # (highest incoming ext, offset)
+        self._tl0_out_highest = 0  # extended
+
+    def forward(
+        self,
+        picture_id: int | None,
+        tl0_pic_idx: int | None,
+        *,
+        resync: bool,
+        picture_id_bits: int = 15,
+    ) -> tuple[int | None, int | None] | None:
+        """Outgoing (picture_id, tl0_pic_idx) for a forwarded packet.
+
+        ``resync``: the packet starts a new incoming stream (start, layer switch or
+        restart; a key frame). Returns None if the picture was dropped (``skip``) or
+        is older than the last resync: the caller drops the packet.
+        """
+        pid_out: int | None = None
+        if picture_id is not None:
+            rng = 1 << picture_id_bits
+            if resync or not self._pids_started:
+                ext = (picture_id & (rng - 1)) + rng
+                out = self._pid_out_highest + 1 if self._pids_started else picture_id
+                self._pids.reset(ext, ext - out)
+                self._pids_started = True
+                mapped = out
+            else:
+                ext = _unwrap(picture_id, self._pids.highest, picture_id_bits)
+                found = self._pids.map(ext)
+                if found is None:
+                    return None
+                mapped = found
+            self._pid_out_highest = max(self._pid_out_highest, mapped)
+            pid_out = mapped & PICTURE_ID_MASK
+        tl0_out: int | None = None
+        if tl0_pic_idx is not None:
+            tl0 = self._tl0
+            if resync or tl0 is None:
+                ext = (tl0_pic_idx & 0xFF) + _TL0_RANGE
+                out = tl0_pic_idx if tl0 is None else self._tl0_out_highest + 1
+                self._tl0 = (ext, ext - out)
+                self._tl0_out_highest = out
+            else:
+                highest, offset = tl0
+                ext = _unwrap(tl0_pic_idx, highest, 8)
+                out = ext - offset
+                if ext > highest:
+                    self._tl0 = (ext, offset)
+                self._tl0_out_highest = max(self._tl0_out_highest, out)
+            tl0_out = out & 0xFF
+        return pid_out, tl0_out
+
+    def skip(self, picture_id: int | None, *, picture_id_bits: int = 15) -> None:
+        """A packet of this picture is dropped on purpose (e.g. its temporal layer).
+
+        Later pictures shift down so the outgoing PictureIDs stay contiguous; all packets
+        of a dropped picture may be passed, only the first counts.
+        """
+        if picture_id is None or not self._pids_started:
+            return
+        self._pids.skip(_unwrap(picture_id, self._pids.highest, picture_id_bits))
+
+
+def rewrite_vp8_descriptor(
+    packet: bytearray, payload_offset: int, picture_id: int | None, tl0_pic_idx: int | None
+) -> None:
+    """Patch PictureID / TL0PICIDX of the VP8 descriptor at ``payload_offset`` in place.
+
+    The length never changes: a 7-bit PictureID (M=0) gets the low 7 bits, a 15-bit one
+    the low 15. ``None`` leaves a field alone; fields the descriptor lacks, and a
+    descriptor truncated before them, are left alone too (never raises).
+    """
+    end = len(packet)
+    pos = payload_offset
+    if pos < 0 or pos + 1 >= end or not packet[pos] & 0x80:  # no X byte
+        return
+    x = packet[pos + 1]
+    pos += 2
+    if x & 0x80:  # I: PictureID present
+        if pos >= end:
+            return
+        if packet[pos] & 0x80:  # M: 15-bit
+            if pos + 1 >= end:
+                return
+            if picture_id is not None:
+                packet[pos] = 0x80 | ((picture_id >> 8) & 0x7F)
+                packet[pos + 1] = picture_id & 0xFF
+            pos += 2
+        else:
+            if picture_id is not None:
+                packet[pos] = picture_id & 0x7F
+            pos += 1
+    if x & 0x40 and tl0_pic_idx is not None and pos < end:  # L: TL0PICIDX
+        packet[pos] = tl0_pic_idx & 0xFF

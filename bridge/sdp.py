@@ -1,0 +1,73 @@
+"""SDP text that aiortc does not model: RID-based simulcast (RFC 8853) and extmap ids.
+
+Pure string work on one offer or answer; no aiortc.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RID_URI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"  # RFC 8852 §3.1
+REPAIRED_RID_URI = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"  # RFC 8852 §3.2
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"  # RFC 6464
+MAX_RIDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSection:
+    kind: str
+    mid: str | None
+    # rids the offerer sends, in its a=simulcast:send order (low to high for diemcau clients)
+    send_rids: tuple[str, ...] = ()
+    extmap: dict[str, int] = field(default_factory=dict)
+
+
+def _split_sections(sdp: str) -> list[list[str]]:
+    sections: list[list[str]] = [[]]
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            sections.append([])
+        sections[-1].append(line)
+    return sections
+
+
+def media_sections(sdp: str) -> list[MediaSection]:
+    """Each m-section's kind, mid, simulcast send rids and extension ids."""
+    out: list[MediaSection] = []
+    for lines in _split_sections(sdp)[1:]:
+        kind = lines[0][2:].split(" ", 1)[0]
+        mid: str | None = None
+        rids: list[str] = []
+        order: list[str] = []
+        extmap: dict[str, int] = {}
+        for line in lines[1:]:
+            if line.startswith("a=mid:"):
+                mid = line[6:].strip()
+            elif line.startswith("a=rid:"):
+                # RFC 8851 §10: a=rid:<id> <direction> [params]
+                parts = line[6:].split()
+                if len(parts) >= 2 and parts[1] == "send":
+                    rids.append(parts[0])
+            elif line.startswith("a=simulcast:"):
+                # RFC 8853 §5.1: a=simulcast:send q;h;f  (alternatives after ',' ignored)
+                parts = line[12:].split()
+                if len(parts) >= 2 and parts[0] == "send":
+                    order = [alt.split(",")[0].lstrip("~") for alt in parts[1].split(";")]
+            elif line.startswith("a=extmap:"):
+                # RFC 8285 §8: a=extmap:<id>[/direction] <uri>
+                parts = line[9:].split()
+                if len(parts) >= 2 and parts[0].split("/")[0].isdigit():
+                    extmap[parts[1]] = int(parts[0].split("/")[0])
+        send_rids = tuple(r for r in (order or rids) if r in rids)[:MAX_RIDS]
+        out.append(MediaSection(kind=kind, mid=mid, send_rids=send_rids, extmap=extmap))
+    return out
+
+
+def add_simulcast_recv(answer: str, mid: str, rids: tuple[str, ...]) -> str:
+    """Accept the offered layers in the answer's section `mid` (RFC 8853 §5.3)."""
+    sections = _split_sections(answer)
+    for lines in sections[1:]:
+        if f"a=mid:{mid}" in lines:
+            lines.extend(f"a=rid:{rid} recv" for rid in rids)
+            lines.append("a=simulcast:recv " + ";".join(rids))
+    return "\r\n".join(line for lines in sections for line in lines) + "\r\n"

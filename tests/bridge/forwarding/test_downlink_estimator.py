@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+
+from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+
+
+def est(**kwargs: int) -> DownlinkEstimator:
+    return DownlinkEstimator(EstimatorSettings(**kwargs))
+
+
+def test_starts_at_initial() -> None:
+    assert est().estimate_bps == 1_000_000
+
+
+def test_low_loss_increases_about_8_percent_per_second() -> None:
+    e = est()
+    for t in range(0, 10_001, 1000):
+        e.on_receiver_report(0.0, t)
+    assert e.estimate_bps == pytest.approx(1_000_000 * 1.08**10, rel=0.01)
+
+
+def test_increase_scales_with_elapsed_time_not_report_count() -> None:
+    a, b = est(), est()
+    for t in range(0, 5001, 250):
+        a.on_receiver_report(0.01, t)
+    for t in range(0, 5001, 1000):
+        b.on_receiver_report(0.01, t)
+    assert a.estimate_bps == pytest.approx(b.estimate_bps, rel=0.001)
+    assert a.estimate_bps > 1_400_000
+
+
+def test_moderate_loss_holds() -> None:
+    e = est()
+    for t in range(0, 5001, 1000):
+        e.on_receiver_report(0.05, t)
+    assert e.estimate_bps == 1_000_000
+
+
+def test_high_loss_decreases_multiplicatively_to_floor() -> None:
+    e = est()
+    e.on_receiver_report(0.2, 0)
+    assert e.estimate_bps == 900_000
+    for t in range(1, 100):
+        e.on_receiver_report(0.9, t * 1000)
+    assert e.estimate_bps == 30_000
+
+
+def test_max_bound() -> None:
+    e = est(max_bps=1_100_000)
+    for t in range(0, 20_001, 1000):
+        e.on_receiver_report(0.0, t)
+    assert e.estimate_bps == 1_100_000
+
+
+def test_remb_caps_and_expires() -> None:
+    e = est()
+    e.on_remb(300_000, 0)
+    assert e.estimate_bps == 300_000
+    assert e.remb_bps == 300_000
+    e.on_receiver_report(0.05, 4000)
+    assert e.estimate_bps == 300_000
+    e.on_receiver_report(0.05, 5001)  # REMB older than 5 s: ignored
+    assert e.estimate_bps == 1_000_000
+    assert e.remb_bps is None
+
+
+def test_remb_below_floor_reads_floor() -> None:
+    e = est()
+    e.on_remb(1000, 0)
+    assert e.estimate_bps == 30_000
+
+
+def test_app_limited_remb_does_not_cap() -> None:
+    """After a collapse to audio, Chrome's REMB ~ 1.5 x received + 10k must not lock us."""
+    e = est()
+    e.on_sent(0, 0)
+    e.on_sent(10_000, 1000)  # 80 kbit/s sent
+    assert e.send_bps == 80_000
+    e.on_remb(70_000, 1000)  # below what we send: congestion -> binds
+    assert e.estimate_bps == 70_000
+    e.on_sent(15_000, 2000)  # 40 kbit/s (video paused)
+    e.on_remb(70_000, 2000)  # 1.5 x 40k + 10k: application limited
+    assert e.remb_bps is None
+    for t in range(2000, 12_001, 1000):
+        e.on_receiver_report(0.0, t)
+    # grows from where congestion left it (70k), ~8 %/s, not back to the old 1 Mbit/s
+    assert e.estimate_bps == pytest.approx(70_000 * 1.08**10, rel=0.01)
+
+
+def test_growth_limited_relative_to_send_rate() -> None:
+    e = est(initial_bps=100_000, increase_per_s=1)  # doubling per second, to hit the limit
+    e.on_sent(0, 0)
+    e.on_sent(5_000, 1000)  # 40 kbit/s
+    for t in range(1000, 10_001, 1000):
+        e.on_receiver_report(0.0, t)
+    assert e.estimate_bps == 2 * 40_000 + 300_000
+
+
+def test_sent_counter_reset_restarts_measurement() -> None:
+    e = est()
+    e.on_sent(100_000, 0)
+    e.on_sent(50, 500)
+    e.on_sent(12_550, 1500)
+    assert e.send_bps == 100_000
+
+
+def test_settings_validated() -> None:
+    with pytest.raises(ValueError):
+        EstimatorSettings(min_bps=0)
+    with pytest.raises(ValueError):
+        EstimatorSettings(initial_bps=10_000)
+    with pytest.raises(ValueError):
+        EstimatorSettings(low_loss=0.2, high_loss=0.1)
