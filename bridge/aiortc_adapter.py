@@ -46,6 +46,7 @@ from bridge.media.peer import (
     SendSlot,
     SlotParameters,
 )
+from bridge.rtp.header import is_rtcp
 from bridge.sdp import (
     AUDIO_LEVEL_URI,
     REPAIRED_RID_URI,
@@ -81,11 +82,6 @@ def _rtc_configuration(settings: AdapterSettings, bundle_max: bool) -> RTCConfig
     servers = [RTCIceServer(urls=url) for url in settings.ice_servers]
     policy = RTCBundlePolicy.MAX_BUNDLE if bundle_max else RTCBundlePolicy.BALANCED
     return RTCConfiguration(iceServers=servers, bundlePolicy=policy)
-
-
-def _is_rtcp(data: bytes) -> bool:
-    # RFC 5761 §4: RTCP packet types 192..223 sit where RTP has marker+payload type.
-    return len(data) > 1 and 192 <= data[1] <= 223
 
 
 class _InertReceiver(RTCRtpReceiver):
@@ -230,7 +226,7 @@ class _Wire:
             return False
         srtp = dtls._tx_srtp
         try:
-            protected = srtp.protect_rtcp(data) if _is_rtcp(data) else srtp.protect(data)
+            protected = srtp.protect_rtcp(data) if is_rtcp(data) else srtp.protect(data)
         except pylibsrtp.Error:
             return False
         pair.protocol.transport.sendto(protected, pair.remote_addr)

@@ -232,6 +232,7 @@ class Participant:
             for waiting in (self._negotiation.unannounced, self._negotiation.announced):
                 if consumer in waiting:
                     waiting.remove(consumer)
+        self._downlink.forget(producer.participant_id)
         self.renegotiate()
 
     def _ensure_subscriber(self) -> SubscriberPeer:

@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridge.rtp.errors import RtpParseError
-from bridge.rtp.header import RtpHeader
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,30 +101,3 @@ def parse_vp8_descriptor(payload: bytes | memoryview) -> Vp8Descriptor:
         header_size=pos,
         is_keyframe=keyframe,
     )
-
-
-def is_vp8_keyframe(data: bytes, header: RtpHeader) -> bool:
-    """True if this VP8 packet starts a key frame; False on anything malformed."""
-    pos = header.payload_offset
-    end = header.payload_end
-    if pos >= end or pos < 0 or end > len(data):
-        return False
-    b0 = data[pos]
-    if b0 & 0x17 != 0x10:  # need S=1 and PID=0 (RFC 7741 §4.2)
-        return False
-    pos += 1
-    if b0 & 0x80:  # X
-        if pos >= end:
-            return False
-        x = data[pos]
-        pos += 1
-        if x & 0x80:  # I
-            if pos >= end:
-                return False
-            pos += 2 if data[pos] & 0x80 else 1
-        if x & 0x40:  # L
-            pos += 1
-        if x & 0x30:  # T/K
-            pos += 1
-    # RFC 7741 §4.3: P bit (LSB of first payload header byte) is 0 for key frames.
-    return pos < end and not data[pos] & 0x01

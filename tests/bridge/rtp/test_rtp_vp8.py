@@ -5,8 +5,7 @@ import struct
 import pytest
 
 from bridge.rtp.errors import RtpParseError
-from bridge.rtp.header import parse_rtp_header
-from bridge.rtp.vp8 import Vp8Descriptor, is_vp8_keyframe, parse_vp8_descriptor
+from bridge.rtp.vp8 import Vp8Descriptor, parse_vp8_descriptor
 
 # X=1 S=1 PID=0 | I L T K | M + 15-bit PictureID 0x1234 | TL0PICIDX 0x56 | TID=2 Y=1 KEYIDX=5
 FULL = bytes([0x90, 0xF0, 0x92, 0x34, 0x56, 0xA5])
@@ -81,39 +80,3 @@ def test_truncated_error_message() -> None:
         parse_vp8_descriptor(FULL[:3])
     with pytest.raises(RtpParseError, match="VP8 payload empty after 6-byte payload descriptor"):
         parse_vp8_descriptor(FULL)
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        FULL + KEY_HEADER,
-        FULL + INTER_HEADER,
-        b"\x10" + KEY_HEADER,
-        b"\x10" + INTER_HEADER,
-        b"\x00" + KEY_HEADER,
-        b"\x11" + KEY_HEADER,
-        bytes([0x90, 0x80, 0x7F]) + KEY_HEADER,
-        bytes([0x90, 0x40, 0x01]) + KEY_HEADER,
-        bytes([0x90, 0x10, 0x01]) + INTER_HEADER,
-    ],
-)
-def test_fast_path_agrees_with_parser(payload: bytes) -> None:
-    data = rtp(payload)
-    assert (
-        is_vp8_keyframe(data, parse_rtp_header(data)) is parse_vp8_descriptor(payload).is_keyframe
-    )
-
-
-@pytest.mark.parametrize("cut", range(len(FULL) + 1))
-def test_fast_path_false_on_truncated(cut: int) -> None:
-    data = rtp(FULL[:cut])
-    assert is_vp8_keyframe(data, parse_rtp_header(data)) is False
-
-
-def test_fast_path_ignores_padding_bytes() -> None:
-    # The descriptor ends exactly where padding begins: the padding's zero byte must
-    # not be read as a payload header with P=0.
-    data = rtp(FULL, padding=4)
-    assert is_vp8_keyframe(data, parse_rtp_header(data)) is False
-    data = rtp(FULL + KEY_HEADER, padding=4)
-    assert is_vp8_keyframe(data, parse_rtp_header(data)) is True
