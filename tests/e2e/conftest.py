@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import secrets
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .browser import CHROMIUM, BrowserHandle, MediaFiles, launch_in_netns
+from bench.harness.browser import CHROMIUM, BrowserHandle, launch_in_netns
+from bench.harness.media import MediaFiles, MediaToolMissing, make_media_files
+
 from .netns import (
     BridgeServer,
     NsProcess,
@@ -40,42 +40,11 @@ def _failed(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(scope="session")
 def media_files(tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
     """A 640x360 30 fps y4m (testsrc2, 5 s) and a 48 kHz mono 440 Hz wav (5 s)."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        skip_or_fail("ffmpeg is not installed")
-        raise AssertionError("unreachable")
-    d = tmp_path_factory.mktemp("media")
-    video, audio = d / "camera.y4m", d / "mic.wav"
-    common = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]
-    subprocess.run(
-        [
-            *common,
-            "-i",
-            "testsrc2=size=640x360:rate=30",
-            "-t",
-            "5",
-            "-pix_fmt",
-            "yuv420p",
-            str(video),
-        ],
-        check=True,
-        timeout=120,
-    )
-    subprocess.run(
-        [
-            *common,
-            "-i",
-            "sine=frequency=440:sample_rate=48000:duration=5",
-            "-ac",
-            "1",
-            "-c:a",
-            "pcm_s16le",
-            str(audio),
-        ],
-        check=True,
-        timeout=60,
-    )
-    return MediaFiles(video=video, audio=audio)
+    try:
+        return make_media_files(tmp_path_factory.mktemp("media"))
+    except MediaToolMissing as exc:
+        skip_or_fail(str(exc))
+        raise AssertionError("unreachable") from exc
 
 
 @pytest.fixture
@@ -142,8 +111,8 @@ async def bridge_server(
     jwt_secret: str,
     tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Awaitable[BridgeServer]]]:
-    """await start(ns, port=8080, env=None, embedded_defaults=False) -> BridgeServer running
-    `signaling serve` in ns.
+    """await start(ns, port=8080, env=None, embedded_defaults=False, host="127.0.0.1") ->
+    BridgeServer running `signaling serve` in ns (host "0.0.0.0": also on its veths).
 
     embedded_defaults=True runs plain `python -m signaling serve` (no --host/--port, port
     must be 8080) with no DIEMCAU_JWT_SECRET and no DIEMCAU_ICE_ADDRESSES, as a user gets it.
@@ -155,6 +124,7 @@ async def bridge_server(
         port: int = 8080,
         env: Mapping[str, str] | None = None,
         embedded_defaults: bool = False,
+        host: str = "127.0.0.1",
     ) -> BridgeServer:
         n = len(servers)
         log = tmp_path / "logs" / f"bridge-{n}.log"
@@ -166,7 +136,9 @@ async def bridge_server(
             )
         else:
             full_env = {"DIEMCAU_JWT_SECRET": jwt_secret, **(env or {})}
-            server = await start_bridge(ns, port, full_env, log_path=log, data_dir=data_dir)
+            server = await start_bridge(
+                ns, port, full_env, log_path=log, data_dir=data_dir, host=host
+            )
         servers.append(server)
         return server
 

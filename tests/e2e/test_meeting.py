@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
+from bench.harness.client import DESCRIBE, JOIN_TIMEOUT
+from bench.harness.client import open_and_join as join_page
+
 from .browser import BrowserHandle, wait_for
 from .netns import BridgeServer
 from .tokens import make_token
@@ -23,35 +26,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.netns]
 
 ROOM = "r1"
 PORT = 8080
-JOIN_TIMEOUT = 30.0
 MEDIA_TIMEOUT = 30.0
-
-CLIENT_READY = "() => !!window.diemcau && typeof window.diemcau.join === 'function'"
-
-# Starts the join and records a rejection so wait_for can fail fast with it.
-START_JOIN = """name => {
-  window.__e2eJoinError = null;
-  Promise.resolve().then(() => window.diemcau.join(name))
-    .catch(e => { window.__e2eJoinError = String((e && e.stack) || e); });
-  return true;
-}"""
-JOIN_FAILED = "() => window.__e2eJoinError"
-JOINED = "() => !!window.diemcau && window.diemcau.state === 'joined'"
 
 # participants() may hold ids or objects: normalise to ids.
 PARTICIPANT_IDS = """() => Array.from(window.diemcau.participants() || [])
   .map(p => typeof p === 'string' ? p : (p && (p.participantId ?? p.id)))"""
-
-DESCRIBE = """async () => {
-  const d = window.diemcau;
-  if (!d) return {diemcau: 'undefined', joinError: window.__e2eJoinError ?? null};
-  let participants, stats;
-  try { participants = JSON.parse(JSON.stringify(Array.from(d.participants() || []))); }
-  catch (e) { participants = 'error: ' + e; }
-  try { stats = await d.inboundStats(); } catch (e) { stats = 'error: ' + e; }
-  return {state: d.state, selfId: d.selfId, participants, stats,
-          joinError: window.__e2eJoinError ?? null};
-}"""
 
 # True when, for every id, a video entry has decoded frames (and, if asked, an audio entry
 # has received packets).
@@ -98,21 +77,7 @@ async def open_and_join(
     handle = await launch_browser(ns)
     page = await handle.new_page()
     token = make_token(server.secret, ROOM, sub=f"site-{index}", name=name)
-    url = f"{server.url}/?room={ROOM}&token={token}"
-    resp = await page.goto(url, timeout=30_000)
-    assert resp is not None and resp.ok, f"{name}: GET {url} -> {resp and resp.status}"
-    await wait_for(page, CLIENT_READY, 15, what=f"{name}: window.diemcau loaded")
-    await page.evaluate(START_JOIN, name)
-    await wait_for(
-        page,
-        JOINED,
-        JOIN_TIMEOUT,
-        what=f"{name}: state === 'joined'",
-        describe=DESCRIBE,
-        fail_if=JOIN_FAILED,
-    )
-    self_id = await page.evaluate("() => window.diemcau.selfId")
-    assert isinstance(self_id, str) and self_id, f"{name}: bad selfId {self_id!r}"
+    self_id = await join_page(page, f"{server.url}/?room={ROOM}&token={token}", name)
     return Site(name=name, handle=handle, page=page, id=self_id)
 
 

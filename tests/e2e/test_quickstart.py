@@ -22,19 +22,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .browser import BrowserHandle, WaitTimeout, wait_for
-from .netns import REPO_ROOT, BridgeServer, clean_env, ns_argv
-from .test_meeting import (
+from bench.harness.client import (
     CLIENT_READY,
     DESCRIBE,
     JOIN_FAILED,
     JOIN_TIMEOUT,
     JOINED,
     START_JOIN,
-    Site,
-    all_of,
-    sees,
 )
+
+from .browser import BrowserHandle, WaitTimeout, wait_for
+from .netns import REPO_ROOT, BridgeServer, clean_env, ns_argv
+from .test_meeting import Site, all_of, sees
 
 pytestmark = [pytest.mark.e2e, pytest.mark.netns]
 

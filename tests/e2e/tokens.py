@@ -1,27 +1,5 @@
-"""JWT minting for tests (the server checks HS256 tokens with DIEMCAU_JWT_SECRET)."""
+"""JWT minting: see bench.harness.tokens (shared with the benchmarks)."""
 
-from __future__ import annotations
+from bench.harness.tokens import make_token
 
-import time
-
-import jwt
-
-
-def make_token(
-    secret: str,
-    room: str,
-    sub: str,
-    name: str,
-    role: str = "participant",
-    ttl_s: int = 600,
-) -> str:
-    now = int(time.time())
-    claims = {
-        "room": room,
-        "sub": sub,
-        "name": name,
-        "role": role,
-        "iat": now,
-        "exp": now + ttl_s,
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
+__all__ = ["make_token"]

@@ -1,0 +1,230 @@
+"""One weak-link run: a publisher and a subscriber on either side of a shaped link, for
+one profile and one direction, and what the subscriber got."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from playwright.async_api import Page
+
+from bench.harness.media import MediaFiles
+from bench.linkemu import LinkProfile, LinkStep
+
+from . import metrics, sampler
+from .meeting import Meeting, Site
+from .topology import Topology
+
+AUDIO_WAIT_S = 30.0  # how long the subscriber may take to hear the publisher at all
+RECOVERY_WATCH_S = 30.0  # a stepped profile runs this long after its last step
+WARMUP_S = 5.0  # the unshaped subscriber's reference bitrate starts this late
+
+# Spotlight: the viewer shows only the publisher's tile, as large as the window (1280x720
+# by default), so the bridge may send the top layer (dynacast asks for it above 400 px).
+SPOTLIGHT = """id => {
+  const style = document.createElement('style');
+  style.textContent = `.tile:not([data-participant-id="${id}"]) { display: none !important; }`;
+  document.head.appendChild(style);
+}"""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    profile: LinkProfile
+    direction: str  # "down": subscriber behind the link; "up": publisher behind it
+    seconds: float
+    adaptive: bool
+
+    @property
+    def duration_s(self) -> float:
+        if len(self.profile.steps) == 1:
+            return self.seconds
+        return max(self.seconds, self.profile.duration_s + RECOVERY_WATCH_S)
+
+    def rate(self, step: LinkStep) -> float:
+        return step.down_kbps if self.direction == "down" else step.up_kbps
+
+    def outage(self, step: LinkStep) -> bool:
+        return step.down_outage if self.direction == "down" else step.up_outage
+
+
+@dataclass(frozen=True)
+class StepResult:
+    at_s: float
+    kind: str  # "worse" (adapt), "better" (recover to the first step's layer), "back" (outage over)
+    settle_s: float | None  # state stable from then on (None: never within the step)
+    longest_stall_s: float
+    recover_s: float | None = None  # "better": back to the first step's layer
+    audio_back_s: float | None = None  # "back"
+    video_back_s: float | None = None  # "back"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    spec: RunSpec
+    audio: metrics.AudioResult
+    freezes: int
+    freeze_s: float
+    time_per_state: dict[int, float]
+    longest_stall_s: float
+    steps: tuple[StepResult, ...]
+    others_change_pct: float | None  # worst change of the unshaped subscriber's bitrate
+    same_participant: bool
+    link_states: tuple[tuple[float, str, float | None], ...]  # (s, state, kbps) changes
+    sent_kbps: dict[str, float]  # what the publisher sent per simulcast layer
+    limits: dict[str, int]  # publisher's qualityLimitationReason samples
+    seconds: float
+    audio_wait_s: float
+
+
+async def _wait_audio(page: Page, timeout: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        s = await sampler.latest(page)
+        if s is not None and s.audio_packets > 0:
+            break
+        await asyncio.sleep(0.5)
+    return time.monotonic() - start
+
+
+def _step_results(
+    spec: RunSpec, sub: Sequence[metrics.Sample], t0: float
+) -> tuple[StepResult, ...]:
+    steps = spec.profile.steps
+    st = metrics.states(sub)
+    first = [(t, s) for t, s in st if t < t0 + steps[1].at_s * 1000] if len(steps) > 1 else []
+    reference = max((s for _, s in first[len(first) // 2 :]), default=None)
+    out: list[StepResult] = []
+    for i, step in enumerate(steps[1:], start=1):
+        at = t0 + step.at_s * 1000
+        end = t0 + (steps[i + 1].at_s if i + 1 < len(steps) else spec.duration_s) * 1000
+        inside = [(t, s) for t, s in st if at <= t <= end]
+        prev = steps[i - 1]
+        if spec.outage(step):
+            kind = "worse"
+        elif spec.outage(prev):
+            kind = "back"
+        else:
+            kind = "better" if spec.rate(step) > spec.rate(prev) else "worse"
+        result = StepResult(
+            at_s=step.at_s,
+            kind=kind,
+            settle_s=metrics.settle_time_s(inside, at),
+            longest_stall_s=metrics.longest_stall_s(inside),
+        )
+        if kind == "better" and reference is not None:
+            ok = (lambda s, ref=reference: s >= ref) if reference > 0 else (lambda s: s > 0)
+            result = replace(result, recover_s=metrics.first_time_s(st, at, ok))
+        elif kind == "back":
+            audio, video = metrics.media_back_s(metrics.window(sub, at, end), at)
+            result = replace(result, audio_back_s=audio, video_back_s=video)
+        out.append(result)
+    return tuple(out)
+
+
+def _others_change(spec: RunSpec, other: Sequence[metrics.Sample], t0: float) -> float | None:
+    steps = spec.profile.steps
+    if len(steps) < 2 or not other:
+        return None
+    base = metrics.bitrate_kbps(
+        metrics.window(other, t0 + WARMUP_S * 1000, t0 + steps[1].at_s * 1000)
+    )
+    if not base:
+        return None
+    worst = 0.0
+    for i, step in enumerate(steps[1:], start=1):
+        end = steps[i + 1].at_s if i + 1 < len(steps) else spec.duration_s
+        rate = metrics.bitrate_kbps(metrics.window(other, t0 + step.at_s * 1000, t0 + end * 1000))
+        if rate is not None and abs(rate / base - 1) > abs(worst):
+            worst = rate / base - 1
+    return 100 * worst
+
+
+def _link_states(
+    sub: Sequence[metrics.Sample], t0: float
+) -> tuple[tuple[float, str, float | None], ...]:
+    out: list[tuple[float, str, float | None]] = []
+    last: tuple[str | None, float | None] = (None, None)
+    for s in sub:
+        if s.link_state is not None and (s.link_state, s.link_kbps) != last:
+            last = (s.link_state, s.link_kbps)
+            out.append(((s.t_ms - t0) / 1000, s.link_state, s.link_kbps))
+    return tuple(out)
+
+
+def _sent(pub: Sequence[metrics.Sample]) -> tuple[dict[str, float], dict[str, int]]:
+    kbps: dict[str, float] = {}
+    limits: dict[str, int] = {}
+    if len(pub) < 2:
+        return kbps, limits
+    span = (pub[-1].t_ms - pub[0].t_ms) / 1000
+    first = {layer.rid or "": layer.bytes_sent for layer in pub[0].sent}
+    for layer in pub[-1].sent:
+        rid = layer.rid or ""
+        kbps[rid] = (layer.bytes_sent - first.get(rid, 0)) * 8 / 1000 / span
+    for s in pub:
+        for layer in s.sent:
+            if layer.active and layer.limit:
+                limits[layer.limit] = limits.get(layer.limit, 0) + 1
+    return kbps, limits
+
+
+async def _join_sites(meeting: Meeting, direction: str) -> tuple[Site, Site, Site | None]:
+    """(publisher, subscriber under test, unshaped other subscriber or None)."""
+    fiber = await meeting.browser("fiber")
+    site = await meeting.browser("site")
+    if direction == "down":
+        pub = await meeting.join(fiber, "fiber", "publisher", "participant")
+        other = await meeting.join(fiber, "fiber", "fiber viewer", "viewer")
+        sub = await meeting.join(site, "site", "weak viewer", "viewer")
+        return pub, sub, other
+    pub = await meeting.join(site, "site", "weak publisher", "participant")
+    sub = await meeting.join(fiber, "fiber", "fiber viewer", "viewer")
+    return pub, sub, None
+
+
+async def run_once(spec: RunSpec, media: MediaFiles, work_dir: Path) -> RunResult:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    async with (
+        Topology(spec.profile.steps[0]) as topo,
+        Meeting(topo, work_dir, media, adaptive=spec.adaptive) as meeting,
+    ):
+        pub, sub, other = await _join_sites(meeting, spec.direction)
+        viewers = [s for s in (sub, other) if s is not None]
+        for site in (pub, *viewers):
+            if site is not pub:
+                await site.page.evaluate(SPOTLIGHT, pub.id)
+            await sampler.install(site.page)
+        audio_wait = await _wait_audio(sub.page, AUDIO_WAIT_S)
+        t0 = time.time() * 1000
+        player = asyncio.create_task(topo.link.run_profile(spec.profile))
+        try:
+            await asyncio.sleep(spec.duration_s)
+        finally:
+            player.cancel()
+        t1 = time.time() * 1000
+        samples = {site.name: metrics.window(await sampler.collect(site.page), t0, t1)
+                   for site in (pub, *viewers)}  # fmt: skip
+    subs, pubs = samples[sub.name], samples[pub.name]
+    others = samples[other.name] if other is not None else []
+    st = metrics.states(subs)
+    sent, limits = _sent(pubs)
+    return RunResult(
+        spec=spec,
+        audio=metrics.audio_result(subs, pubs),
+        freezes=int(metrics.counter_delta(subs, lambda s: s.freezes)),
+        freeze_s=metrics.counter_delta(subs, lambda s: s.freeze_s),
+        time_per_state=metrics.time_per_state(st),
+        longest_stall_s=metrics.longest_stall_s(st),
+        steps=_step_results(spec, subs, t0),
+        others_change_pct=_others_change(spec, others, t0),
+        same_participant=all(len({s.self_id for s in xs} - {None}) == 1 for xs in (subs, pubs)),
+        link_states=_link_states(subs, t0),
+        sent_kbps=sent,
+        limits=limits,
+        seconds=(t1 - t0) / 1000,
+        audio_wait_s=audio_wait,
+    )
