@@ -37,6 +37,7 @@ from aiortc import (
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.sdp import SessionDescription
 
+from bridge.clock import monotonic_ms
 from bridge.media.errors import SdpRejected
 from bridge.media.peer import (
     ConnectionListener,
@@ -46,7 +47,7 @@ from bridge.media.peer import (
     SendSlot,
     SlotParameters,
 )
-from bridge.rtp.header import is_rtcp
+from bridge.rtp.header import ABS_SEND_TIME_URI, is_rtcp
 from bridge.sdp import (
     AUDIO_LEVEL_URI,
     REPAIRED_RID_URI,
@@ -128,6 +129,9 @@ class _SlotSender(RTCRtpSender):
             payload_type=primary,
             rtx_payload_type=rtx_pt,
             cname=str(parameters.rtcp.cname or ""),
+            abs_send_time_id=next(
+                (e.id for e in parameters.headerExtensions if e.uri == ABS_SEND_TIME_URI), None
+            ),
         )
         if params != self.negotiated:
             self.negotiated = params
@@ -211,7 +215,8 @@ class _Wire:
         connection.gather_candidates = gather_candidates
 
     async def _on_rtp(self, data: bytes, arrival_time_ms: int) -> None:
-        self._sink.on_rtp(data, arrival_time_ms)
+        # aiortc's arrival time is wall-clock ms since 1900; the bridge runs on monotonic ms.
+        self._sink.on_rtp(data, monotonic_ms())
 
     async def _on_rtcp(self, data: bytes) -> None:
         self._sink.on_rtcp(data)

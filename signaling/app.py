@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from bridge.aiortc_adapter import AdapterSettings, AiortcPeerFactory
+from bridge.clock import monotonic_ms
 from bridge.media.rooms import RoomRegistry
 from bridge.media.settings import MediaSettings
 
@@ -21,10 +21,6 @@ SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", RoomRegistry)
 COUNTERS = web.AppKey("counters", SignalingCounters)
 MAX_ROOM_NAME = 128
-
-
-def _monotonic_ms() -> int:
-    return int(time.monotonic() * 1000)
 
 
 async def _websocket(request: web.Request) -> web.StreamResponse:
@@ -58,7 +54,7 @@ async def _bridge(app: web.Application) -> AsyncIterator[None]:
     )
     app[REGISTRY] = RoomRegistry(
         peers=peers,
-        clock=_monotonic_ms,
+        clock=monotonic_ms,
         settings=MediaSettings(
             max_participants=settings.max_participants,
             adaptive_bitrate=settings.adaptive_bitrate,

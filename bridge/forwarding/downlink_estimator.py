@@ -57,6 +57,17 @@ class EstimatorSettings:
             raise ValueError("need 0 <= low_loss <= high_loss <= 1")
 
 
+@dataclass(frozen=True, slots=True)
+class EstimatorState:
+    """What the estimate is made of, for logs and metrics."""
+
+    estimate_bps: int
+    loss_bps: int
+    remb_bps: int | None  # last REMB received, even if it does not cap
+    remb_caps: bool
+    send_bps: int | None
+
+
 class DownlinkEstimator:
     __slots__ = (
         "_last_rr_ms",
@@ -132,6 +143,16 @@ class DownlinkEstimator:
         if sent is not None and remb[0] >= sent * self._settings.remb_app_limited_ratio:
             return None
         return remb[0]
+
+    def state(self) -> EstimatorState:
+        remb = self.remb_bps
+        return EstimatorState(
+            estimate_bps=self.estimate_bps,
+            loss_bps=int(self._loss_bps),
+            remb_bps=None if self._remb is None else self._remb[0],
+            remb_caps=remb is not None and remb < self._loss_bps,
+            send_bps=self._sent_bps,
+        )
 
     @property
     def estimate_bps(self) -> int:

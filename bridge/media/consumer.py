@@ -6,12 +6,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bridge.forwarding.downlink_loss import DownlinkLossMeter
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.header import (
     HEADER_SIZE,
     RtpHeader,
+    abs_send_time_extension,
     parse_rtp_header,
     rewrite_packet,
     rewrite_packet_buffer,
@@ -71,7 +73,9 @@ class Consumer:
         self._rtx_seq = rng.randrange(32768)
         self._packets_sent = 0
         self._octets_sent = 0
+        self.bytes_sent = 0  # on the wire (RTP header + payload, RTX included): for the estimate
         self._last_report: ReportBlock | None = None
+        self._downlink_loss = DownlinkLossMeter()
         self._rtt_ms: int | None = None
         self._sr_sent: dict[int, int] = {}  # middle 32 bits of our SR NTP -> send time
         self.started = False
@@ -139,6 +143,8 @@ class Consumer:
                     packet.arrival_ms, packet.spatial if target is None else target
                 )
             return
+        ext_id = params.abs_send_time_id
+        extension = b"" if ext_id is None else abs_send_time_extension(ext_id, self._clock())
         buf = rewrite_packet_buffer(
             data,
             header,
@@ -146,14 +152,17 @@ class Consumer:
             sequence_number=decision.sequence_number,
             timestamp=decision.timestamp,
             ssrc=params.ssrc,
+            extension=extension,
         )
         if decision.vp8 is not None:
-            rewrite_vp8_descriptor(buf, HEADER_SIZE, decision.vp8[0], decision.vp8[1])
+            at = HEADER_SIZE + len(extension)
+            rewrite_vp8_descriptor(buf, at, decision.vp8[0], decision.vp8[1])
         self._sent.put(decision.out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
         out = bytes(buf)
         if self._send(out):
             self._packets_sent += 1
             self._octets_sent += header.payload_end - header.payload_offset
+            self.bytes_sent += len(out)
             self._metrics.rtp_packets_out += 1
             self._metrics.rtp_bytes_out += len(out)
 
@@ -208,6 +217,7 @@ class Consumer:
             )
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
         if self._send(packet):
+            self.bytes_sent += len(packet)
             self._metrics.retransmissions += 1
 
     # --- RTCP ------------------------------------------------------------------------
@@ -235,12 +245,15 @@ class Consumer:
             if len(self._sr_sent) > 8:
                 del self._sr_sent[next(iter(self._sr_sent))]
 
-    def on_report_block(self, block: ReportBlock, now_ms: int) -> None:
+    def on_report_block(self, block: ReportBlock, now_ms: int) -> float | None:
+        """Take one report block; return the downlink's own fraction lost since the last
+        one (None until two blocks can be compared)."""
         self._last_report = block
         sent_ms = self._sr_sent.get(block.lsr)
         if sent_ms is not None:
             # RFC 3550 §6.4.1: RTT = arrival - LSR - DLSR
             self._rtt_ms = max(0, now_ms - sent_ms - block.dlsr * 1000 // 65536)
+        return self._downlink_loss.on_report(block.packets_lost, block.highest_sequence)
 
     def stats(self) -> ConsumerStats:
         block = self._last_report

@@ -7,6 +7,7 @@ StreamAllocator which layer (or pause) each consumer gets; audio is allocated fi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from .events import EventListener, LinkState, VideoState
 
 # Tile height (CSS px) up to which a simulcast layer is enough: 180p, 360p, then 720p.
 LAYER_FOR_HEIGHT = (200, 400)
+log = logging.getLogger("diemcau.allocation")
+
 PRIORITY_SPEAKER = 2
 PRIORITY_GALLERY = 1
 # Budget when adaptive bitrate is off: only views, audio-only and the site's cap apply.
@@ -104,14 +107,15 @@ class Downlink:
         by_ssrc = self._by_ssrc()
         for packet in packets:
             if isinstance(packet, ReceiverReport | SenderReport):
-                worst = 0.0
+                losses = []
                 for block in packet.reports:
                     target = by_ssrc.get(block.ssrc)
                     if target is not None:
-                        target.on_report_block(block, now)
-                        worst = max(worst, block.fraction_lost / 256)
-                if packet.reports:
-                    self._estimator.on_receiver_report(worst, now)
+                        loss = target.on_report_block(block, now)
+                        if loss is not None:
+                            losses.append(loss)
+                if losses:
+                    self._estimator.on_receiver_report(max(losses), now)
             elif isinstance(packet, Nack):
                 target = by_ssrc.get(packet.media_ssrc)
                 if target is not None:
@@ -140,6 +144,7 @@ class Downlink:
 
     def reallocate(self) -> None:
         now = self._clock()
+        self._estimator.on_sent(sum(c.bytes_sent for c in self.consumers), now)
         speaker = self._loudest_publisher()
         video: list[VideoDemand] = []
         audio: list[AudioDemand] = []
@@ -172,6 +177,19 @@ class Downlink:
             audio_only=self._audio_only,
             cap_bps=self._cap_bps,
         )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s loss=%s budget=%d used=%d demands=%s video=%s",
+                self._estimator.state(),
+                [(c.id, round(c.stats().fraction_lost, 3)) for c in self.consumers],
+                result.budget_bps,
+                result.used_bps,
+                [
+                    (d.consumer_id, d.max_spatial, d.layer_bitrates, d.current_spatial)
+                    for d in video
+                ],
+                [(a.consumer_id, a.spatial, a.temporal, a.bitrate_bps) for a in result.video],
+            )
         for allocation in result.video:
             consumer = by_id[allocation.consumer_id]
             consumer.set_target(allocation.spatial, allocation.temporal)

@@ -39,6 +39,7 @@ class SlotParameters:
     payload_type: int
     rtx_payload_type: int | None
     cname: str
+    abs_send_time_id: int | None = None  # negotiated abs-send-time extension id (video)
 
 
 class PacketSink(Protocol):

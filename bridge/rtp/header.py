@@ -202,25 +202,43 @@ def rewrite_packet_buffer(
     sequence_number: int,
     timestamp: int,
     ssrc: int,
+    extension: bytes = b"",
 ) -> bytearray:
     """rewrite_packet, as a mutable buffer for payload patches (VP8 picture ids).
 
-    V=2, the P bit and marker are kept, CC=0 and X=0: CSRCs and header extensions are
-    stripped because extension ids are negotiated per peer. Padding is kept as is.
+    V=2, the P bit and marker are kept, CC=0: CSRCs and the publisher's header extensions
+    are stripped because extension ids are negotiated per peer. ``extension`` is a complete
+    extension block of our own (e.g. ``abs_send_time_extension``; X is set when given), so
+    the payload starts at ``HEADER_SIZE + len(extension)``. Padding is kept as is.
     """
     _check_payload_type(payload_type)
-    buf = bytearray(HEADER_SIZE + len(data) - header.payload_offset)
+    payload_at = HEADER_SIZE + len(extension)
+    buf = bytearray(payload_at + len(data) - header.payload_offset)
     _FIXED.pack_into(
         buf,
         0,
-        0x80 | (data[0] & 0x20),
+        0x80 | (data[0] & 0x20) | (0x10 if extension else 0),
         (0x80 if header.marker else 0) | payload_type,
         sequence_number,
         timestamp,
         ssrc,
     )
-    buf[HEADER_SIZE:] = memoryview(data)[header.payload_offset :]
+    buf[HEADER_SIZE:payload_at] = extension
+    buf[payload_at:] = memoryview(data)[header.payload_offset :]
     return buf
+
+
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+
+
+def abs_send_time_extension(ext_id: int, now_ms: int) -> bytes:
+    """A one-byte-header extension block (RFC 8285 §4.2) holding abs-send-time: send
+    time in seconds as 6.18 fixed point, 24 bits (webrtc.org abs-send-time). Chromium's
+    receive-side estimator, which produces its REMB, needs it on every video packet."""
+    if not 1 <= ext_id <= 14:
+        raise ValueError(f"one-byte extension id {ext_id} out of range 1..14")
+    value = ((now_ms << 18) // 1000) & 0xFFFFFF
+    return bytes((0xBE, 0xDE, 0, 1, (ext_id << 4) | 2)) + value.to_bytes(3, "big")
 
 
 def wrap_rtx(

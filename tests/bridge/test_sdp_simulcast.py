@@ -25,7 +25,9 @@ def test_answer_gets_recv_rids_in_the_right_section_only() -> None:
 
 
 def test_rids_not_declared_are_ignored_and_at_most_three() -> None:
-    sdp = "v=0\r\nm=video 9 X 96\r\na=mid:v\r\na=rid:a send\r\na=rid:b send\r\n" \
+    sdp = (
+        "v=0\r\nm=video 9 X 96\r\na=mid:v\r\na=rid:a send\r\na=rid:b send\r\n"
         "a=rid:c send\r\na=rid:d send\r\na=simulcast:send a;x;b;c;d\r\n"
+    )
     (video,) = media_sections(sdp)
     assert video.send_rids == ("a", "b", "c")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+from bridge.clock import monotonic_ms
 from signaling.app import REGISTRY
 
 
@@ -31,3 +32,23 @@ async def test_payloads_arrive_byte_identical(site, server) -> None:  # type: ig
     seqs = [seq for seq, *_ in video]
     assert all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs))
     assert server.app[REGISTRY].metrics.rtp_packets_out >= len(video) + len(audio)
+
+
+async def test_layer_rates_and_clock_share_one_time_base(site, server) -> None:  # type: ignore[no-untyped-def]
+    """Arrival times from the adapter and the bridge clock must be one base: the measured
+    rate of a stream the allocator sees is close to what the publisher sends."""
+    alice, bob = site("alice"), site("bob")
+    await alice.join()
+    await bob.join()
+    await alice.publish()
+    await asyncio.sleep(1.0)
+    streaming = asyncio.create_task(alice.stream(3.0))
+    await asyncio.sleep(2.0)
+    registry = server.app[REGISTRY]
+    producer = next(iter(registry.rooms.values())).participants["alice"].producers["audio"]
+    measured = producer.layer_bitrates(monotonic_ms())[0]
+    await streaming
+    payloads = alice.sent_payloads["audio"]
+    # 20 ms frames: 50 packets a second, each with its 12-byte RTP header
+    sent_bps = (sum(map(len, payloads)) / len(payloads) + 12) * 8 * 50
+    assert 0.5 < measured / sent_bps < 1.5, (measured, sent_bps)

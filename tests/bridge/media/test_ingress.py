@@ -13,14 +13,27 @@ from bridge.metrics import BridgeMetrics
 from bridge.rtp.header import RtpHeader
 
 TRACK = RemoteTrack(
-    kind="video", mid="1", ssrc=None, rtx_ssrc=None, payload_type=96, rtx_payload_type=97,
-    clock_rate=90000, rids=("q", "h", "f"), rid_ext_id=10, repaired_rid_ext_id=11,
+    kind="video",
+    mid="1",
+    ssrc=None,
+    rtx_ssrc=None,
+    payload_type=96,
+    rtx_payload_type=97,
+    clock_rate=90000,
+    rids=("q", "h", "f"),
+    rid_ext_id=10,
+    repaired_rid_ext_id=11,
 )
 KEY_PAYLOAD = bytes([0x10, 0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A])  # S=1, VP8 keyframe (P=0)
 
 
-def packet(ssrc: int, seq: int, pt: int = 96, ext: tuple[int, bytes] | None = None,
-           payload: bytes = KEY_PAYLOAD) -> bytes:
+def packet(
+    ssrc: int,
+    seq: int,
+    pt: int = 96,
+    ext: tuple[int, bytes] | None = None,
+    payload: bytes = KEY_PAYLOAD,
+) -> bytes:
     header = struct.pack("!BBHII", 0x90 if ext else 0x80, pt, seq, 1000, ssrc)
     if ext:
         ext_id, value = ext
@@ -49,8 +62,13 @@ class Recorder:
 
 def setup() -> tuple[PublisherIngress, Producer, Recorder, BridgeMetrics]:
     metrics = BridgeMetrics()
-    producer = Producer(participant_id="p", track=TRACK, feedback_ssrc=1,
-                        send_upstream=lambda b: True, metrics=metrics)
+    producer = Producer(
+        participant_id="p",
+        track=TRACK,
+        feedback_ssrc=1,
+        send_upstream=lambda b: True,
+        metrics=metrics,
+    )
     recorder = Recorder()
     producer.consumers.append(recorder)  # type: ignore[arg-type]
     ingress = PublisherIngress(metrics)

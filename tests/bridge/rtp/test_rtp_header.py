@@ -6,10 +6,12 @@ import pytest
 
 from bridge.rtp.errors import RtpParseError
 from bridge.rtp.header import (
+    abs_send_time_extension,
     find_extension,
     is_rtcp,
     parse_rtp_header,
     rewrite_packet,
+    rewrite_packet_buffer,
     unwrap_rtx,
     wrap_rtx,
 )
@@ -195,6 +197,34 @@ def test_rewrite_packet_strips_csrcs_and_extensions_keeps_marker_and_padding() -
     h2 = parse_rtp_header(out)
     assert data[h.payload_offset : h.payload_end] == out[h2.payload_offset : h2.payload_end]
     assert isinstance(out, bytes)
+
+
+def test_rewrite_with_abs_send_time_extension() -> None:
+    data = make_rtp(marker=True, ext=(0xBEDE, b"\x10\xaa\x00\x00"), payload=b"PAY", padding=2)
+    ext = abs_send_time_extension(3, 1500)  # 1.5 s = 0x060000 in 6.18 fixed point
+    assert ext == bytes.fromhex("bede0001 32060000".replace(" ", ""))
+    out = bytes(
+        rewrite_packet_buffer(
+            data,
+            parse_rtp_header(data),
+            payload_type=96,
+            sequence_number=1,
+            timestamp=2,
+            ssrc=3,
+            extension=ext,
+        )
+    )
+    h = parse_rtp_header(out)
+    assert out[0] & 0x10 and out[0] & 0x20  # X and P set
+    assert find_extension(out, h, 3) == bytes.fromhex("060000")
+    assert out[h.payload_offset : h.payload_end] == b"PAY"
+
+
+def test_abs_send_time_wraps_at_64_seconds_and_checks_id() -> None:
+    assert abs_send_time_extension(1, 64_000)[-3:] == b"\x00\x00\x00"
+    assert abs_send_time_extension(1, 64_001)[-3:] == (262).to_bytes(3, "big")
+    with pytest.raises(ValueError):
+        abs_send_time_extension(15, 0)
 
 
 def test_rewrite_packet_without_marker_or_padding() -> None:
