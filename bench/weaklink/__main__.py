@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shlex
+import signal
 import sys
 import tempfile
 import time
 import traceback
 from pathlib import Path
+from types import FrameType
 
 from bench.harness.media import make_media_files
 from bench.linkemu import load_profiles
 
 from . import report
-from .run import RunResult, RunSpec, run_once
+from .run import RawRun, RunResult, RunSpec, analyse, run_once
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PROFILES = "edge,rural-3g,collapse,outage"
@@ -31,7 +34,14 @@ def _args(argv: list[str]) -> argparse.Namespace:
                    "link), up (publisher behind it) or both")  # fmt: skip
     p.add_argument("--adaptive", default="on", help="DIEMCAU_ADAPTIVE_BITRATE: on, off or on,off")
     p.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
-    p.add_argument("--logs", type=Path, help="keep bridge logs here (default: a temp dir)")
+    p.add_argument("--logs", type=Path, help="keep bridge logs and samples.json here")
+    p.add_argument(
+        "--bridge-debug",
+        action="store_true",
+        help="DIEMCAU_LOG_LEVEL=DEBUG (the allocator logs its inputs twice a second)",
+    )
+    p.add_argument("--reanalyse", type=Path, metavar="LOGS",
+                   help="no runs: recompute the table from LOGS/*/samples.json")  # fmt: skip
     return p.parse_args(argv)
 
 
@@ -48,24 +58,40 @@ async def _main(args: argparse.Namespace, command: str) -> int:
         for name in names
         for direction in args.direction.split(",")
     ]
+    bridge_env = {"DIEMCAU_LOG_LEVEL": "DEBUG"} if args.bridge_debug else {}
     machine = report.machine()
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: list[RunResult] = []
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="weaklink-") as tmp:
         logs = args.logs or Path(tmp)
+        logs.mkdir(parents=True, exist_ok=True)
+        meta = {"command": command, "machine": machine, "date": date, "failures": failures}
         media = make_media_files(Path(tmp) / "media", *CAMERA, seconds=4)
         for i, spec in enumerate(specs, start=1):
             label = f"{spec.profile.name}-{spec.direction}-{'on' if spec.adaptive else 'off'}"
             print(f"[{i}/{len(specs)}] {label}: {spec.duration_s:.0f} s ...", flush=True)
             try:
-                result = await run_once(spec, media, logs / label)
+                result = analyse(await run_once(spec, media, logs / label, bridge_env))
             except Exception as exc:
                 traceback.print_exc()
                 failures.append(f"{label}: {type(exc).__name__}: {str(exc)[:300]}")
                 continue
             results.append(result)
             print(report.row(result), "\n", report.evidence(result), flush=True)
+            (logs / "run.json").write_text(json.dumps(meta))
+    _finish(args, command, machine, date, results, failures)
+    return 1 if failures else 0
+
+
+def _finish(
+    args: argparse.Namespace,
+    command: str,
+    machine: str,
+    date: str,
+    results: list[RunResult],
+    failures: list[str],
+) -> None:
     print()
     print(report.table(results))
     for f in failures:
@@ -75,14 +101,37 @@ async def _main(args: argparse.Namespace, command: str) -> int:
         notes = "\n".join(f"- run failed: {f}" for f in failures)
         report.write_section(REPO_ROOT / "docs" / "benchmarks.md", text, notes)
         print("\nwritten to docs/benchmarks.md")
-    return 1 if failures else 0
+
+
+def _reanalyse(args: argparse.Namespace, command: str) -> int:
+    """The table of an earlier run from its saved samples (command, machine and date as
+    recorded in LOGS/run.json by that run)."""
+    profiles = load_profiles()
+    meta = json.loads((args.reanalyse / "run.json").read_text())
+    results = [
+        analyse(RawRun.from_json(path.read_text(), profiles))
+        for path in sorted(args.reanalyse.glob("*/samples.json"), key=lambda p: p.stat().st_mtime)
+    ]
+    _finish(args, meta["command"], meta["machine"], meta["date"], results, meta["failures"])
+    return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = shlex.join(["python", "-m", "bench.weaklink", *argv])
+    args = _args(argv)
+    if args.reanalyse:
+        return _reanalyse(args, command)
+    # Ctrl-C and SIGTERM both unwind through the async with blocks (a background job may
+    # have inherited SIGINT ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return asyncio.run(_main(_args(argv), command))
+        return asyncio.run(_main(args, command))
     except KeyboardInterrupt:
         print("interrupted: namespaces and processes removed", file=sys.stderr)
         return 130

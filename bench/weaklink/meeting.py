@@ -35,16 +35,23 @@ class Site:
 
 
 class Meeting:
-    """``async with Meeting(topo, work_dir, media, adaptive) as m``: then
+    """``async with Meeting(topo, work_dir, media, adaptive=..) as m``: then
     ``await m.browser(side)`` and ``await m.join(browser, side, name, role)``."""
 
     def __init__(
-        self, topo: Topology, work_dir: Path, media: MediaFiles, *, adaptive: bool
+        self,
+        topo: Topology,
+        work_dir: Path,
+        media: MediaFiles,
+        *,
+        adaptive: bool,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.topo = topo
         self.work_dir = work_dir
         self.media = media
         self.adaptive = adaptive
+        self.env = dict(env or {})  # more bridge environment (e.g. DIEMCAU_LOG_LEVEL)
         self.bridge: BridgeServer | None = None
         self._pw_cm: Any = None
         self._pw: Any = None
@@ -62,6 +69,7 @@ class Meeting:
             "DIEMCAU_JWT_SECRET": secrets.token_urlsafe(32),
             "DIEMCAU_ICE_ADDRESSES": f"{self.topo.link.bridge_addr},{self.topo.bridge_fiber_addr}",
             "DIEMCAU_ADAPTIVE_BITRATE": "1" if self.adaptive else "0",
+            **self.env,
         }
         self.bridge = await start_bridge(
             self.topo.bridge_ns,

@@ -55,13 +55,20 @@ def _step(s: StepResult) -> str:
     return text
 
 
+def _layers(time_per_state: dict[int, float]) -> str:
+    return (
+        ", ".join(
+            f"{metrics.state_label(k)} {v:.0f}s"
+            for k, v in sorted(time_per_state.items(), key=lambda kv: -kv[0])
+        )
+        or "-"
+    )
+
+
 def row(r: RunResult) -> str:
     a = r.audio
     conceal = "-" if a.concealed_pct is None else f"{a.concealed_pct:.1f} %"
-    layers = ", ".join(
-        f"{metrics.state_label(k)} {v:.0f}s"
-        for k, v in sorted(r.time_per_state.items(), key=lambda kv: -kv[0])
-    )
+    layers = _layers(r.time_per_state)
     others = "-" if r.others_change_pct is None else f"{r.others_change_pct:+.0f} %"
     cells = [
         r.spec.profile.name,
@@ -70,7 +77,7 @@ def row(r: RunResult) -> str:
         f"{a.received}/{a.expected}",
         conceal,
         f"{r.freezes} ({r.freeze_s:.1f})",
-        layers or "-",
+        layers,
         f"{r.longest_stall_s:.1f} s",
         "; ".join(_step(s) for s in r.steps) or "-",
         others,
@@ -86,11 +93,19 @@ def evidence(r: RunResult) -> str:
     )
     sent = ", ".join(f"{rid or '-'} {kbps:.0f}" for rid, kbps in r.sent_kbps.items())
     limits = ", ".join(f"{k} {v}" for k, v in sorted(r.limits.items()))
+    other = ""
+    if r.others_audio is not None:
+        conceal = r.others_audio.concealed_pct
+        other = (
+            f"; the unshaped viewer: concealment "
+            f"{'-' if conceal is None else f'{conceal:.1f} %'}, {_layers(r.others_time_per_state)}"
+        )
     return (
         f"- {r.spec.profile.name} {r.spec.direction} adaptive "
         f"{'on' if r.spec.adaptive else 'off'}: link_state {states or 'never sent'}; "
         f"publisher sent kbit/s per layer {sent or '-'}"
         + (f" (qualityLimitationReason samples: {limits})" if limits else "")
+        + other
         + f"; audio first heard {r.audio_wait_s:.1f} s after joining; ran {r.seconds:.0f} s"
     )
 

@@ -4,9 +4,10 @@ one profile and one direction, and what the subscriber got."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from playwright.async_api import Page
@@ -72,6 +73,8 @@ class RunResult:
     longest_stall_s: float
     steps: tuple[StepResult, ...]
     others_change_pct: float | None  # worst change of the unshaped subscriber's bitrate
+    others_audio: metrics.AudioResult | None  # the unshaped subscriber ("down" runs)
+    others_time_per_state: dict[int, float]
     same_participant: bool
     link_states: tuple[tuple[float, str, float | None], ...]  # (s, state, kbps) changes
     sent_kbps: dict[str, float]  # what the publisher sent per simulcast layer
@@ -91,7 +94,7 @@ async def _wait_audio(page: Page, timeout: float) -> float:
 
 
 def _step_results(
-    spec: RunSpec, sub: Sequence[metrics.Sample], t0: float
+    spec: RunSpec, sub: Sequence[sampler.Sample], t0: float
 ) -> tuple[StepResult, ...]:
     steps = spec.profile.steps
     st = metrics.states(sub)
@@ -125,7 +128,7 @@ def _step_results(
     return tuple(out)
 
 
-def _others_change(spec: RunSpec, other: Sequence[metrics.Sample], t0: float) -> float | None:
+def _others_change(spec: RunSpec, other: Sequence[sampler.Sample], t0: float) -> float | None:
     steps = spec.profile.steps
     if len(steps) < 2 or not other:
         return None
@@ -144,7 +147,7 @@ def _others_change(spec: RunSpec, other: Sequence[metrics.Sample], t0: float) ->
 
 
 def _link_states(
-    sub: Sequence[metrics.Sample], t0: float
+    sub: Sequence[sampler.Sample], t0: float
 ) -> tuple[tuple[float, str, float | None], ...]:
     out: list[tuple[float, str, float | None]] = []
     last: tuple[str | None, float | None] = (None, None)
@@ -155,7 +158,7 @@ def _link_states(
     return tuple(out)
 
 
-def _sent(pub: Sequence[metrics.Sample]) -> tuple[dict[str, float], dict[str, int]]:
+def _sent(pub: Sequence[sampler.Sample]) -> tuple[dict[str, float], dict[str, int]]:
     kbps: dict[str, float] = {}
     limits: dict[str, int] = {}
     if len(pub) < 2:
@@ -186,11 +189,80 @@ async def _join_sites(meeting: Meeting, direction: str) -> tuple[Site, Site, Sit
     return pub, sub, None
 
 
-async def run_once(spec: RunSpec, media: MediaFiles, work_dir: Path) -> RunResult:
+@dataclass(frozen=True)
+class RawRun:
+    """What one run recorded: every page's samples within [t0_ms, t1_ms]."""
+
+    spec: RunSpec
+    t0_ms: float
+    t1_ms: float
+    audio_wait_s: float
+    pub: list[sampler.Sample]
+    sub: list[sampler.Sample]
+    other: list[sampler.Sample]  # the unshaped viewer ("down" runs only)
+
+    def to_json(self) -> str:
+        spec = self.spec
+        return json.dumps(
+            {
+                "profile": spec.profile.name,
+                "direction": spec.direction,
+                "seconds": spec.seconds,
+                "adaptive": spec.adaptive,
+                "t0_ms": self.t0_ms,
+                "t1_ms": self.t1_ms,
+                "audio_wait_s": self.audio_wait_s,
+                **{k: [asdict(x) for x in getattr(self, k)] for k in ("pub", "sub", "other")},
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str, profiles: dict[str, LinkProfile]) -> RawRun:
+        d = json.loads(text)
+        spec = RunSpec(profiles[d["profile"]], d["direction"], d["seconds"], d["adaptive"])
+
+        def samples(key: str) -> list[sampler.Sample]:
+            return [
+                sampler.Sample(**{**x, "sent": tuple(sampler.SentLayer(**y) for y in x["sent"])})
+                for x in d[key]
+            ]
+
+        return cls(spec, d["t0_ms"], d["t1_ms"], d["audio_wait_s"],
+                   samples("pub"), samples("sub"), samples("other"))  # fmt: skip
+
+
+def analyse(raw: RawRun) -> RunResult:
+    spec, subs, pubs, t0 = raw.spec, raw.sub, raw.pub, raw.t0_ms
+    st = metrics.states(subs)
+    sent, limits = _sent(pubs)
+    return RunResult(
+        spec=spec,
+        audio=metrics.audio_result(subs, pubs),
+        freezes=int(metrics.counter_delta(subs, lambda s: s.freezes)),
+        freeze_s=metrics.counter_delta(subs, lambda s: s.freeze_s),
+        time_per_state=metrics.time_per_state(st),
+        longest_stall_s=metrics.longest_stall_s(st),
+        steps=_step_results(spec, subs, t0),
+        others_change_pct=_others_change(spec, raw.other, t0),
+        others_audio=metrics.audio_result(raw.other, pubs) if raw.other else None,
+        others_time_per_state=metrics.time_per_state(metrics.states(raw.other)),
+        same_participant=all(len({s.self_id for s in xs} - {None}) == 1 for xs in (subs, pubs)),
+        link_states=_link_states(subs, t0),
+        sent_kbps=sent,
+        limits=limits,
+        seconds=(raw.t1_ms - t0) / 1000,
+        audio_wait_s=raw.audio_wait_s,
+    )
+
+
+async def run_once(
+    spec: RunSpec, media: MediaFiles, work_dir: Path, bridge_env: dict[str, str]
+) -> RawRun:
+    """Run ``spec``; its samples are also saved as ``work_dir``/samples.json."""
     work_dir.mkdir(parents=True, exist_ok=True)
     async with (
         Topology(spec.profile.steps[0]) as topo,
-        Meeting(topo, work_dir, media, adaptive=spec.adaptive) as meeting,
+        Meeting(topo, work_dir, media, adaptive=spec.adaptive, env=bridge_env) as meeting,
     ):
         pub, sub, other = await _join_sites(meeting, spec.direction)
         viewers = [s for s in (sub, other) if s is not None]
@@ -208,23 +280,9 @@ async def run_once(spec: RunSpec, media: MediaFiles, work_dir: Path) -> RunResul
         t1 = time.time() * 1000
         samples = {site.name: metrics.window(await sampler.collect(site.page), t0, t1)
                    for site in (pub, *viewers)}  # fmt: skip
-    subs, pubs = samples[sub.name], samples[pub.name]
-    others = samples[other.name] if other is not None else []
-    st = metrics.states(subs)
-    sent, limits = _sent(pubs)
-    return RunResult(
-        spec=spec,
-        audio=metrics.audio_result(subs, pubs),
-        freezes=int(metrics.counter_delta(subs, lambda s: s.freezes)),
-        freeze_s=metrics.counter_delta(subs, lambda s: s.freeze_s),
-        time_per_state=metrics.time_per_state(st),
-        longest_stall_s=metrics.longest_stall_s(st),
-        steps=_step_results(spec, subs, t0),
-        others_change_pct=_others_change(spec, others, t0),
-        same_participant=all(len({s.self_id for s in xs} - {None}) == 1 for xs in (subs, pubs)),
-        link_states=_link_states(subs, t0),
-        sent_kbps=sent,
-        limits=limits,
-        seconds=(t1 - t0) / 1000,
-        audio_wait_s=audio_wait,
-    )
+    raw = RawRun(
+        spec, t0, t1, audio_wait, samples[pub.name], samples[sub.name],
+        samples[other.name] if other is not None else [],
+    )  # fmt: skip
+    (work_dir / "samples.json").write_text(raw.to_json())
+    return raw
