@@ -55,6 +55,12 @@ def _step(s: StepResult) -> str:
     return text
 
 
+def _link_states(changes: Sequence[tuple[float, str, float | None]]) -> str:
+    return ", ".join(
+        f"{t:.1f}s {s}" + (f" ({k:g} kbit/s)" if k is not None else "") for t, s, k in changes
+    )
+
+
 def _layers(time_per_state: dict[int, float]) -> str:
     return (
         ", ".join(
@@ -88,9 +94,7 @@ def row(r: RunResult) -> str:
 
 def evidence(r: RunResult) -> str:
     """What the bridge told the site and what the publisher sent (for reading a row)."""
-    states = ", ".join(
-        f"{t:.1f}s {s}" + (f" ({k:g} kbit/s)" if k is not None else "") for t, s, k in r.link_states
-    )
+    states = _link_states(r.link_states)
     sent = ", ".join(f"{rid or '-'} {kbps:.0f}" for rid, kbps in r.sent_kbps.items())
     limits = ", ".join(f"{k} {v}" for k, v in sorted(r.limits.items()))
     other = ""
@@ -99,6 +103,7 @@ def evidence(r: RunResult) -> str:
         other = (
             f"; the unshaped viewer: concealment "
             f"{'-' if conceal is None else f'{conceal:.1f} %'}, {_layers(r.others_time_per_state)}"
+            f", link_state {_link_states(r.others_link_states) or 'never sent'}"
         )
     return (
         f"- {r.spec.profile.name} {r.spec.direction} adaptive "

@@ -75,6 +75,7 @@ class RunResult:
     others_change_pct: float | None  # worst change of the unshaped subscriber's bitrate
     others_audio: metrics.AudioResult | None  # the unshaped subscriber ("down" runs)
     others_time_per_state: dict[int, float]
+    others_link_states: tuple[tuple[float, str, float | None], ...]
     same_participant: bool
     link_states: tuple[tuple[float, str, float | None], ...]  # (s, state, kbps) changes
     sent_kbps: dict[str, float]  # what the publisher sent per simulcast layer
@@ -104,7 +105,7 @@ def _step_results(
     for i, step in enumerate(steps[1:], start=1):
         at = t0 + step.at_s * 1000
         end = t0 + (steps[i + 1].at_s if i + 1 < len(steps) else spec.duration_s) * 1000
-        inside = [(t, s) for t, s in st if at <= t <= end]
+        inside = [(t, s) for t, s in st if at <= t < end]
         prev = steps[i - 1]
         if spec.outage(step):
             kind = "worse"
@@ -246,6 +247,7 @@ def analyse(raw: RawRun) -> RunResult:
         others_change_pct=_others_change(spec, raw.other, t0),
         others_audio=metrics.audio_result(raw.other, pubs) if raw.other else None,
         others_time_per_state=metrics.time_per_state(metrics.states(raw.other)),
+        others_link_states=_link_states(raw.other, t0),
         same_participant=all(len({s.self_id for s in xs} - {None}) == 1 for xs in (subs, pubs)),
         link_states=_link_states(subs, t0),
         sent_kbps=sent,

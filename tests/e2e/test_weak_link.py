@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from bench.harness.browser import CHROMIUM
 from bench.harness.media import MediaFiles
@@ -91,20 +92,27 @@ def _summary(name: str, samples: list[sampler.Sample]) -> str:
     return f"{name}: layers {layers}, link_state {sorted(link, key=str)}"
 
 
-async def _run_and_collect(
-    weak: Site, good: Site, seconds: float
-) -> tuple[list[sampler.Sample], list[sampler.Sample]]:
-    await asyncio.sleep(seconds)
-    return await sampler.collect(weak.page), await sampler.collect(good.page)
+Samples = list[sampler.Sample]
 
 
-async def test_weak_subscriber_keeps_audio_and_is_told_or_gets_less(
-    media_files: MediaFiles, tmp_path: Path
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def weak_run(
+    media_files: MediaFiles, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Samples, Samples]:
+    """One run with adaptive bitrate on, shared by the tests below: the samples of the viewer
+    behind the WEAK link and of the unshaped one."""
+    tmp = tmp_path_factory.mktemp("weak-run")
+    async with meeting(WEAK, media_files, tmp, adaptive=True) as (_, _pub, weak, good):
+        await asyncio.sleep(RUN_S)
+        weak_s, good_s = await sampler.collect(weak.page), await sampler.collect(good.page)
+    print(_summary("weak", weak_s), "\n", _summary("fiber", good_s), f"\nlogs in {tmp}")
+    return weak_s, good_s
+
+
+def test_weak_subscriber_keeps_audio_and_is_told_or_gets_less(
+    weak_run: tuple[Samples, Samples],
 ) -> None:
-    async with meeting(WEAK, media_files, tmp_path, adaptive=True) as (_, _pub, weak, good):
-        weak_s, good_s = await _run_and_collect(weak, good, RUN_S)
-    print(_summary("weak", weak_s), "\n", _summary("fiber", good_s))
-
+    weak_s, good_s = weak_run
     half = len(weak_s) // 2
     first, second = weak_s[:half], weak_s[half:]
     audio = metrics.audio_result(weak_s, [])
@@ -127,11 +135,10 @@ async def test_weak_subscriber_keeps_audio_and_is_told_or_gets_less(
     "adaptive bitrate off",
     strict=False,
 )
-async def test_unshaped_subscriber_keeps_video_while_another_is_weak(
-    media_files: MediaFiles, tmp_path: Path
+def test_unshaped_subscriber_keeps_video_while_another_is_weak(
+    weak_run: tuple[Samples, Samples],
 ) -> None:
-    async with meeting(WEAK, media_files, tmp_path, adaptive=True) as (_, _pub, weak, good):
-        weak_s, good_s = await _run_and_collect(weak, good, RUN_S)
+    weak_s, good_s = weak_run
     good_second = good_s[len(good_s) // 2 :]
     summary = (_summary("weak", weak_s), _summary("fiber", good_s))
     assert not any(s.link_state == "weak" for s in good_second), summary
