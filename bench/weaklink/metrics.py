@@ -55,6 +55,18 @@ def state_label(state: int) -> str:
     return {PAUSED: "paused", STALLED: "stalled"}.get(state, f"{state}p")
 
 
+def runs(st: Sequence[tuple[int, int]], since_ms: float) -> list[tuple[float, float, int]]:
+    """Run-length form of ``st``: (from s, to s, state), seconds since ``since_ms``."""
+    out: list[tuple[float, float, int]] = []
+    for t, s in st:
+        at = (t - since_ms) / 1000
+        if out and out[-1][2] == s:
+            out[-1] = (out[-1][0], at, s)
+        else:
+            out.append((at, at, s))
+    return out
+
+
 def time_per_state(st: Sequence[tuple[int, int]]) -> dict[int, float]:
     """Seconds spent in each state (each sample holds until the next)."""
     out: dict[int, float] = {}

@@ -45,7 +45,9 @@ def _s(v: float | None) -> str:
 
 def _step(s: StepResult) -> str:
     arrow = {"worse": "↓", "better": "↑", "back": "⏎"}[s.kind]
-    text = f"{s.at_s:g}s{arrow} settled {_s(s.settle_s) if s.settle_s is not None else 'never'}"
+    moves = " → ".join("?" if x is None else metrics.state_label(x) for x in (s.before, s.after))
+    settled = "never" if s.settle_s is None else _s(s.settle_s)
+    text = f"{s.at_s:g}s{arrow} {moves}, settled {settled}"
     if s.longest_stall_s:
         text += f", stall {s.longest_stall_s:.1f} s"
     if s.kind == "better":
@@ -105,9 +107,11 @@ def evidence(r: RunResult) -> str:
             f"{'-' if conceal is None else f'{conceal:.1f} %'}, {_layers(r.others_time_per_state)}"
             f", link_state {_link_states(r.others_link_states) or 'never sent'}"
         )
+    timeline = ", ".join(f"{a:.0f}-{b:.0f}s {metrics.state_label(x)}" for a, b, x in r.timeline)
     return (
         f"- {r.spec.profile.name} {r.spec.direction} adaptive "
-        f"{'on' if r.spec.adaptive else 'off'}: link_state {states or 'never sent'}; "
+        f"{'on' if r.spec.adaptive else 'off'}: received {timeline or '-'}; "
+        f"link_state {states or 'never sent'}; "
         f"publisher sent kbit/s per layer {sent or '-'}"
         + (f" (qualityLimitationReason samples: {limits})" if limits else "")
         + other

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import operator
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from playwright.async_api import Page
@@ -58,6 +60,8 @@ class StepResult:
     kind: str  # "worse" (adapt), "better" (recover to the first step's layer), "back" (outage over)
     settle_s: float | None  # state stable from then on (None: never within the step)
     longest_stall_s: float
+    before: int | None  # the state (metrics.states) just before the step
+    after: int | None  # the state at the end of the step
     recover_s: float | None = None  # "better": back to the first step's layer
     audio_back_s: float | None = None  # "back"
     video_back_s: float | None = None  # "back"
@@ -76,6 +80,7 @@ class RunResult:
     others_audio: metrics.AudioResult | None  # the unshaped subscriber ("down" runs)
     others_time_per_state: dict[int, float]
     others_link_states: tuple[tuple[float, str, float | None], ...]
+    timeline: tuple[tuple[float, float, int], ...]  # metrics.runs of the subscriber
     same_participant: bool
     link_states: tuple[tuple[float, str, float | None], ...]  # (s, state, kbps) changes
     sent_kbps: dict[str, float]  # what the publisher sent per simulcast layer
@@ -118,9 +123,12 @@ def _step_results(
             kind=kind,
             settle_s=metrics.settle_time_s(inside, at),
             longest_stall_s=metrics.longest_stall_s(inside),
+            before=next((x for t, x in reversed(st) if t < at), None),
+            after=inside[-1][1] if inside else None,
         )
         if kind == "better" and reference is not None:
-            ok = (lambda s, ref=reference: s >= ref) if reference > 0 else (lambda s: s > 0)
+            # back to the first step's layer (any moving video if it had none)
+            ok = partial(operator.le, max(reference, 1))
             result = replace(result, recover_s=metrics.first_time_s(st, at, ok))
         elif kind == "back":
             audio, video = metrics.media_back_s(metrics.window(sub, at, end), at)
@@ -248,6 +256,7 @@ def analyse(raw: RawRun) -> RunResult:
         others_audio=metrics.audio_result(raw.other, pubs) if raw.other else None,
         others_time_per_state=metrics.time_per_state(metrics.states(raw.other)),
         others_link_states=_link_states(raw.other, t0),
+        timeline=tuple(metrics.runs(st, t0)),
         same_participant=all(len({s.self_id for s in xs} - {None}) == 1 for xs in (subs, pubs)),
         link_states=_link_states(subs, t0),
         sent_kbps=sent,
