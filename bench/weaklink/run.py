@@ -24,6 +24,7 @@ from .topology import Topology
 AUDIO_WAIT_S = 30.0  # how long the subscriber may take to hear the publisher at all
 RECOVERY_WATCH_S = 30.0  # a stepped profile runs this long after its last step
 WARMUP_S = 5.0  # the unshaped subscriber's reference bitrate starts this late
+RID_ORDER = "qhf"  # web/js/media.js SIMULCAST_LAYERS, low to high
 
 # Spotlight: the viewer shows only the publisher's tile, as large as the window (1280x720
 # by default), so the bridge may send the top layer (dynacast asks for it above 400 px).
@@ -167,16 +168,21 @@ def _link_states(
     return tuple(out)
 
 
+def _layer_bytes(rid: str, s: sampler.Sample) -> float:
+    return sum(layer.bytes_sent for layer in s.sent if (layer.rid or "") == rid)
+
+
 def _sent(pub: Sequence[sampler.Sample]) -> tuple[dict[str, float], dict[str, int]]:
+    """Mean kbit/s the publisher sent per simulcast layer (q, h, f), and how often each
+    qualityLimitationReason was reported by an active layer."""
     kbps: dict[str, float] = {}
     limits: dict[str, int] = {}
     if len(pub) < 2:
         return kbps, limits
     span = (pub[-1].t_ms - pub[0].t_ms) / 1000
-    first = {layer.rid or "": layer.bytes_sent for layer in pub[0].sent}
-    for layer in pub[-1].sent:
-        rid = layer.rid or ""
-        kbps[rid] = (layer.bytes_sent - first.get(rid, 0)) * 8 / 1000 / span
+    rids = sorted({layer.rid or "" for s in pub for layer in s.sent}, key=RID_ORDER.find)
+    for rid in rids:
+        kbps[rid] = metrics.counter_delta(pub, partial(_layer_bytes, rid)) * 8 / 1000 / span
     for s in pub:
         for layer in s.sent:
             if layer.active and layer.limit:
