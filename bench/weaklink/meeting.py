@@ -4,6 +4,7 @@ side of the shaped link, all stopped on exit (also on error or Ctrl-C)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,17 @@ class Meeting:
         page = await handle.new_page()
         url = f"{self.bridge.url_via(address)}/?room={ROOM}&token={token}"
         return Site(name=name, page=page, id=await open_and_join(page, url, name))
+
+    def bridge_cpu_s(self) -> float | None:
+        """CPU seconds (user + system) the bridge process has used so far."""
+        if self.bridge is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.bridge.process.pid}/stat").read_text().rsplit(")", 1)[1]
+        except OSError:
+            return None
+        utime, stime = fields.split()[11:13]
+        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
 
     def bridge_log_tail(self, n: int = 20000) -> str:
         return self.bridge.process.log_tail(n) if self.bridge else ""

@@ -116,6 +116,7 @@ def evidence(r: RunResult) -> str:
         + (f" (qualityLimitationReason samples: {limits})" if limits else "")
         + other
         + f"; audio first heard {r.audio_wait_s:.1f} s after joining; ran {r.seconds:.0f} s"
+        + ("" if r.bridge_cpu_pct is None else f"; bridge CPU {r.bridge_cpu_pct:.0f} %")
     )
 
 

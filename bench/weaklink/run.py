@@ -82,6 +82,7 @@ class RunResult:
     others_time_per_state: dict[int, float]
     others_link_states: tuple[tuple[float, str, float | None], ...]
     timeline: tuple[tuple[float, float, int], ...]  # metrics.runs of the subscriber
+    bridge_cpu_pct: float | None
     same_participant: bool
     link_states: tuple[tuple[float, str, float | None], ...]  # (s, state, kbps) changes
     sent_kbps: dict[str, float]  # what the publisher sent per simulcast layer
@@ -215,6 +216,7 @@ class RawRun:
     pub: list[sampler.Sample]
     sub: list[sampler.Sample]
     other: list[sampler.Sample]  # the unshaped viewer ("down" runs only)
+    bridge_cpu_pct: float | None = None  # the bridge process's CPU over [t0_ms, t1_ms]
 
     def to_json(self) -> str:
         spec = self.spec
@@ -227,6 +229,7 @@ class RawRun:
                 "t0_ms": self.t0_ms,
                 "t1_ms": self.t1_ms,
                 "audio_wait_s": self.audio_wait_s,
+                "bridge_cpu_pct": self.bridge_cpu_pct,
                 **{k: [asdict(x) for x in getattr(self, k)] for k in ("pub", "sub", "other")},
             }
         )
@@ -242,8 +245,8 @@ class RawRun:
                 for x in d[key]
             ]
 
-        return cls(spec, d["t0_ms"], d["t1_ms"], d["audio_wait_s"],
-                   samples("pub"), samples("sub"), samples("other"))  # fmt: skip
+        return cls(spec, d["t0_ms"], d["t1_ms"], d["audio_wait_s"], samples("pub"),
+                   samples("sub"), samples("other"), d.get("bridge_cpu_pct"))  # fmt: skip
 
 
 def analyse(raw: RawRun) -> RunResult:
@@ -263,6 +266,7 @@ def analyse(raw: RawRun) -> RunResult:
         others_time_per_state=metrics.time_per_state(metrics.states(raw.other)),
         others_link_states=_link_states(raw.other, t0),
         timeline=tuple(metrics.runs(st, t0)),
+        bridge_cpu_pct=raw.bridge_cpu_pct,
         same_participant=all(len({s.self_id for s in xs} - {None}) == 1 for xs in (subs, pubs)),
         link_states=_link_states(subs, t0),
         sent_kbps=sent,
@@ -288,6 +292,7 @@ async def run_once(
                 await site.page.evaluate(SPOTLIGHT, pub.id)
             await sampler.install(site.page)
         audio_wait = await _wait_audio(sub.page, AUDIO_WAIT_S)
+        cpu0 = meeting.bridge_cpu_s()
         t0 = time.time() * 1000
         player = asyncio.create_task(topo.link.run_profile(spec.profile))
         try:
@@ -295,11 +300,13 @@ async def run_once(
         finally:
             player.cancel()
         t1 = time.time() * 1000
+        cpu1 = meeting.bridge_cpu_s()
         samples = {site.name: metrics.window(await sampler.collect(site.page), t0, t1)
                    for site in (pub, *viewers)}  # fmt: skip
     raw = RawRun(
         spec, t0, t1, audio_wait, samples[pub.name], samples[sub.name],
         samples[other.name] if other is not None else [],
+        100 * (cpu1 - cpu0) * 1000 / (t1 - t0) if cpu0 is not None and cpu1 is not None else None,
     )  # fmt: skip
     (work_dir / "samples.json").write_text(raw.to_json())
     return raw
