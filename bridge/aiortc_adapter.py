@@ -55,6 +55,7 @@ from bridge.sdp import (
     MediaSection,
     add_simulcast_recv,
     media_sections,
+    request_opus_fec,
 )
 
 log = logging.getLogger(__name__)
@@ -292,7 +293,7 @@ class AnsweringPeer:
             if track.rids:
                 # aiortc's SDP model has no rid/simulcast: add them to the text it wrote
                 local = add_simulcast_recv(local, track.mid, track.rids)
-        return local, tracks
+        return request_opus_fec(local), tracks
 
     def send(self, data: bytes) -> bool:
         return self._wire.send(data)

@@ -1,7 +1,8 @@
 """Per-subscriber downlink bandwidth estimate: GCC loss controller capped by REMB.
 
-Loss-based controller (draft-ietf-rmcat-gcc-02 §6), on each receiver report's fraction
-lost ``fl`` (RFC 3550 §6.4.1):
+Loss-based controller (draft-ietf-rmcat-gcc-02 §6), on the fraction lost ``fl`` that the
+subscriber's receiver reports (RFC 3550 §6.4.1) give for the downlink alone, about once a
+second (media/downlink.py):
 
 - ``fl < 2 %``: increase, ~8 % per second of elapsed time (libwebrtc's rate, instead of
   the draft's 5 % per report, so the growth does not depend on the RR interval);
@@ -96,7 +97,8 @@ class DownlinkEstimator:
         self._apply_remb()
 
     def on_receiver_report(self, fraction_lost: float, now_ms: int) -> None:
-        """Worst fraction lost (0..1) over this subscriber's streams in one RR."""
+        """Fraction (0..1) of packets lost on the downlink since the last call, over all
+        of this subscriber's streams (packet-weighted)."""
         self._tick(now_ms)
         s = self._settings
         last = self._last_rr_ms
