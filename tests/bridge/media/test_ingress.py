@@ -62,18 +62,20 @@ class Recorder:
         return None
 
 
-def setup() -> tuple[PublisherIngress, Producer, Recorder, BridgeMetrics]:
+def setup(
+    track: RemoteTrack = TRACK, feedback: TransportFeedback | None = None
+) -> tuple[PublisherIngress, Producer, Recorder, BridgeMetrics]:
     metrics = BridgeMetrics()
     producer = Producer(
         participant_id="p",
-        track=TRACK,
+        track=track,
         feedback_ssrc=1,
         send_upstream=lambda b: True,
         metrics=metrics,
     )
     recorder = Recorder()
     producer.consumers.append(recorder)  # type: ignore[arg-type]
-    ingress = PublisherIngress(metrics, TransportFeedback(1))
+    ingress = PublisherIngress(metrics, feedback or TransportFeedback(1))
     ingress.reindex([producer])
     return ingress, producer, recorder, metrics
 
@@ -113,18 +115,9 @@ def test_malformed_packets_are_counted_by_reason() -> None:
 
 
 def test_transport_wide_sequence_numbers_are_recorded_for_every_packet() -> None:
-    metrics = BridgeMetrics()
-    track = dataclasses.replace(TRACK, rids=(), ssrc=111, transport_cc_ext_id=12)
-    producer = Producer(
-        participant_id="p",
-        track=track,
-        feedback_ssrc=1,
-        send_upstream=lambda b: True,
-        metrics=metrics,
-    )
     feedback = TransportFeedback(1)
-    ingress = PublisherIngress(metrics, feedback)
-    ingress.reindex([producer])
+    track = dataclasses.replace(TRACK, rids=(), ssrc=111, transport_cc_ext_id=12)
+    ingress, *_ = setup(track, feedback)
     ingress.route_rtp(packet(111, 1, ext=(12, b"\x00\x05")), 100)
     ingress.route_rtp(packet(555, 1, ext=(12, b"\x00\x07")), 104)  # a probe on an unknown SSRC
     ingress.route_rtp(packet(111, 2), 105)  # no transport-wide number: nothing to report
