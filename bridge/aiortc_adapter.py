@@ -35,6 +35,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcrtpparameters import RTCRtcpFeedback
 from aiortc.sdp import SessionDescription
 
 from bridge.clock import monotonic_ms
@@ -48,6 +49,7 @@ from bridge.media.peer import (
     SlotParameters,
 )
 from bridge.rtp.header import ABS_SEND_TIME_URI, is_rtcp
+from bridge.rtp.transport_feedback import TRANSPORT_CC_URI
 from bridge.sdp import (
     AUDIO_LEVEL_URI,
     REPAIRED_RID_URI,
@@ -55,6 +57,7 @@ from bridge.sdp import (
     MediaSection,
     add_simulcast_recv,
     media_sections,
+    request_opus_fec,
 )
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,9 @@ class AdapterSettings:
     # Host candidate addresses; () means 127.0.0.1 plus every IPv4 interface address.
     ice_addresses: tuple[str, ...]
     ice_servers: tuple[str, ...] = ()
+    # Answer publishers' transport-wide CC (their browser estimates the uplink from our
+    # feedback). Off by default: not yet validated on shaped links (see README).
+    transport_cc: bool = False
 
     def candidate_addresses(self) -> list[str]:
         if self.ice_addresses:
@@ -260,6 +266,7 @@ class AnsweringPeer:
     def __init__(self, settings: AdapterSettings, sink: PacketSink, on_state: ConnectionListener):
         self._pc = RTCPeerConnection(_rtc_configuration(settings, bundle_max=False))
         self._wire = _Wire(self._pc, sink, settings.candidate_addresses())
+        self._transport_cc = settings.transport_cc
         _watch_state(self._pc, on_state)
 
     async def accept_offer(self, sdp: str) -> tuple[str, list[RemoteTrack]]:
@@ -279,8 +286,7 @@ class AnsweringPeer:
                 continue
             _limit_codecs(transceiver)
             section = sections.get(transceiver.mid) or MediaSection(transceiver.kind, None)
-            if section.send_rids:
-                _accept_rid_extensions(transceiver, section)
+            _accept_extensions(transceiver, section, self._transport_cc)
             if not isinstance(transceiver.sender, _SlotSender):
                 _swap_endpoints(transceiver)
             tracks.append(_remote_track(transceiver, parsed, section))
@@ -292,7 +298,7 @@ class AnsweringPeer:
             if track.rids:
                 # aiortc's SDP model has no rid/simulcast: add them to the text it wrote
                 local = add_simulcast_recv(local, track.mid, track.rids)
-        return local, tracks
+        return request_opus_fec(local), tracks
 
     def send(self, data: bytes) -> bool:
         return self._wire.send(data)
@@ -301,14 +307,28 @@ class AnsweringPeer:
         await self._pc.close()
 
 
-def _accept_rid_extensions(transceiver: RTCRtpTransceiver, section: MediaSection) -> None:
-    """Answer the RID header extensions (aiortc does not offer them) with the offer's ids."""
+def _accept_extensions(
+    transceiver: RTCRtpTransceiver, section: MediaSection, transport_cc: bool
+) -> None:
+    """Answer what aiortc does not offer with the offer's ids: the RID header extensions,
+    and transport-wide congestion control (extension plus rtcp-fb, both needed)."""
     known = {e.uri for e in transceiver._headerExtensions}
-    for uri in (RID_URI, REPAIRED_RID_URI):
+    uris = (
+        (RID_URI, REPAIRED_RID_URI, TRANSPORT_CC_URI)
+        if transport_cc
+        else (RID_URI, REPAIRED_RID_URI)
+    )
+    for uri in uris:
         if uri in section.extmap and uri not in known:
             transceiver._headerExtensions.append(
                 RTCRtpHeaderExtensionParameters(id=section.extmap[uri], uri=uri)
             )
+    if transport_cc and TRANSPORT_CC_URI in section.extmap:
+        for codec in transceiver._codecs:
+            if codec.mimeType.lower() != _RTX_MIME and not any(
+                f.type == "transport-cc" for f in codec.rtcpFeedback
+            ):
+                codec.rtcpFeedback.append(RTCRtcpFeedback(type="transport-cc"))
 
 
 def _remote_track(
@@ -337,6 +357,7 @@ def _remote_track(
         rid_ext_id=section.extmap.get(RID_URI),
         repaired_rid_ext_id=section.extmap.get(REPAIRED_RID_URI),
         audio_level_ext_id=section.extmap.get(AUDIO_LEVEL_URI),
+        transport_cc_ext_id=section.extmap.get(TRANSPORT_CC_URI),
     )
 
 

@@ -1,4 +1,5 @@
-"""SDP text that aiortc does not model: RID-based simulcast (RFC 8853) and extmap ids.
+"""SDP text that aiortc does not model: RID-based simulcast (RFC 8853), extmap ids and
+the Opus format parameters of an answer.
 
 Pure string work on one offer or answer; no aiortc.
 """
@@ -29,6 +30,10 @@ def _split_sections(sdp: str) -> list[list[str]]:
             sections.append([])
         sections[-1].append(line)
     return sections
+
+
+def _join_sections(sections: list[list[str]]) -> str:
+    return "\r\n".join(line for lines in sections for line in lines) + "\r\n"
 
 
 def media_sections(sdp: str) -> list[MediaSection]:
@@ -70,4 +75,30 @@ def add_simulcast_recv(answer: str, mid: str, rids: tuple[str, ...]) -> str:
         if f"a=mid:{mid}" in lines:
             lines.extend(f"a=rid:{rid} recv" for rid in rids)
             lines.append("a=simulcast:recv " + ";".join(rids))
-    return "\r\n".join(line for lines in sections for line in lines) + "\r\n"
+    return _join_sections(sections)
+
+
+def request_opus_fec(answer: str) -> str:
+    """Ask the sender for Opus in-band FEC (RFC 7587 §6.1 ``useinbandfec=1``).
+
+    The parameter states what the *receiver* of the answer's author wants; browsers add FEC
+    to their Opus only when the remote description carries it, and aiortc writes no Opus
+    fmtp at all. Existing Opus fmtp lines get the parameter appended.
+    """
+    sections = _split_sections(answer)
+    for lines in sections[1:]:
+        if not lines[0].startswith("m=audio"):
+            continue
+        opus = [
+            line[9:].split()[0]
+            for line in lines
+            if line.startswith("a=rtpmap:") and line.lower().endswith(" opus/48000/2")
+        ]
+        for pt in opus:
+            prefix = f"a=fmtp:{pt} "
+            at = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
+            if at is None:
+                lines.append(prefix + "useinbandfec=1")
+            elif "useinbandfec=" not in lines[at]:
+                lines[at] += ";useinbandfec=1"
+    return _join_sections(sections)

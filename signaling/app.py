@@ -50,7 +50,11 @@ async def _metrics(request: web.Request) -> web.Response:
 async def _bridge(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     peers = AiortcPeerFactory(
-        AdapterSettings(ice_addresses=settings.ice_addresses, ice_servers=settings.ice_servers)
+        AdapterSettings(
+            ice_addresses=settings.ice_addresses,
+            ice_servers=settings.ice_servers,
+            transport_cc=settings.transport_cc,
+        )
     )
     app[REGISTRY] = RoomRegistry(
         peers=peers,

@@ -27,6 +27,7 @@ class Settings:
     public_url: str = ""
     max_participants: int = 300
     adaptive_bitrate: bool = False
+    transport_cc: bool = False
     join_timeout_s: float = 10.0
     web_dir: Path = WEB_DIR
     # Bearer key of the admin API (/api/v1); "" disables it.
@@ -92,6 +93,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         public_url=env.get("DIEMCAU_PUBLIC_URL", ""),
         max_participants=_int(env, "DIEMCAU_MAX_PARTICIPANTS", base.max_participants),
         adaptive_bitrate=env.get("DIEMCAU_ADAPTIVE_BITRATE", "") in ("1", "true", "yes"),
+        transport_cc=env.get("DIEMCAU_TRANSPORT_CC", "") in ("1", "true", "yes"),
         admin_key=admin_key,
         redis_url=env.get("DIEMCAU_REDIS_URL", ""),
     )

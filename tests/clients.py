@@ -18,7 +18,7 @@ from media import opus_frames, rtp_packet, vp8_frames, vp8_payloads
 from bridge.aiortc_adapter import AdapterSettings, AnsweringPeer, OfferingPeer
 from bridge.media.peer import RemoteTrack, SendSlot
 from bridge.rtp.header import parse_rtp_header
-from bridge.rtp.rtcp import Pli, SenderReport, parse_rtcp
+from bridge.rtp.rtcp import Pli, ReceiverReport, ReportBlock, SenderReport, parse_rtcp
 
 LOOPBACK = AdapterSettings(ice_addresses=("127.0.0.1",))
 
@@ -51,12 +51,17 @@ class _PublisherFeedback:
     def __init__(self) -> None:
         self.keyframe_requested = asyncio.Event()
         self.plis = 0
+        self.report_blocks: list[ReportBlock] = []
 
     def on_rtp(self, data: bytes, arrival_ms: int) -> None:
         return None
 
     def on_rtcp(self, data: bytes) -> None:
-        plis = sum(isinstance(p, Pli) for p in parse_rtcp(data))
+        packets = parse_rtcp(data)
+        for p in packets:
+            if isinstance(p, ReceiverReport):
+                self.report_blocks.extend(p.reports)
+        plis = sum(isinstance(p, Pli) for p in packets)
         if plis:
             self.plis += plis
             self.keyframe_requested.set()
@@ -145,6 +150,11 @@ class Site:
             while any(s.parameters is None for s in self._slots.values()):
                 ready.clear()
                 await ready.wait()
+
+    def published_ssrc(self, kind: str) -> int:
+        params = self._slots[kind].parameters
+        assert params is not None
+        return params.ssrc
 
     def send_feedback(self, data: bytes) -> bool:
         """Send RTCP on the receiving PC, as a browser's receiver would."""

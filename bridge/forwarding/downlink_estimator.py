@@ -1,7 +1,8 @@
 """Per-subscriber downlink bandwidth estimate: GCC loss controller capped by REMB.
 
-Loss-based controller (draft-ietf-rmcat-gcc-02 §6), on each receiver report's fraction
-lost ``fl`` (RFC 3550 §6.4.1):
+Loss-based controller (draft-ietf-rmcat-gcc-02 §6), on the fraction lost ``fl`` that the
+subscriber's receiver reports (RFC 3550 §6.4.1) give for the downlink alone, about once a
+second (media/downlink.py):
 
 - ``fl < 2 %``: increase, ~8 % per second of elapsed time (libwebrtc's rate, instead of
   the draft's 5 % per report, so the growth does not depend on the RR interval);
@@ -11,6 +12,9 @@ lost ``fl`` (RFC 3550 §6.4.1):
 The delay-based part comes from the subscriber itself: its REMB (receive-side estimate,
 draft-alvestrand-rmcat-remb) caps the result; a REMB older than ``remb_timeout_ms`` is
 ignored. The estimate stays within [min_bps, max_bps].
+
+Start low (``initial_bps``), climb fast: while the REMB is application limited and the
+link loses under ``low_loss``, the estimate follows the REMB up (bounded like growth).
 
 Application-limited REMB (only when the caller reports what it sends, ``on_sent``):
 Chrome never lets its REMB exceed ~1.5 x the received rate + 10 kbit/s (AimdRateControl).
@@ -37,7 +41,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class EstimatorSettings:
-    initial_bps: int = 1_000_000
+    # GCC's start rate: audio plus a low layer. A commune on a 96 kbit/s link must not be
+    # flooded at join; a good link climbs by following the subscriber's REMB (see on_remb).
+    initial_bps: int = 300_000
     min_bps: int = 30_000
     max_bps: int = 20_000_000
     increase_per_s: float = 0.08
@@ -70,6 +76,7 @@ class EstimatorState:
 
 class DownlinkEstimator:
     __slots__ = (
+        "_last_loss",
         "_last_rr_ms",
         "_loss_bps",
         "_now_ms",
@@ -83,6 +90,7 @@ class DownlinkEstimator:
         self._settings = settings
         self._loss_bps = float(settings.initial_bps)
         self._last_rr_ms: int | None = None
+        self._last_loss = 0.0
         self._remb: tuple[int, int] | None = None  # (bps, received at ms)
         self._sent_anchor: tuple[int, int] | None = None  # (bytes total, ms)
         self._sent_bps: int | None = None
@@ -94,13 +102,16 @@ class DownlinkEstimator:
         self._tick(now_ms)
         self._remb = (max(0, bitrate_bps), now_ms)
         self._apply_remb()
+        self._follow_remb()
 
     def on_receiver_report(self, fraction_lost: float, now_ms: int) -> None:
-        """Worst fraction lost (0..1) over this subscriber's streams in one RR."""
+        """Fraction (0..1) of packets lost on the downlink since the last call, over all
+        of this subscriber's streams (packet-weighted)."""
         self._tick(now_ms)
         s = self._settings
         last = self._last_rr_ms
         self._last_rr_ms = now_ms if last is None else max(last, now_ms)
+        self._last_loss = fraction_lost
         if fraction_lost > s.high_loss:
             self._loss_bps *= 1 - 0.5 * min(fraction_lost, 1.0)
         elif fraction_lost < s.low_loss and last is not None and now_ms > last:
@@ -167,6 +178,18 @@ class DownlinkEstimator:
     def _tick(self, now_ms: int) -> None:
         if self._now_ms is None or now_ms > self._now_ms:
             self._now_ms = now_ms
+
+    def _follow_remb(self) -> None:
+        # The subscriber's REMB says the link carries more than we send (Chromium lets it
+        # reach ~1.5 x what it receives): without loss, climb to it. That ramps ~1.5x a
+        # second, probing with real media, instead of the loss controller's 8 %.
+        s = self._settings
+        sent, remb = self._sent_bps, self._remb
+        if sent is None or remb is None or self._last_loss >= s.low_loss:
+            return
+        if remb[0] >= sent * s.remb_app_limited_ratio:
+            target = min(remb[0], sent * s.max_send_ratio + s.send_headroom_bps, s.max_bps)
+            self._loss_bps = max(self._loss_bps, float(target))
 
     def _apply_remb(self) -> None:
         # Congestion (the receiver gets less than we send): restart growth from REMB.

@@ -25,8 +25,10 @@ class DownlinkLossMeter:
                 self._skipped += out_ext_seq - highest - 1
             self._highest = out_ext_seq
 
-    def on_report(self, packets_lost: int, highest_sequence: int) -> float | None:
-        """Downlink fraction lost since the previous report (None: nothing to compare)."""
+    def on_report(self, packets_lost: int, highest_sequence: int) -> tuple[int, int] | None:
+        """(lost on the downlink, expected) since the previous report; None: nothing to
+        compare. Callers sum these over streams: a packet-weighted loss, so a 50 packet/s
+        audio stream does not outweigh the video beside it."""
         last = self._last
         self._last = (packets_lost, highest_sequence, self._skipped)
         if last is None:
@@ -35,4 +37,4 @@ class DownlinkLossMeter:
         if expected <= 0:
             return None
         lost = (packets_lost - last[0]) - (self._skipped - last[2])
-        return min(1.0, max(0, lost) / expected)
+        return min(expected, max(0, lost)), expected

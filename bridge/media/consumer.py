@@ -76,6 +76,7 @@ class Consumer:
         self.bytes_sent = 0  # on the wire (RTP header + payload, RTX included): for the estimate
         self._last_report: ReportBlock | None = None
         self._downlink_loss = DownlinkLossMeter()
+        self.downlink_loss = 0.0  # latest, this subscriber's link only
         self._rtt_ms: int | None = None
         self._sr_sent: dict[int, int] = {}  # middle 32 bits of our SR NTP -> send time
         self.started = False
@@ -245,15 +246,18 @@ class Consumer:
             if len(self._sr_sent) > 8:
                 del self._sr_sent[next(iter(self._sr_sent))]
 
-    def on_report_block(self, block: ReportBlock, now_ms: int) -> float | None:
-        """Take one report block; return the downlink's own fraction lost since the last
+    def on_report_block(self, block: ReportBlock, now_ms: int) -> tuple[int, int] | None:
+        """Take one report block; return (lost on the downlink, expected) since the last
         one (None until two blocks can be compared)."""
         self._last_report = block
         sent_ms = self._sr_sent.get(block.lsr)
         if sent_ms is not None:
             # RFC 3550 §6.4.1: RTT = arrival - LSR - DLSR
             self._rtt_ms = max(0, now_ms - sent_ms - block.dlsr * 1000 // 65536)
-        return self._downlink_loss.on_report(block.packets_lost, block.highest_sequence)
+        loss = self._downlink_loss.on_report(block.packets_lost, block.highest_sequence)
+        if loss is not None:
+            self.downlink_loss = loss[0] / loss[1]
+        return loss
 
     def stats(self) -> ConsumerStats:
         block = self._last_report

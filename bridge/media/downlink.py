@@ -24,6 +24,7 @@ from .events import EventListener, LinkState, VideoState
 LAYER_FOR_HEIGHT = (200, 400)
 log = logging.getLogger("diemcau.allocation")
 
+LOSS_WINDOW_MS = 1000
 PRIORITY_SPEAKER = 2
 PRIORITY_GALLERY = 1
 # Budget when adaptive bitrate is off: only views, audio-only and the site's cap apply.
@@ -69,6 +70,12 @@ class Downlink:
         self._cap_bps: int | None = None
         self._video_state: dict[str, tuple[bool, str | None]] = {}
         self._link_state: str | None = None
+        # Downlink loss summed over streams and receiver reports until the next estimate
+        # update: browsers send one RR per stream, audio's rarely; one packet-weighted
+        # fraction a second keeps a small audio stream from outweighing the video.
+        self._lost = 0
+        self._expected = 0
+        self._loss_since_ms: int | None = None
 
     # --- what the client asks for ------------------------------------------------------
 
@@ -107,15 +114,13 @@ class Downlink:
         by_ssrc = self._by_ssrc()
         for packet in packets:
             if isinstance(packet, ReceiverReport | SenderReport):
-                losses = []
                 for block in packet.reports:
                     target = by_ssrc.get(block.ssrc)
                     if target is not None:
                         loss = target.on_report_block(block, now)
                         if loss is not None:
-                            losses.append(loss)
-                if losses:
-                    self._estimator.on_receiver_report(max(losses), now)
+                            self._lost += loss[0]
+                            self._expected += loss[1]
             elif isinstance(packet, Nack):
                 target = by_ssrc.get(packet.media_ssrc)
                 if target is not None:
@@ -145,6 +150,7 @@ class Downlink:
     def reallocate(self) -> None:
         now = self._clock()
         self._estimator.on_sent(sum(c.bytes_sent for c in self.consumers), now)
+        self._update_loss(now)
         speaker = self._loudest_publisher()
         video: list[VideoDemand] = []
         audio: list[AudioDemand] = []
@@ -181,7 +187,10 @@ class Downlink:
             log.debug(
                 "%s loss=%s budget=%d used=%d demands=%s video=%s",
                 self._estimator.state(),
-                [(c.id, round(c.stats().fraction_lost, 3)) for c in self.consumers],
+                [
+                    (c.id, round(c.stats().fraction_lost, 3), round(c.downlink_loss, 3))
+                    for c in self.consumers
+                ],
                 result.budget_bps,
                 result.used_bps,
                 [
@@ -198,6 +207,15 @@ class Downlink:
         for audio_allocation in result.audio:
             by_id[audio_allocation.consumer_id].set_allocated(audio_allocation.forward)
         self._announce_link(result.video_paused_by_bandwidth)
+
+    def _update_loss(self, now: int) -> None:
+        since = self._loss_since_ms
+        if since is None:
+            self._loss_since_ms = now
+        elif now - since >= LOSS_WINDOW_MS and self._expected:
+            self._estimator.on_receiver_report(self._lost / self._expected, now)
+            self._lost = self._expected = 0
+            self._loss_since_ms = now
 
     def _loudest_publisher(self) -> str | None:
         audio = [c.producer for c in self.consumers if c.producer.kind == "audio"]

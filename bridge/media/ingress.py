@@ -2,7 +2,8 @@
 
 SSRCs come from the offer (a=ssrc, a=ssrc-group:FID) or, for RID-based simulcast, are
 learned from the rtp-stream-id / repaired-rtp-stream-id header extensions (RFC 8852)
-of the first packets of each layer.
+of the first packets of each layer. Transport-wide sequence numbers are recorded for the
+publisher's congestion control feedback (rtp/transport_feedback.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.header import RtpHeader, find_extension, parse_rtp_header, unwrap_rtx
 from bridge.rtp.rtcp import SenderReport, parse_rtcp
+from bridge.rtp.transport_feedback import TransportFeedback
 
 from .producer import Producer
 from .receive_layer import ReceiveLayer
@@ -21,14 +23,21 @@ Route = tuple[Producer, ReceiveLayer]
 
 
 class PublisherIngress:
-    def __init__(self, metrics: BridgeMetrics):
+    def __init__(self, metrics: BridgeMetrics, transport_feedback: TransportFeedback):
         self._metrics = metrics
+        self._transport_feedback = transport_feedback
+        self._transport_cc_id: int | None = None
         self._media: dict[int, Route] = {}
         self._rtx: dict[int, Route] = {}
         self._producers: list[Producer] = []
 
     def reindex(self, producers: Iterable[Producer]) -> None:
         self._producers = list(producers)
+        # BUNDLE: one extension id per URI for the whole transport (RFC 8843 §9.2)
+        self._transport_cc_id = next(
+            (p.track.transport_cc_ext_id for p in self._producers if p.track.transport_cc_ext_id),
+            None,
+        )
         self._media.clear()
         self._rtx.clear()
         for producer in self._producers:
@@ -41,6 +50,11 @@ class PublisherIngress:
     def route_rtp(self, data: bytes, arrival_ms: int) -> None:
         try:
             header = parse_rtp_header(data)
+            if self._transport_cc_id is not None:
+                # every packet counts for the publisher's estimate, probes and RTX included
+                seq = find_extension(data, header, self._transport_cc_id)
+                if seq is not None and len(seq) == 2:
+                    self._transport_feedback.on_packet(int.from_bytes(seq, "big"), arrival_ms)
             route = self._media.get(header.ssrc)
             if route is None:
                 found = self._rtx.get(header.ssrc) or self._learn(data, header)

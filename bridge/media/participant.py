@@ -14,6 +14,7 @@ from bridge.rtp.rtcp import (
     build_receiver_report,
     build_remb,
 )
+from bridge.rtp.transport_feedback import TransportFeedback
 
 from .consumer import Clock, Consumer
 from .downlink import Downlink, TileView
@@ -30,6 +31,8 @@ from .peer import Kind, PeerFactory, PublisherPeer, RemoteTrack, SendSlot, Subsc
 from .producer import Producer
 
 RTCP_INTERVAL_S = 1.0
+# libwebrtc sends transport feedback every 50-100 ms; its estimator expects that pace.
+TRANSPORT_FEEDBACK_INTERVAL_S = 0.1
 ALLOCATION_INTERVAL_S = 0.5
 # Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb);
 # the browser's own loss-based controller works below it.
@@ -76,7 +79,9 @@ class Participant:
         self._subscriber: SubscriberPeer | None = None
         self._slots: list[SendSlot] = []
         self._slot_owner: dict[int, Consumer] = {}  # id(slot) -> consumer using it
-        self._ingress = PublisherIngress(metrics)
+        self._feedback_ssrc = rng.getrandbits(32) or 1
+        self._transport_feedback = TransportFeedback(self._feedback_ssrc)
+        self._ingress = PublisherIngress(metrics, self._transport_feedback)
         self._downlink = Downlink(
             clock=clock,
             metrics=metrics,
@@ -87,9 +92,9 @@ class Participant:
         )
         self._allocation_task: asyncio.Task[None] | None = None
         self._published_layers: dict[Kind, tuple[bool, ...]] = {}
-        self._feedback_ssrc = rng.getrandbits(32) or 1
         self._negotiation = _Negotiation()
         self._rtcp_task: asyncio.Task[None] | None = None
+        self._transport_feedback_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = False
@@ -125,6 +130,7 @@ class Participant:
                 _PublisherSink(self), lambda s: self.listener(ConnectionChanged("publisher", s))
             )
             self._rtcp_task = asyncio.create_task(self._run_rtcp())
+            self._transport_feedback_task = asyncio.create_task(self._run_transport_feedback())
         answer, tracks = await self._publisher.accept_offer(sdp)
         for track in tracks:
             self._add_producer(track)
@@ -181,6 +187,26 @@ class Participant:
             )
             if publisher.send(packet):
                 self._metrics.rtcp_packets_out += 1
+
+    async def _run_transport_feedback(self) -> None:
+        """Arrival times of the publisher's packets, for its own congestion control."""
+        while not self.closed:
+            await asyncio.sleep(TRANSPORT_FEEDBACK_INTERVAL_S)
+            publisher = self._publisher
+            if publisher is None:
+                continue
+            media_ssrc = next(
+                (
+                    layer.ssrc
+                    for producer in self.producers.values()
+                    for layer in producer.layers
+                    if layer.ssrc is not None
+                ),
+                0,
+            )
+            for packet in self._transport_feedback.build(media_ssrc):
+                if publisher.send(packet):
+                    self._metrics.rtcp_packets_out += 1
 
     def _announce_wanted_layers(self) -> None:
         """Dynacast: tell the client which simulcast layers anyone watches."""
@@ -307,7 +333,7 @@ class Participant:
         if self.closed:
             return
         self.closed = True
-        for task in (self._rtcp_task, self._allocation_task):
+        for task in (self._rtcp_task, self._transport_feedback_task, self._allocation_task):
             if task is not None:
                 task.cancel()
         for consumer in self.consumers:

@@ -28,6 +28,7 @@ class RemoteTrack:
     rid_ext_id: int | None = None
     repaired_rid_ext_id: int | None = None
     audio_level_ext_id: int | None = None
+    transport_cc_ext_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bridge.forwarding.forwarder import InboundPacket
@@ -24,6 +25,8 @@ SILENT = 127
 # A level this loud (dBov) or louder counts as speech when the V flag is absent.
 VOICE_DBOV = 50
 SPEAKING_HOLD_MS = 1500
+# Highest loss we report for audio on behalf of subscribers (see report_blocks).
+FEC_LOSS_HINT = 0.08
 
 
 class Producer:
@@ -160,8 +163,17 @@ class Producer:
             consumer.relay_sender_report(report, layer.index)
 
     def report_blocks(self, now_ms: int) -> list[ReportBlock]:
-        blocks = (layer.report_block(now_ms) for layer in self.layers)
-        return [b for b in blocks if b is not None]
+        blocks = [b for b in (layer.report_block(now_ms) for layer in self.layers) if b]
+        if self.kind != "audio":
+            return blocks
+        # Opus adds in-band FEC only when its encoder expects loss, and browsers take that
+        # expectation from our receiver report's fraction lost (RFC 3550 §6.4.1). A
+        # publisher on a clean uplink would never protect its voice for a subscriber on a
+        # lossy link, so the audio report carries the worst subscriber's downlink loss,
+        # capped so the publisher's loss-based congestion control does not back off.
+        hint = min(max((c.downlink_loss for c in self.consumers), default=0.0), FEC_LOSS_HINT)
+        floor = round(hint * 256)
+        return [b if b.fraction_lost >= floor else replace(b, fraction_lost=floor) for b in blocks]
 
     def due_retransmissions(self, now_ms: int, rtt_ms: int) -> None:
         for layer in self.layers:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bridge.sdp import RID_URI, add_simulcast_recv, media_sections
+from bridge.sdp import RID_URI, add_simulcast_recv, media_sections, request_opus_fec
 
 OFFER = (Path(__file__).parent / "fixtures" / "chromium156_simulcast_offer.sdp").read_text()
 
@@ -31,3 +31,17 @@ def test_rids_not_declared_are_ignored_and_at_most_three() -> None:
     )
     (video,) = media_sections(sdp)
     assert video.send_rids == ("a", "b", "c")
+
+
+def test_opus_fec_requested_in_the_answer() -> None:
+    answer = (
+        "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=rtpmap:111 opus/48000/2\r\n"
+        "a=rtpmap:0 PCMU/8000\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+    )
+    out = request_opus_fec(answer)
+    assert "a=fmtp:111 useinbandfec=1\r\n" in out
+    assert out.count("useinbandfec") == 1  # not for PCMU, not in the video section
+    with_fmtp = answer.replace("a=rtpmap:0", "a=fmtp:111 minptime=10\r\na=rtpmap:0")
+    assert "a=fmtp:111 minptime=10;useinbandfec=1\r\n" in request_opus_fec(with_fmtp)
+    # idempotent
+    assert request_opus_fec(out) == out

@@ -92,6 +92,21 @@ async def test_receiver_reports_become_consumer_stats(site, server) -> None:  # 
     assert stats[0].jitter == 33
 
 
+async def test_subscriber_loss_reaches_the_publisher_as_an_fec_hint(site) -> None:  # type: ignore[no-untyped-def]
+    """A subscriber losing 20 % of its audio makes the bridge report (at most) 8 % loss
+    for that audio upstream, so the publisher's Opus encodes in-band FEC."""
+    a, b = await _streaming_pair(site)
+    audio = next(t for t in b.tracks if t.kind == "audio" and t.ssrc is not None)
+    b.send_feedback(build_receiver_report(0x1234, [ReportBlock(audio.ssrc, 0, 0, 1000, 0, 0, 0)]))
+    await asyncio.sleep(0.1)
+    b.send_feedback(build_receiver_report(0x1234, [ReportBlock(audio.ssrc, 51, 20, 1100, 0, 0, 0)]))
+    published = a.published_ssrc("audio")
+    before = len(a.feedback.report_blocks)
+    await a.stream(3.0)  # the bridge reports upstream about once a second
+    blocks = [blk for blk in a.feedback.report_blocks[before:] if blk.ssrc == published]
+    assert blocks and all(blk.fraction_lost == round(0.08 * 256) for blk in blocks), blocks
+
+
 async def test_metrics_endpoint_reports_forwarding(site, server, http) -> None:  # type: ignore[no-untyped-def]
     await _streaming_pair(site)
     async with http.get(server.make_url("/metrics")) as resp:

@@ -6,11 +6,32 @@ from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSet
 
 
 def est(**kwargs: int) -> DownlinkEstimator:
-    return DownlinkEstimator(EstimatorSettings(**kwargs))
+    return DownlinkEstimator(EstimatorSettings(**{"initial_bps": 1_000_000, **kwargs}))
 
 
-def test_starts_at_initial() -> None:
-    assert est().estimate_bps == 1_000_000
+def test_starts_low_by_default() -> None:
+    assert DownlinkEstimator(EstimatorSettings()).estimate_bps == 300_000
+
+
+def test_follows_an_application_limited_remb_up_while_the_link_does_not_lose() -> None:
+    e = est(initial_bps=300_000)
+    e.on_sent(0, 0)
+    e.on_sent(37_500, 1000)  # 300 kbit/s sent
+    e.on_receiver_report(0.0, 1000)
+    e.on_remb(460_000, 1000)  # Chromium: ~1.5 x received -> the link has room
+    assert e.estimate_bps == 460_000
+    e.on_sent(100_000, 2000)  # 500 kbit/s
+    e.on_remb(10_000_000, 2000)  # never beyond 2 x sent + 300k
+    assert e.estimate_bps == 2 * 500_000 + 300_000
+
+
+def test_does_not_follow_remb_while_losing() -> None:
+    e = est(initial_bps=300_000)
+    e.on_sent(0, 0)
+    e.on_sent(37_500, 1000)
+    e.on_receiver_report(0.05, 1000)
+    e.on_remb(460_000, 1000)
+    assert e.estimate_bps == 300_000
 
 
 def test_low_loss_increases_about_8_percent_per_second() -> None:

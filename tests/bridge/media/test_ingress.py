@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 
 from bridge.forwarding.forwarder import InboundPacket
@@ -11,6 +12,7 @@ from bridge.media.peer import RemoteTrack
 from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.header import RtpHeader
+from bridge.rtp.transport_feedback import TransportFeedback
 
 TRACK = RemoteTrack(
     kind="video",
@@ -60,18 +62,20 @@ class Recorder:
         return None
 
 
-def setup() -> tuple[PublisherIngress, Producer, Recorder, BridgeMetrics]:
+def setup(
+    track: RemoteTrack = TRACK, feedback: TransportFeedback | None = None
+) -> tuple[PublisherIngress, Producer, Recorder, BridgeMetrics]:
     metrics = BridgeMetrics()
     producer = Producer(
         participant_id="p",
-        track=TRACK,
+        track=track,
         feedback_ssrc=1,
         send_upstream=lambda b: True,
         metrics=metrics,
     )
     recorder = Recorder()
     producer.consumers.append(recorder)  # type: ignore[arg-type]
-    ingress = PublisherIngress(metrics)
+    ingress = PublisherIngress(metrics, feedback or TransportFeedback(1))
     ingress.reindex([producer])
     return ingress, producer, recorder, metrics
 
@@ -108,3 +112,15 @@ def test_malformed_packets_are_counted_by_reason() -> None:
     assert metrics.rtp_dropped["too_short"] == 1
     assert metrics.rtp_dropped["bad_vp8"] == 1
     assert rec.got == []
+
+
+def test_transport_wide_sequence_numbers_are_recorded_for_every_packet() -> None:
+    feedback = TransportFeedback(1)
+    track = dataclasses.replace(TRACK, rids=(), ssrc=111, transport_cc_ext_id=12)
+    ingress, *_ = setup(track, feedback)
+    ingress.route_rtp(packet(111, 1, ext=(12, b"\x00\x05")), 100)
+    ingress.route_rtp(packet(555, 1, ext=(12, b"\x00\x07")), 104)  # a probe on an unknown SSRC
+    ingress.route_rtp(packet(111, 2), 105)  # no transport-wide number: nothing to report
+    (report,) = feedback.build(111)
+    base, count = struct.unpack_from("!HH", report, 12)
+    assert (base, count) == (5, 3)  # 5 and 7 received, 6 lost

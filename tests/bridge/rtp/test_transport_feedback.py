@@ -1,0 +1,97 @@
+"""Transport-wide CC feedback, checked by an independent reader of the draft's format."""
+
+from __future__ import annotations
+
+import struct
+
+from bridge.rtp.transport_feedback import TransportFeedback
+
+
+def decode(packet: bytes) -> tuple[int, int, list[tuple[int, float | None]]]:
+    """(base seq, fb count, [(seq, arrival ms or None)]) per
+    draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1; any chunk type."""
+    b0, pt, length, _sender, _media, base, count, ref = struct.unpack_from("!BBHIIHHI", packet)
+    assert b0 & 0xC0 == 0x80 and b0 & 0x1F == 15 and pt == 205
+    assert (length + 1) * 4 == len(packet)
+    end = len(packet) - (packet[-1] if b0 & 0x20 else 0)
+    reference_ms = (ref >> 8) * 64
+    pos = 20
+    symbols: list[int] = []
+    while len(symbols) < count:
+        (chunk,) = struct.unpack_from("!H", packet, pos)
+        pos += 2
+        if not chunk & 0x8000:  # run length
+            symbols += [(chunk >> 13) & 3] * (chunk & 0x1FFF)
+        elif chunk & 0x4000:  # two-bit vector
+            symbols += [(chunk >> (12 - 2 * j)) & 3 for j in range(7)]
+        else:  # one-bit vector
+            symbols += [(chunk >> (13 - j)) & 1 for j in range(14)]
+    symbols = symbols[:count]
+    out: list[tuple[int, float | None]] = []
+    units = reference_ms * 4
+    for i, symbol in enumerate(symbols):
+        if symbol == 0:
+            out.append(((base + i) & 0xFFFF, None))
+            continue
+        if symbol == 1:
+            units += packet[pos]
+            pos += 1
+        else:
+            units += struct.unpack_from("!h", packet, pos)[0]
+            pos += 2
+        out.append(((base + i) & 0xFFFF, units / 4))
+    assert pos <= end
+    return base, ref & 0xFF, out
+
+
+def test_nothing_recorded_nothing_sent() -> None:
+    assert TransportFeedback(1).build(2) == []
+
+
+def test_arrivals_losses_and_deltas_round_trip() -> None:
+    fb = TransportFeedback(0x1111)
+    arrivals = {100: 1000, 101: 1001, 103: 1003, 104: 1010, 105: 1500}  # 102 lost, big gap
+    for seq, ms in arrivals.items():
+        fb.on_packet(seq, ms)
+    (packet,) = fb.build(0x2222)
+    assert struct.unpack_from("!II", packet, 4) == (0x1111, 0x2222)
+    base, count, statuses = decode(packet)
+    assert base == 100 and count == 0
+    assert statuses == [(s, arrivals.get(s)) for s in range(100, 106)]
+
+
+def test_reordered_arrival_gets_a_negative_delta() -> None:
+    fb = TransportFeedback(1)
+    fb.on_packet(7, 2000)
+    fb.on_packet(9, 2005)
+    fb.on_packet(8, 2003)  # arrives after 9
+    _, _, statuses = decode(fb.build(0)[0])
+    assert statuses == [(7, 2000), (8, 2003), (9, 2005)]
+
+
+def test_next_feedback_continues_and_reports_losses_at_its_start() -> None:
+    fb = TransportFeedback(1)
+    fb.on_packet(65534, 10)
+    fb.on_packet(65535, 11)
+    first = fb.build(0)
+    fb.on_packet(2, 20)  # 0 and 1 lost across the wrap
+    fb.on_packet(65535, 12)  # duplicate of an already reported packet: ignored
+    second = fb.build(0)
+    assert decode(first[0])[1:] == (0, [(65534, 10), (65535, 11)])
+    assert decode(second[0])[1:] == (1, [(0, None), (1, None), (2, 20)])
+
+
+def test_a_delta_beyond_16_bits_starts_a_new_packet() -> None:
+    fb = TransportFeedback(1)
+    fb.on_packet(1, 1000)
+    fb.on_packet(2, 1000 + 9000)  # 9 s later: 36000 units do not fit a signed 16-bit delta
+    packets = fb.build(0)
+    assert [decode(p)[2] for p in packets] == [[(1, 1000)], [(2, 10000)]]
+
+
+def test_padding_keeps_the_packet_32_bit_aligned() -> None:
+    fb = TransportFeedback(1)
+    fb.on_packet(1, 64)
+    (packet,) = fb.build(0)  # 20 + 2 (chunk) + 1 (delta) -> 1 byte of padding
+    assert len(packet) == 24 and packet[0] & 0x20 and packet[-1] == 1
+    assert decode(packet)[2] == [(1, 64)]
