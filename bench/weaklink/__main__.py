@@ -110,7 +110,7 @@ def _reanalyse(args: argparse.Namespace, command: str) -> int:
     meta = json.loads((args.reanalyse / "run.json").read_text())
     results = [
         analyse(RawRun.from_json(path.read_text(), profiles))
-        for path in sorted(args.reanalyse.glob("*/samples.json"), key=lambda p: p.stat().st_mtime)
+        for path in sorted(args.reanalyse.glob("*/samples.json"))
     ]
     _finish(args, meta["command"], meta["machine"], meta["date"], results, meta["failures"])
     return 0

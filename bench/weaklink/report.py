@@ -32,6 +32,24 @@ link, 60 s); not re-measured here:
   others' received bitrate changes < 10 % while one site collapses.
 """
 
+DEFINITIONS = """\
+How to read a row. Each run: a publisher with a 960x540 fake camera (Chromium sends
+135p/270p/540p simulcast), the bridge in its own namespace, and the measured viewer behind
+the shaped link (`down`) or the publisher behind it and the viewer on fiber (`up`); viewers
+show the publisher full-window (1280x720). Every 500 ms each page samples its own getStats.
+*audio rx/sent*: audio packets the viewer received / the publisher sent over the run;
+*conceal*: concealedSamples / totalSamplesReceived; *freezes*: Chromium's freezeCount
+(totalFreezesDuration); *time per layer*: seconds in which frames of that height were
+decoded (over the last 1 s), *paused* = no frames and the bridge said the video is paused
+for this site, *stalled* = no frames and nothing said; *longest stall*: longest stalled
+stretch; *steps* (stepped profiles): the state just before and at the end of each step,
+*settled* = time to the last change within the step if the state then held >= 3 s,
+*full in* = time to get back to the layer held before the first step, *audio/video in* =
+time for media to arrive again after the outage; *others Δ*: worst change of the unshaped
+viewer's received bitrate during a step against the first step; *same id*: every page kept
+one participant id (no rejoin).
+"""
+
 HEADER = (
     "| profile | dir | adaptive | audio rx/sent | conceal | freezes (s) | time per layer "
     "| longest stall | steps | others Δ | same id |\n"
@@ -155,6 +173,7 @@ def section(command: str, machine_text: str, date: str, results: Sequence[RunRes
             REFERENCE,
             f"Measured by diemcau: `{command}` on {date}; {machine_text}.",
             "",
+            DEFINITIONS,
             table(results),
             "",
             "What the bridge told the subscriber (`link_state` changes, seconds from the start"
