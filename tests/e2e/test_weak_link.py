@@ -129,10 +129,11 @@ def test_weak_subscriber_keeps_audio_and_is_told_or_gets_less(
 
 
 @pytest.mark.xfail(
-    reason="bridge bug (issue 3, reported to the lead): with DIEMCAU_ADAPTIVE_BITRATE=1 the "
-    "downlink estimate of an UNSHAPED subscriber collapses too (link_state 'weak', video "
-    "paused at ~1000 then ~60-280 kbit/s estimate) while 640x360 video flows with "
-    "adaptive bitrate off",
+    reason="bridge bug (issue 3, reported to the lead): with DIEMCAU_ADAPTIVE_BITRATE=1 an "
+    "UNSHAPED subscriber's downlink estimate can collapse as well (link_state 'weak' at "
+    "116-300 kbit/s, video paused 34-53 s of 60 in bench.weaklink runs with main b4225a4; "
+    "before 373a427 always). Passes in some runs since b4225a4: remove this marker once "
+    "the bench shows unshaped viewers unaffected",
     strict=False,
 )
 def test_unshaped_subscriber_keeps_video_while_another_is_weak(
