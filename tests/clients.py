@@ -145,6 +145,11 @@ class Site:
             while any(s.parameters is None for s in self._slots.values()):
                 ready.clear()
                 await ready.wait()
+        me = (await self.wait_for("joined"))["self"]
+        if "audio" in kinds and me["muted"]["audio"]:
+            # mics are muted on entry (meeting policy): open it, as a site's user does
+            await self.send({"type": "mute", "kind": "audio", "muted": False})
+            await self.wait_for("mute_changed", participant_id=me["id"], muted=False)
 
     def send_feedback(self, data: bytes) -> bool:
         """Send RTCP on the receiving PC, as a browser's receiver would."""

@@ -67,6 +67,11 @@ class Downlink:
         self._video_state: dict[str, tuple[bool, str | None]] = {}
         self._link_state: str | None = None
 
+    @property
+    def link_state(self) -> str | None:
+        """The link state last announced to the client; None before the first."""
+        return self._link_state
+
     # --- what the client asks for ------------------------------------------------------
 
     def set_views(self, views: Mapping[str, TileView]) -> None:

@@ -25,6 +25,7 @@ from .events import (
     PublisherLayers,
     SubscribeOffer,
 )
+from .health import ArrivalTracker, MediaHealth
 from .ingress import PublisherIngress
 from .peer import Kind, PeerFactory, PublisherPeer, RemoteTrack, SendSlot, SubscriberPeer
 from .producer import Producer
@@ -77,6 +78,7 @@ class Participant:
         self._slots: list[SendSlot] = []
         self._slot_owner: dict[int, Consumer] = {}  # id(slot) -> consumer using it
         self._ingress = PublisherIngress(metrics)
+        self._arrivals = ArrivalTracker()
         self._downlink = Downlink(
             clock=clock,
             metrics=metrics,
@@ -103,6 +105,13 @@ class Participant:
 
     def set_quality(self, audio_only: bool, max_kbps: int | None) -> None:
         self._downlink.set_quality(audio_only, max_kbps)
+
+    def media_health(self) -> MediaHealth:
+        return MediaHealth(
+            last_media_ms=self._arrivals.last_media_ms,
+            last_rtcp_ms=self._arrivals.last_rtcp_ms,
+            link_state=self._downlink.link_state,
+        )
 
     def info(self) -> ParticipantInfo:
         return ParticipantInfo(
@@ -168,6 +177,7 @@ class Participant:
             if publisher is None:
                 continue
             now = self._clock()
+            self._arrivals.sample(self._ingress.rtp_packets, self._ingress.rtcp_packets, now)
             blocks = []
             for producer in self.producers.values():
                 blocks.extend(producer.report_blocks(now))
