@@ -8,10 +8,11 @@ from typing import Any, Literal
 class ProtocolError(Exception):
     """A message was refused; `code` is the protocol error code."""
 
-    def __init__(self, code: str, reason: str):
+    def __init__(self, code: str, reason: str, request: str | None = None):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.request = request  # the refused message's type, when known
 
 
 def field_of(obj: dict[str, Any], name: str, kind: type) -> Any:

@@ -115,6 +115,15 @@ def parse_client_message(text: str) -> ClientMessage:
     if not isinstance(obj, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
     kind = obj.get("type")
+    try:
+        return _parse_typed(kind, obj)
+    except ProtocolError as exc:
+        if exc.code == "bad_field" and isinstance(kind, str):
+            exc.request = kind
+        raise
+
+
+def _parse_typed(kind: object, obj: dict[str, Any]) -> ClientMessage:
     if kind == "join":
         name = obj.get("name")
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):

@@ -186,7 +186,7 @@ class Session:
                 raise ProtocolError("already_joined", "this socket has joined already")
             return await self._dispatch(message)
         except ProtocolError as exc:
-            request = REQUEST_TYPES[type(message)] if message is not None else None
+            request = REQUEST_TYPES[type(message)] if message is not None else exc.request
             if exc.code in CLOSE_FOR or expect_join:
                 # nothing but a valid join opens a session
                 self._fail(exc.code, exc.reason)
