@@ -3,11 +3,12 @@ API (lobby on, mics muted on entry, the chair may open a site's mic), and four p
 Debian Chromium in a namespace: the chair (UBND tỉnh) and three commune halls. Xã A sends a
 small camera, Xã B and Xã C have no camera (audio only), to spare the two cores.
 
-Everything the chair does goes through the console's buttons; the pages' state is read
-through window.diemcau (meetingState(), lobby(), localMuted(), rollCall(), …):
-lobby admit, raise hand (queue order), give the floor (the site's mic opens, it is
-spotlighted for everyone, the others are muted), mute all, a roll call answered by two halls,
-its CSV export (the downloaded file is checked), and ending the meeting for everyone.
+Everything the chair and the halls do goes through the pages' buttons; the pages' state is
+read through window.diemcau (meetingState(), lobby(), localMuted(), rollCall(), …): lobby
+admit, chat to everyone and to the chair, raise hand (queue order), give the floor (the site's
+mic opens, it is spotlighted for everyone, the others are muted), mute all, a roll call
+answered by two halls, its CSV export (the downloaded file is checked), lock, and ending the
+meeting for everyone.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.netns]
 
 PORT = 8080
 ADMIN_KEY = "e2e-admin-key-0123456789abcdef"
-TIMEOUT = 40.0
+# Generous: the two cores are shared, and nothing here asserts on timing.
+TIMEOUT = 90.0
 CHAIR = "UBND tỉnh"
 HALLS = ("Xã A", "Xã B", "Xã C")
 NO_CAMERA = {"Xã B", "Xã C"}
@@ -64,6 +66,7 @@ DESCRIBE = """() => {
           participants: d.participants(), status: document.getElementById('status').textContent};
 }"""
 
+CHAT_IS = "texts => window.diemcau.chatMessages().map(m => m.text).join('|') === texts.join('|')"
 HANDS_ARE = "ids => window.diemcau.meetingState().hands.join() === ids.join()"
 ENDED = """() => window.diemcau.state === 'error'
   && document.getElementById('ended-heading').textContent === 'Cuộc họp đã kết thúc'"""
@@ -143,6 +146,7 @@ async def create_meeting(server: BridgeServer) -> tuple[str, dict[str, str]]:
 
 async def open_page(handle: BrowserHandle, link: str, name: str) -> Page:
     page = await handle.new_page()
+    page.set_default_timeout(TIMEOUT * 1000)
     if name in NO_CAMERA:
         await page.add_init_script(NO_CAMERA_SCRIPT)
     resp = await page.goto(link, timeout=30_000)
@@ -217,8 +221,24 @@ async def test_chair_runs_a_meeting_from_the_console(
         assert await page.evaluate("() => window.diemcau.selfId") == ids[name]
     await until(chair, CHAIR, "() => window.diemcau.lobby().length === 0", "lobby empty")
 
-    # --- raise hand: Xã C first, then Xã A; the chair sees that order ---------------------
     a, b, c = (pages[n] for n in HALLS)
+
+    # --- chat: A writes to everyone, B to the chair only --------------------------------
+    for page, to, text in ((a, "all", "Xã A đã sẵn sàng."), (b, "host", "Xã B xin phát biểu.")):
+        await page.click("#chat-btn")
+        await page.select_option("#chat-to", to)
+        await page.fill("#chat-input", text)
+        await page.press("#chat-input", "Enter")
+    await until(
+        chair, CHAIR, CHAT_IS, "chat from A and B", ["Xã A đã sẵn sàng.", "Xã B xin phát biểu."]
+    )
+    await until(
+        c, "Xã C", CHAT_IS, "only A's message (B's went to the chair)", ["Xã A đã sẵn sàng."]
+    )
+    for page in (a, b):
+        await page.click("#panel-close")
+
+    # --- raise hand: Xã C first, then Xã A; the chair sees that order ---------------------
     await c.click("#hand-btn")
     await until(chair, CHAIR, HANDS_ARE, "hand queue [C]", [ids["Xã C"]])
     await a.click("#hand-btn")
@@ -318,6 +338,11 @@ async def test_chair_runs_a_meeting_from_the_console(
     assert download.suggested_filename.endswith(".csv")
     note = await chair.text_content("#attendance-note")
     assert note and "máy chủ" in note, note
+
+    # --- lock: the halls see the meeting locked ------------------------------------------
+    await chair.click('[data-host-action="lock"]')
+    await until(b, "Xã B", "() => window.diemcau.meetingState().locked", "meeting locked")
+    assert await chair.get_attribute('[data-host-action="lock"]', "aria-pressed") == "true"
 
     # --- end the meeting for everyone (with the confirmation) ------------------------------
     await chair.click('[data-host-action="end"]')

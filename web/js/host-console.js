@@ -41,6 +41,25 @@ const LINK_BY_STATUS = /** @type {Record<string, LinkQuality>} */ ({
 });
 
 /**
+ * What a button's data-action (site rows, hand queue, lobby) or data-host-action (meeting-wide)
+ * does; `id` is the row's participant (null for meeting-wide buttons). Removing, ending and
+ * locking are handled apart (confirmation, current state).
+ * @type {Record<string, (a: HostActions, id: string|null) => boolean>}
+ */
+const ACTIONS = {
+  mute: (a, id) => !!id && a.mute(id),
+  unmute: (a, id) => !!id && a.unmute(id),
+  floor: (a, id) => !!id && a.floor(id),
+  'floor-back': (a) => a.floor(null),
+  spotlight: (a, id) => !!id && a.spotlight(id),
+  'spotlight-clear': (a) => a.spotlight(null),
+  'lower-hand': (a, id) => !!id && a.lowerHand(id),
+  admit: (a, id) => !!id && a.admit(id),
+  deny: (a, id) => !!id && a.deny(id),
+  'mute-all': (a) => a.muteAll(),
+};
+
+/**
  * Lower case, no diacritics (đ -> d), for searching Vietnamese names.
  * @param {string} s
  * @returns {string}
@@ -58,6 +77,24 @@ function el(tag, className) {
   const e = document.createElement(tag);
   e.className = className;
   return e;
+}
+
+/** What each short list (hand queue, lobby) shows now. */
+/** @type {WeakMap<HTMLElement, string>} */
+const listContent = new WeakMap();
+
+/**
+ * Rebuild a short list only when what it shows changed: a rebuild detaches its buttons, and a
+ * click landing on a detached button is lost.
+ * @param {HTMLElement} list
+ * @param {unknown} content
+ * @param {() => HTMLElement[]} build
+ */
+function replaceList(list, content, build) {
+  const key = JSON.stringify(content);
+  if (listContent.get(list) === key) return;
+  listContent.set(list, key);
+  list.replaceChildren(...build());
 }
 
 /**
@@ -359,9 +396,10 @@ export class HostConsole {
   _renderHands(people) {
     const { hands } = this.meeting.state;
     const known = new Set(people.map((p) => p.id));
+    const queue = hands.filter((id) => known.has(id));
     this.els.handsEmpty.hidden = hands.length > 0;
-    this.els.handList.replaceChildren(
-      ...hands.filter((id) => known.has(id)).map((id, i) => {
+    replaceList(this.els.handList, queue.map((id) => [id, this._name(id)]), () =>
+      queue.map((id, i) => {
         const li = el('li', 'queue-item');
         li.dataset.participantId = id;
         const pos = el('span', 'queue-pos');
@@ -384,8 +422,8 @@ export class HostConsole {
     const { lobby } = this.meeting;
     const on = this.meeting.state.lobby;
     localize(this.els.lobbyNote, !on ? 'host.lobby_off' : lobby.length === 0 ? 'host.lobby_empty' : 'host.lobby_waiting', { n: lobby.length });
-    this.els.lobbyList.replaceChildren(
-      ...lobby.map((w) => {
+    replaceList(this.els.lobbyList, lobby, () =>
+      lobby.map((w) => {
         const li = el('li', 'queue-item');
         li.dataset.participantId = w.id;
         const name = el('span', 'queue-name');
@@ -405,26 +443,14 @@ export class HostConsole {
   /** @param {Event} ev */
   async _onMeetingAction(ev) {
     const btn = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (ev.target).closest('[data-host-action]'));
-    if (!btn) return;
-    const a = this.actions;
-    switch (btn.dataset.hostAction) {
-      case 'mute-all':
-        a.muteAll();
-        break;
-      case 'lock':
-        a.lock(!this.meeting.state.locked);
-        break;
-      case 'floor-back':
-        a.floor(null);
-        break;
-      case 'spotlight-clear':
-        a.spotlight(null);
-        break;
-      case 'end': {
-        const answer = await confirmAction({ title: 'host.end_title', body: 'host.end_body', confirm: 'host.end_confirm' });
-        if (answer.ok) a.end();
-        break;
-      }
+    const action = btn?.dataset.hostAction;
+    if (action === 'end') {
+      const answer = await confirmAction({ title: 'host.end_title', body: 'host.end_body', confirm: 'host.end_confirm' });
+      if (answer.ok) this.actions.end();
+    } else if (action === 'lock') {
+      this.actions.lock(!this.meeting.state.locked);
+    } else if (action && action in ACTIONS) {
+      ACTIONS[action](this.actions, null);
     }
   }
 
@@ -432,47 +458,19 @@ export class HostConsole {
   async _onSiteAction(ev) {
     const btn = /** @type {HTMLButtonElement|null} */ (/** @type {HTMLElement} */ (ev.target).closest('button[data-action]'));
     const id = btn?.closest('[data-participant-id]')?.getAttribute('data-participant-id');
-    if (!btn || !id || btn.disabled) return;
-    const a = this.actions;
-    switch (btn.dataset.action) {
-      case 'mute':
-        a.mute(id);
-        break;
-      case 'unmute':
-        a.unmute(id);
-        break;
-      case 'floor':
-        a.floor(id);
-        break;
-      case 'floor-back':
-        a.floor(null);
-        break;
-      case 'spotlight':
-        a.spotlight(id);
-        break;
-      case 'spotlight-clear':
-        a.spotlight(null);
-        break;
-      case 'lower-hand':
-        a.lowerHand(id);
-        break;
-      case 'admit':
-        a.admit(id);
-        break;
-      case 'deny':
-        a.deny(id);
-        break;
-      case 'remove': {
-        const answer = await confirmAction({
-          title: 'host.remove_title',
-          body: 'host.remove_body',
-          confirm: 'host.remove_confirm',
-          checkbox: 'host.remove_revoke',
-          vars: { name: this._name(id) },
-        });
-        if (answer.ok) a.remove(id, answer.checked);
-        break;
-      }
+    const action = btn?.dataset.action;
+    if (!btn || !id || !action || btn.disabled) return;
+    if (action === 'remove') {
+      const answer = await confirmAction({
+        title: 'host.remove_title',
+        body: 'host.remove_body',
+        confirm: 'host.remove_confirm',
+        checkbox: 'host.remove_revoke',
+        vars: { name: this._name(id) },
+      });
+      if (answer.ok) this.actions.remove(id, answer.checked);
+    } else if (action in ACTIONS) {
+      ACTIONS[action](this.actions, id);
     }
   }
 }

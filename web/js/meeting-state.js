@@ -36,7 +36,7 @@
 /** @typedef {RollCallRef & {entries: RollCallEntry[]}} RollCall */
 /**
  * @typedef {object} ChatMessage
- * @property {string} id
+ * @property {string} id the bridge's message id (a number on the wire), as text
  * @property {{id: string, name: string}} from
  * @property {'all'|'host'} to
  * @property {string} text
@@ -110,10 +110,11 @@ function parseRollCall(msg) {
  * @returns {ChatMessage|null}
  */
 function parseChat(msg) {
-  if (!msg || typeof msg.text !== 'string' || typeof msg.id !== 'string') return null;
+  const id = typeof msg?.id === 'number' || typeof msg?.id === 'string' ? String(msg.id) : '';
+  if (!id || typeof msg.text !== 'string') return null;
   const from = msg.from ?? {};
   return {
-    id: msg.id,
+    id,
     from: { id: typeof from.id === 'string' ? from.id : '', name: typeof from.name === 'string' ? from.name : '' },
     to: msg.to === 'host' ? 'host' : 'all',
     text: msg.text,
