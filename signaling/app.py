@@ -12,10 +12,11 @@ from bridge.media.rooms import RoomRegistry
 from bridge.media.settings import MediaSettings
 
 from .admin_api import admin_api
+from .counters import SignalingCounters
 from .meeting_hub import MEETING_HUB, MeetingHub
 from .meetings import MEETING_STORE, meeting_store_context
 from .metrics import render
-from .session import Session, SignalingCounters
+from .session import Session
 from .settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -79,7 +80,7 @@ async def _bridge(app: web.Application) -> AsyncIterator[None]:
 
 async def _meeting_hub(app: web.Application) -> AsyncIterator[None]:
     app[MEETING_HUB] = MeetingHub(
-        app[REGISTRY], app[MEETING_STORE], clock=_monotonic_ms, wall=time.time
+        app[REGISTRY], app[MEETING_STORE], app[COUNTERS], clock=_monotonic_ms, wall=time.time
     )
     yield
     await app[MEETING_HUB].close()

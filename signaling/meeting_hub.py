@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -27,6 +27,7 @@ from .control_protocol import (
     meeting_state_message,
     roll_call_message,
 )
+from .counters import SignalingCounters
 from .fields import ProtocolError
 from .host_actions import apply_host_action, require_permission
 from .meeting_control import (
@@ -103,6 +104,7 @@ class MeetingHub:
         self,
         registry: RoomRegistry,
         store: MeetingStore,
+        counters: SignalingCounters,
         *,
         clock: Callable[[], int],
         wall: Callable[[], float],
@@ -110,6 +112,7 @@ class MeetingHub:
     ):
         self._registry = registry
         self._store = store
+        self._counters = counters
         self._clock = clock  # the bridge's clock (ms), the one media health uses
         self._wall = wall  # Unix seconds, for what people read: chat, joins, roll calls
         self._interval = roll_call_interval_s
@@ -172,10 +175,11 @@ class MeetingHub:
         if meeting is None:
             return
         if meeting.status == "scheduled":
-            live.meeting = await self._store.set_status(meeting.id, "live")
+            live.meeting = replace(meeting, status="live")
+            await self._persist("status", self._store.set_status(meeting.id, "live"))
             log.info("meeting live id=%s", meeting.id)
         if member.site_id is not None:
-            await self._store.record_join(meeting.id, member.site_id, now)
+            await self._persist("join", self._store.record_join(meeting.id, member.site_id, now))
 
     async def left(self, live: LiveMeeting, member: Member) -> None:
         pid = member.participant_id
@@ -192,7 +196,8 @@ class MeetingHub:
         if live.meeting is None and not live.members and not live.waiting:
             self._drop(live)  # an ad-hoc room keeps nothing once empty
         elif live.meeting is not None and member.site_id is not None:
-            await self._store.record_leave(live.meeting.id, member.site_id, now)
+            leave = self._store.record_leave(live.meeting.id, member.site_id, now)
+            await self._persist("leave", leave)
 
     # --- what the API does to live sessions ------------------------------------------
 
@@ -258,7 +263,18 @@ class MeetingHub:
             raise ProtocolError("no_roll_call", "no roll call is open")
         roll_call.answer(member.participant_id, member.name)
         if live.meeting is not None and member.site_id is not None:
-            await self._store.record_roll_call_answer(live.meeting.id, member.site_id, roll_call.id)
+            answer = self._store.record_roll_call_answer(
+                live.meeting.id, member.site_id, roll_call.id
+            )
+            await self._persist("roll call answer", answer)
+
+    async def _persist(self, what: str, write: Awaitable[object]) -> None:
+        """Attendance is worth less than the meeting: a failed write is logged and counted."""
+        try:
+            await write
+        except Exception:
+            self._counters.store_failures += 1
+            log.warning("meeting store: %s not recorded", what, exc_info=True)
 
     # --- used by host actions --------------------------------------------------------
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -21,6 +20,7 @@ from bridge.media.rooms import RoomRegistry
 
 from .auth import AuthError, Grant, participant_id, verify_token
 from .control_protocol import is_control
+from .counters import SignalingCounters
 from .fields import ProtocolError
 from .meeting_hub import LiveMeeting, MeetingHub
 from .meetings.invitations import INVITATION_CLOSE_CODES, check_invitation
@@ -64,14 +64,6 @@ CLOSE_FOR = {
     **INVITATION_CLOSE_CODES,
 }
 _CLOSE = {"type": "_close"}  # outbox marker: close the socket once what precedes it is sent
-
-
-@dataclass
-class SignalingCounters:
-    rejected: dict[str, int] = field(default_factory=dict)
-
-    def reject(self, code: str) -> None:
-        self.rejected[code] = self.rejected.get(code, 0) + 1
 
 
 class Session:
@@ -368,8 +360,4 @@ class Session:
             await self._room.leave(self._participant)
             self._participant = None
         if self._live is not None:
-            try:
-                await self._hub.left(self._live, self)
-            except Exception:
-                # the store may be gone at shutdown; the leave is lost, the room is not
-                log.exception("recording the leave of %s failed", self.participant_id)
+            await self._hub.left(self._live, self)

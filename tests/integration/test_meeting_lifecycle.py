@@ -344,3 +344,23 @@ async def test_attendance_csv_needs_the_admin_key_or_a_host_token_of_the_meeting
             )
         else:
             assert (await resp.json())["error"]["code"] == code
+
+
+async def test_a_failed_attendance_write_is_counted_and_the_join_goes_on(
+    site: SiteFactory,
+    server: TestServer,  # noqa: F811
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mid, invitations = await meeting(http, server, CSV)
+
+    async def broken(*args: object) -> None:
+        raise ConnectionError("store down")
+
+    monkeypatch.setattr(server.app[MEETING_STORE], "record_join", broken)
+    hall = invited(site, mid, invitations[0])
+    await hall.join()
+    await round_trip(hall)
+    assert hall.close_code is None
+    async with http.get(server.make_url("/metrics")) as resp:
+        assert "diemcau_meeting_store_failures_total 1\n" in await resp.text()
