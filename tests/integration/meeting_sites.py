@@ -17,9 +17,8 @@ from clients import Site
 
 from signaling.app import create_app
 from signaling.auth import make_token
-from signaling.settings import Settings
 
-from .conftest import SECRET
+from .conftest import SECRET, loopback_settings
 
 ADMIN_KEY = "admin-key-for-meeting-tests-0123"
 SiteFactory = Callable[..., Site]
@@ -28,14 +27,7 @@ SiteFactory = Callable[..., Site]
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
     """Overrides conftest's server: this one has an admin key."""
-    settings = Settings(
-        host="127.0.0.1",
-        port=0,
-        jwt_secret=SECRET,
-        data_dir=tmp_path,
-        ice_addresses=("127.0.0.1",),
-        admin_key=ADMIN_KEY,
-    )
+    settings = loopback_settings(tmp_path, admin_key=ADMIN_KEY)
     srv = TestServer(create_app(settings), host="127.0.0.1")
     await srv.start_server()
     yield srv
@@ -80,6 +72,31 @@ async def meeting(
 
 def token(room: str, identity: str, role: str = "participant") -> str:
     return make_token(SECRET, room=room, identity=identity, name=identity, role=role)
+
+
+async def chair_of(
+    site: SiteFactory, http: aiohttp.ClientSession, srv: TestServer, sites_csv: str
+) -> tuple[str, list[dict[str, Any]], Site]:
+    """A meeting with these sites and its chair joined (an ad-hoc host link)."""
+    mid, invitations = await meeting(http, srv, sites_csv)
+    host = site("chair", room=mid, token=token(mid, "chair", "host"))
+    await host.join()
+    return mid, invitations, host
+
+
+async def join_all(site: SiteFactory, *people: tuple[str, str]) -> list[Site]:
+    """(identity, role) pairs joined to the default room, in order."""
+    joined = [site(identity, role=role) for identity, role in people]
+    for s in joined:
+        await s.join()
+    return joined
+
+
+async def refused_join(site: Site) -> tuple[str, int]:
+    """The error code and close code a join is refused with."""
+    await site.connect()
+    await site.send({"type": "join", "v": 1, "token": site._token})
+    return (await site.wait_for("error"))["code"], await closed(site)
 
 
 async def wait_in_lobby(site: Site) -> None:

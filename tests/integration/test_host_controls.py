@@ -17,7 +17,9 @@ from signaling.meetings import MEETING_STORE
 from .meeting_sites import (
     SiteFactory,
     closed,
+    join_all,
     meeting,
+    refused_join,
     round_trip,
     server,  # noqa: F401  (the fixture)
     token,
@@ -25,6 +27,7 @@ from .meeting_sites import (
     wait_in_lobby,
 )
 
+EVERY_ROLE = (("chair", "host"), ("a", "participant"), ("b", "participant"), ("v", "viewer"))
 HOST_ACTIONS: dict[str, dict[str, Any]] = {
     "host_mute": {"participant_id": "t", "kind": "audio"},
     "host_mute_all": {},
@@ -151,11 +154,7 @@ async def test_lock_refuses_new_sites_but_not_admitted_ones_or_hosts(
     await a.join()
     await host.send({"type": "host_lock", "locked": True})
     assert (await a.wait_for("meeting_state", locked=True))["locked"] is True
-    stranger = site("stranger")
-    await stranger.connect()
-    await stranger.send({"type": "join", "v": 1, "token": stranger._token})
-    assert (await stranger.wait_for("error"))["code"] == "meeting_locked"
-    assert await closed(stranger) == 4423
+    assert await refused_join(site("stranger")) == ("meeting_locked", 4423)
     await a.close()
     await site("a").join()  # admitted before the lock
     await site("chair2", role="host").join()
@@ -241,9 +240,7 @@ async def test_mute_all_mutes_every_open_non_host_mic(
     site: SiteFactory,
     server: TestServer,  # noqa: F811
 ) -> None:
-    host, a, b, v = site("chair", role="host"), site("a"), site("b"), site("v", role="viewer")
-    for s in (host, a, b, v):
-        await s.join()
+    host, a, b, v = await join_all(site, *EVERY_ROLE)
     await open_mic(a, "a")
     await open_mic(host, "chair")
     await host.send({"type": "host_mute_all"})
@@ -264,9 +261,7 @@ async def test_chat_to_all_and_to_the_host_and_history_for_late_joiners(
     site: SiteFactory,
     server: TestServer,  # noqa: F811
 ) -> None:
-    host, a, b, v = site("chair", role="host"), site("a"), site("b"), site("v", role="viewer")
-    for s in (host, a, b, v):
-        await s.join()
+    host, a, b, v = await join_all(site, *EVERY_ROLE)
     await a.send({"type": "chat", "text": "Xin chào cả tỉnh", "to": "all"})
     for s in (host, a, b, v):
         message = await s.wait_for("chat", text="Xin chào cả tỉnh")
@@ -332,9 +327,7 @@ async def test_roll_call_answer_needs_a_participant_and_an_open_roll_call(
     site: SiteFactory,
     server: TestServer,  # noqa: F811
 ) -> None:
-    host, a, v = site("chair", role="host"), site("a"), site("v", role="viewer")
-    for s in (host, a, v):
-        await s.join()
+    host, a, v = await join_all(site, ("chair", "host"), ("a", "participant"), ("v", "viewer"))
     await a.send({"type": "roll_call_answer"})
     assert (await a.wait_for("error", request="roll_call_answer"))["code"] == "no_roll_call"
     await host.send({"type": "roll_call_start"})

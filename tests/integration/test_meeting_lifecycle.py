@@ -22,8 +22,11 @@ from .meeting_sites import (
     ADMIN_KEY,
     SiteFactory,
     api,
+    chair_of,
     closed,
+    join_all,
     meeting,
+    refused_join,
     round_trip,
     server,  # noqa: F401  (the fixture)
     token,
@@ -73,9 +76,7 @@ async def test_roll_call_statuses_answers_and_attendance(
     server: TestServer,  # noqa: F811
     http: aiohttp.ClientSession,
 ) -> None:
-    mid, invitations = await meeting(http, server, CSV)
-    host = site("chair", room=mid, token=token(mid, "chair", "host"))
-    await host.join()
+    mid, invitations, host = await chair_of(site, http, server, CSV)
     hoa_an, hoa_bac = invited(site, mid, invitations[0]), invited(site, mid, invitations[1])
     await hoa_an.join()
     await hoa_an.publish()
@@ -146,9 +147,7 @@ async def test_ad_hoc_roll_call_lists_the_participants_present(
     site: SiteFactory,
     server: TestServer,  # noqa: F811
 ) -> None:
-    host, a, v = site("chair", role="host"), site("a"), site("v", role="viewer")
-    for s in (host, a, v):
-        await s.join()
+    host, _, _ = await join_all(site, ("chair", "host"), ("a", "participant"), ("v", "viewer"))
     await host.send({"type": "roll_call_start"})
     first = await host.wait_for("roll_call")
     assert [(e["site_id"], e["status"]) for e in first["entries"]] == [("a", "poor_link")]
@@ -163,9 +162,7 @@ async def test_removal_with_revoke_makes_the_link_fail(
     server: TestServer,  # noqa: F811
     http: aiohttp.ClientSession,
 ) -> None:
-    mid, invitations = await meeting(http, server, CSV)
-    host = site("chair", room=mid, token=token(mid, "chair", "host"))
-    await host.join()
+    mid, invitations, host = await chair_of(site, http, server, CSV)
     hall, other = invited(site, mid, invitations[0]), invited(site, mid, invitations[1])
     await hall.join()
     await other.join()
@@ -180,10 +177,7 @@ async def test_removal_with_revoke_makes_the_link_fail(
     _, listing = await api(http, server, "GET", f"/meetings/{mid}/invitations")
     assert [i["revoked"] for i in listing["invitations"]] == [True, False, False]
     again = invited(site, mid, invitations[0])
-    await again.connect()
-    await again.send({"type": "join", "v": 1, "token": again._token})
-    assert (await again.wait_for("error"))["code"] == "invitation_revoked"
-    assert await closed(again) == 4403
+    assert await refused_join(again) == ("invitation_revoked", 4403)
     assert other.close_code is None
 
 
@@ -191,19 +185,14 @@ async def test_removal_without_revoke_lets_the_site_back_in(
     site: SiteFactory,
     server: TestServer,  # noqa: F811
 ) -> None:
-    host, a, b = site("chair", role="host"), site("a"), site("b")
-    for s in (host, a, b):
-        await s.join()
+    host, a, b = await join_all(site, ("chair", "host"), ("a", "participant"), ("b", "participant"))
     await host.send({"type": "host_remove", "participant_id": "a", "revoke": False})
     assert await closed(a) == 4403
     await site("a").join()
     # an ad-hoc link cannot be revoked in the store: the room remembers instead
     await host.send({"type": "host_remove", "participant_id": "b", "revoke": True})
     assert await closed(b) == 4403
-    back = site("b")
-    await back.connect()
-    await back.send({"type": "join", "v": 1, "token": back._token})
-    assert (await back.wait_for("error"))["code"] == "invitation_revoked"
+    assert await refused_join(site("b")) == ("invitation_revoked", 4403)
 
 
 async def test_end_for_all_closes_every_socket_and_the_meeting(
@@ -231,10 +220,7 @@ async def test_end_for_all_closes_every_socket_and_the_meeting(
     assert meeting_now is not None and meeting_now.status == "ended"
     for token_ in (invitations[0]["token"], token(mid, "chair", "host")):
         late = site("late", room=mid, token=token_)
-        await late.connect()
-        await late.send({"type": "join", "v": 1, "token": token_})
-        assert (await late.wait_for("error"))["code"] == "meeting_ended"
-        assert await closed(late) == 4410
+        assert await refused_join(late) == ("meeting_ended", 4410)
     status, text = await api(http, server, "GET", f"/meetings/{mid}/attendance.csv")
     assert status == 200 and text.count("\r\n") == 4
 
