@@ -216,7 +216,11 @@ class MeetingHub:
             return
         for member in [*live.members.values(), *live.waiting.values()]:
             if member.invitation_id == invitation_id:
-                live.control.remove(member.participant_id, revoke=True)
+                pid = member.participant_id
+                live.control.remove(pid, revoke=True)
+                if live.waiting.get(pid) is member:
+                    del live.waiting[pid]  # out of the lobby now: nobody can admit it
+                    live.control.leave_lobby(pid)
                 member.end("invitation_revoked", "this invitation has been revoked")
         self._announce(live)
 

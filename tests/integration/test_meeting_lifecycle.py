@@ -249,6 +249,27 @@ async def test_admin_end_and_revoke_disconnect_live_sockets(
         assert await closed(hall) == 4410
 
 
+async def test_revoking_a_site_waiting_in_the_lobby_takes_it_out(
+    site: SiteFactory,
+    server: TestServer,  # noqa: F811
+    http: aiohttp.ClientSession,
+) -> None:
+    mid, invitations = await meeting(http, server, CSV, lobby=True)
+    host = site("chair", room=mid, token=token(mid, "chair", "host"))
+    await host.join()
+    hall = invited(site, mid, invitations[0])
+    await wait_in_lobby(hall)
+    await host.wait_for("lobby", waiting=[{"id": invitations[0]["site_id"], "name": "Xã Hòa An"}])
+    inv = invitations[0]["id"]
+    assert (await api(http, server, "POST", f"/meetings/{mid}/invitations/{inv}:revoke"))[0] == 200
+    assert (await hall.wait_for("error"))["code"] == "invitation_revoked"
+    assert await closed(hall) == 4403
+    await host.send({"type": "host_admit", "participant_id": invitations[0]["site_id"]})
+    assert (await host.wait_for("error", request="host_admit"))["code"] == "unknown_participant"
+    lobbies = [m["waiting"] for m in host.messages if m["type"] == "lobby"]
+    assert lobbies == [[], [{"id": invitations[0]["site_id"], "name": "Xã Hòa An"}], []]
+
+
 async def test_policy_changes_reach_a_live_meeting(
     site: SiteFactory,
     server: TestServer,  # noqa: F811
