@@ -6,9 +6,10 @@ small camera, Xã B and Xã C have no camera (audio only), to spare the two core
 Everything the chair and the halls do goes through the pages' buttons; the pages' state is
 read through window.diemcau (meetingState(), lobby(), localMuted(), rollCall(), …): lobby
 admit, chat to everyone and to the chair, raise hand (queue order), give the floor (the site's
-mic opens, it is spotlighted for everyone, the others are muted), mute all, a roll call
-answered by two halls, its CSV export (the downloaded file is checked), lock, and ending the
-meeting for everyone.
+mic opens, it is spotlighted for everyone, the others are muted), mute all, asking a hall to
+speak (after a live policy change) and its one-button answer, a roll call answered by two
+halls, its CSV export (the downloaded file is checked), lock, and ending the meeting for
+everyone.
 """
 
 from __future__ import annotations
@@ -295,6 +296,21 @@ async def test_chair_runs_a_meeting_from_the_console(
     await chair.click('[data-host-action="mute-all"]')
     await until(c, "Xã C", "() => window.diemcau.localMuted().audio", "muted by mute all")
     await until(chair, CHAIR, muted_as, "sees everyone muted", {i: True for i in ids.values()})
+
+    # --- ask to speak: the policy changes live (the chair may no longer open mics) --------
+    body = json.dumps({"policy": {"host_may_unmute": False}}).encode()
+    await admin_api(server, "PATCH", f"/meetings/{meeting_id}", body, "application/json")
+    await until(
+        chair, CHAIR, "() => !window.diemcau.meetingState().policy.host_may_unmute", "policy"
+    )
+    await chair.click('.tab[data-pane="sites"]')
+    ask = f'#site-list li[data-participant-id="{ids["Xã B"]}"] [data-action="unmute"]'
+    assert await chair.text_content(ask) == "Mời phát biểu"
+    await chair.click(ask)
+    await until(b, "Xã B", "() => window.diemcau.prompts().unmuteRequested", "asked to speak")
+    assert await b.evaluate("() => window.diemcau.localMuted().audio"), "mic opened unasked"
+    await b.click("#unmute-accept")
+    await until(chair, CHAIR, muted_as, "sees B unmuted after it accepted", {ids["Xã B"]: False})
 
     # --- roll call: A and B press "Có mặt", C does not -----------------------------------
     await chair.click('.tab[data-pane="roll-call"]')
