@@ -8,8 +8,9 @@ read through window.diemcau (meetingState(), lobby(), localMuted(), rollCall(), 
 admit, chat to everyone and to the chair, raise hand (queue order), give the floor (the site's
 mic opens, it is spotlighted for everyone, the others are muted), mute all, asking a hall to
 speak (after a live policy change) and its one-button answer, a roll call answered by two
-halls, its CSV export (the downloaded file is checked), lock, and ending the meeting for
-everyone.
+halls, its CSV export (the downloaded file is checked), removing a hall with its link
+revoked (the link then fails), denying a late hall in the lobby, lock, and ending the meeting
+for everyone.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from playwright.async_api import Page
 
 from .browser import BrowserHandle, MediaFiles, wait_for
 from .netns import BridgeServer, clean_env, ns_argv, skip_or_fail
-from .test_meeting import CLIENT_READY, all_of
+from .test_meeting import CLIENT_READY, GONE, all_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.netns]
 
@@ -68,9 +69,15 @@ DESCRIBE = """() => {
 }"""
 
 CHAT_IS = "texts => window.diemcau.chatMessages().map(m => m.text).join('|') === texts.join('|')"
+LATE_CSV = "name,district,contact\nXã D,Huyện Hai,\n"
 HANDS_ARE = "ids => window.diemcau.meetingState().hands.join() === ids.join()"
-ENDED = """() => window.diemcau.state === 'error'
-  && document.getElementById('ended-heading').textContent === 'Cuộc họp đã kết thúc'"""
+
+
+def ended_as(heading: str) -> str:
+    """JS: the page ended its session and its heading says why."""
+    return f"""() => window.diemcau.state === 'error'
+      && document.getElementById('ended-heading').textContent === {json.dumps(heading)}"""
+
 
 # Runs in the namespace: one admin API request; prints the status and the body.
 API_CALL = """
@@ -355,6 +362,32 @@ async def test_chair_runs_a_meeting_from_the_console(
     note = await chair.text_content("#attendance-note")
     assert note and "máy chủ" in note, note
 
+    # --- remove Xã C and revoke its link: its page says so, the link no longer works ----
+    await chair.click('.tab[data-pane="sites"]')
+    await chair.click(f'#site-list li[data-participant-id="{ids["Xã C"]}"] [data-action="remove"]')
+    assert await chair.text_content("#confirm-title") == "Mời Xã C ra khỏi cuộc họp?"
+    assert await chair.is_checked("#confirm-check"), "revoking should be the default"
+    await chair.click("#confirm-ok")
+    await until(chair, CHAIR, GONE, "Xã C gone from the room", {"id": ids["Xã C"]})
+    await until(c, "Xã C", ended_as("Bạn đã được mời ra khỏi cuộc họp"), "removed")
+    assert not await c.is_visible("#rejoin-btn"), "a removed site is offered to rejoin"
+    await c.reload()
+    await wait_for(c, CLIENT_READY, 15, what="Xã C: window.diemcau loaded again")
+    await c.evaluate("() => { window.diemcau.join(); }")
+    await until(c, "Xã C", "() => window.diemcau.state === 'error'", "refused with its link")
+    detail = await c.text_content("#ended-detail")
+    assert detail == "Liên kết mời đã bị thu hồi.", detail
+
+    # --- deny: a late hall waits in the lobby and is refused -----------------------------
+    late = await admin_api(
+        server, "POST", f"/meetings/{meeting_id}/sites:import", LATE_CSV.encode(), "text/csv"
+    )
+    d = await open_page(browser, late["invitations"][0]["link"], "Xã D")
+    await until(d, "Xã D", "() => window.diemcau.lobbyWaiting()", "waits in the lobby")
+    await chair.click('.tab[data-pane="lobby"]')
+    await chair.click('#lobby-list [data-action="deny"]')
+    await until(d, "Xã D", ended_as("Chủ trì không cho vào cuộc họp"), "denied")
+
     # --- lock: the halls see the meeting locked ------------------------------------------
     await chair.click('[data-host-action="lock"]')
     await until(b, "Xã B", "() => window.diemcau.meetingState().locked", "meeting locked")
@@ -365,13 +398,9 @@ async def test_chair_runs_a_meeting_from_the_console(
     await chair.click("#confirm-ok")
     await all_of(
         *(
-            until(
-                p,
-                n,
-                ENDED,
-                "sees 'Cuộc họp đã kết thúc'",
-            )
+            until(p, n, ended_as("Cuộc họp đã kết thúc"), "sees the meeting ended")
             for n, p in pages.items()
+            if p is not c
         )
     )
     meeting = await admin_api(server, "GET", f"/meetings/{meeting_id}")
