@@ -257,6 +257,10 @@ class Session:
             await self._enter(self._live, self._live.meeting)
         except ProtocolError as exc:
             self.end(exc.code, exc.reason)
+        except Exception:
+            # as in _handle_frame: a bug costs this join, never the socket's cleanup
+            log.exception("internal error admitting %s", self.participant_id)
+            self.end("internal", "internal error; the site could not join")
 
     async def _enter(self, live: LiveMeeting, meeting: Meeting | None) -> None:
         grant = self._grant
