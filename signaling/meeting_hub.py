@@ -32,6 +32,7 @@ from .fields import ProtocolError
 from .host_actions import apply_host_action, require_permission
 from .meeting_control import (
     ChatHistory,
+    ChatRateLimit,
     ChatTarget,
     FloorPlan,
     LobbyEntry,
@@ -88,6 +89,7 @@ class LiveMeeting:
     meeting: Meeting | None  # None: an ad-hoc room
     control: MeetingControl
     chat: ChatHistory = field(default_factory=ChatHistory)
+    chat_limit: ChatRateLimit = field(default_factory=ChatRateLimit)
     members: dict[str, Member] = field(default_factory=dict)  # joined, by participant id
     waiting: dict[str, Member] = field(default_factory=dict)  # in the lobby
     ended: bool = False
@@ -255,6 +257,10 @@ class MeetingHub:
         self._announce(live)
 
     def _chat(self, live: LiveMeeting, member: Member, text: str, to: ChatTarget) -> None:
+        if member.role != "host" and not live.chat_limit.allow(
+            member.participant_id, self._clock()
+        ):
+            raise ProtocolError("rate_limited", "too many chat messages; wait a moment")
         message = live.chat.add(member.participant_id, member.name, to, text, self._wall())
         wire = chat_message(message)
         for reader in list(live.members.values()):

@@ -2,7 +2,7 @@
 
 `signaling.meeting_hub` owns one of each per live room and applies what they decide."""
 
-from .chat import MAX_CHAT_TEXT, ChatHistory, ChatMessage, ChatTarget
+from .chat import MAX_CHAT_TEXT, ChatHistory, ChatMessage, ChatRateLimit, ChatTarget
 from .roll_call import (
     MEDIA_STALE_MS,
     RTCP_STALE_MS,
@@ -33,6 +33,7 @@ __all__ = [
     "Admission",
     "ChatHistory",
     "ChatMessage",
+    "ChatRateLimit",
     "ChatTarget",
     "FloorPlan",
     "LobbyEntry",

@@ -9,6 +9,9 @@ from typing import Literal
 ChatTarget = Literal["all", "host"]
 MAX_CHAT_TEXT = 1000
 HISTORY_LIMIT = 500
+# one site must not flood 300 others: a burst of 5, then one message every 2 s
+CHAT_BURST = 5
+CHAT_REFILL_MS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +44,19 @@ class ChatHistory:
     def visible_to(self, participant_id: str, role: str) -> list[ChatMessage]:
         """What a (late) joiner is shown, oldest first."""
         return [m for m in self._messages if m.visible_to(participant_id, role)]
+
+
+class ChatRateLimit:
+    """A token bucket per sender; times are milliseconds on any monotonic clock."""
+
+    def __init__(self, burst: int = CHAT_BURST, refill_ms: int = CHAT_REFILL_MS):
+        self._burst = burst
+        self._refill_ms = refill_ms
+        self._buckets: dict[str, tuple[float, int]] = {}  # sender -> (tokens, at)
+
+    def allow(self, sender: str, now_ms: int) -> bool:
+        tokens, at = self._buckets.get(sender, (float(self._burst), now_ms))
+        tokens = min(float(self._burst), tokens + (now_ms - at) / self._refill_ms)
+        allowed = tokens >= 1
+        self._buckets[sender] = (tokens - 1 if allowed else tokens, now_ms)
+        return allowed

@@ -284,6 +284,22 @@ async def test_chat_to_all_and_to_the_host_and_history_for_late_joiners(
     ]
 
 
+async def test_chat_flood_is_refused_and_the_host_is_not_limited(
+    site: SiteFactory,
+    server: TestServer,  # noqa: F811
+) -> None:
+    host, a, b, _ = await join_all(site, *EVERY_ROLE)
+    for i in range(7):
+        await a.send({"type": "chat", "text": f"a{i}", "to": "all"})
+        await host.send({"type": "chat", "text": f"h{i}", "to": "all"})
+    await round_trip(host, a, b)
+    refused = [m["code"] for m in a.messages if m["type"] == "error"]
+    assert refused == ["rate_limited", "rate_limited"]
+    texts = [m["text"] for m in b.messages if m["type"] == "chat"]
+    assert [t for t in texts if t[0] == "a"] == [f"a{i}" for i in range(5)]
+    assert [t for t in texts if t[0] == "h"] == [f"h{i}" for i in range(7)]
+
+
 @pytest.mark.parametrize(
     ("message", "code", "fragment"),
     [

@@ -7,6 +7,7 @@ import pytest
 from bridge.media.health import MediaHealth
 from signaling.meeting_control import (
     ChatHistory,
+    ChatRateLimit,
     FloorPlan,
     MeetingControl,
     Presence,
@@ -208,3 +209,13 @@ def test_chat_history_is_bounded_and_keeps_the_newest() -> None:
         chat.add("a", "A", "all", str(i), T0 + i)
     assert [m.text for m in chat.visible_to("a", "participant")] == ["2", "3", "4"]
     assert chat.add("a", "A", "all", "next", T0).id == 6
+
+
+def test_chat_rate_limit_allows_a_burst_then_one_per_refill() -> None:
+    limit = ChatRateLimit(burst=3, refill_ms=1_000)
+    assert [limit.allow("a", 0) for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("b", 0)  # each sender has its own bucket
+    assert not limit.allow("a", 900)
+    assert limit.allow("a", 1_000)
+    assert not limit.allow("a", 1_500)
+    assert [limit.allow("a", 60_000) for _ in range(4)] == [True, True, True, False]
