@@ -69,6 +69,8 @@ DESCRIBE = """() => {
 }"""
 
 CHAT_IS = "texts => window.diemcau.chatMessages().map(m => m.text).join('|') === texts.join('|')"
+LOCK_PRESSED = """() => document.querySelector('[data-host-action="lock"]')
+  .getAttribute('aria-pressed') === 'true'"""
 LATE_CSV = "name,district,contact\nXã D,Huyện Hai,\n"
 HANDS_ARE = "ids => window.diemcau.meetingState().hands.join() === ids.join()"
 
@@ -391,7 +393,7 @@ async def test_chair_runs_a_meeting_from_the_console(
     # --- lock: the halls see the meeting locked ------------------------------------------
     await chair.click('[data-host-action="lock"]')
     await until(b, "Xã B", "() => window.diemcau.meetingState().locked", "meeting locked")
-    assert await chair.get_attribute('[data-host-action="lock"]', "aria-pressed") == "true"
+    await until(chair, CHAIR, LOCK_PRESSED, "the lock button shows the meeting locked")
 
     # --- end the meeting for everyone (with the confirmation) ------------------------------
     await chair.click('[data-host-action="end"]')
