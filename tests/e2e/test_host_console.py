@@ -11,6 +11,9 @@ speak (after a live policy change) and its one-button answer, a roll call answer
 halls, its CSV export (the downloaded file is checked), removing a hall with its link
 revoked (the link then fails), denying a late hall in the lobby, lock, and ending the meeting
 for everyone.
+
+A second, small test: in an ad-hoc room (not a meeting) "Xuất CSV" builds the attendance
+from the roll call in the chair's browser.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from playwright.async_api import Page
 from .browser import BrowserHandle, MediaFiles, wait_for
 from .netns import BridgeServer, clean_env, ns_argv, skip_or_fail
 from .test_meeting import CLIENT_READY, GONE, all_of
+from .tokens import make_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.netns]
 
@@ -407,3 +411,43 @@ async def test_chair_runs_a_meeting_from_the_console(
     )
     meeting = await admin_api(server, "GET", f"/meetings/{meeting_id}")
     assert meeting["status"] == "ended", meeting
+
+
+async def test_adhoc_room_attendance_is_built_in_the_browser(
+    netns: str,
+    bridge_server: Callable[..., Awaitable[BridgeServer]],
+    launch_browser: Callable[..., Awaitable[BrowserHandle]],
+    tmp_path: Path,
+) -> None:
+    """A room that is not a meeting has no attendance on the server: "Xuất CSV" builds the
+    CSV from the roll call in the chair's browser, and says so."""
+    server = await bridge_server(netns, PORT)
+    browser = await launch_browser(netns)
+    room = "hop-nhanh"
+    link = f"{server.url}/?room={room}&token="
+    chair = await open_page(
+        browser, link + make_token(server.secret, room, "chair", CHAIR, "host"), CHAIR
+    )
+    hall = await open_page(browser, link + make_token(server.secret, room, "xa-c", "Xã C"), "Xã C")
+    for page, name in ((chair, CHAIR), (hall, "Xã C")):
+        await until(page, name, "() => window.diemcau.state === 'joined'", "joined")
+
+    await chair.click('.tab[data-pane="roll-call"]')
+    await chair.click("#roll-call-toggle")
+    await until(hall, "Xã C", "() => window.diemcau.prompts().rollCallOpen", "sees the roll call")
+    await hall.click("#present-btn")
+    await until(
+        chair,
+        CHAIR,
+        "() => window.diemcau.rollCall()?.entries.some(e => e.name === 'Xã C' && e.answered)",
+        "Xã C answered",
+    )
+    async with chair.expect_download() as download_info:
+        await chair.click("#attendance-export")
+    saved = tmp_path / "roll-call.csv"
+    await (await download_info.value).save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert [(r["name"], r["roll_call_answered"]) for r in rows] == [("Xã C", "true")], rows
+    assert rows[0]["joined_at"] and rows[0]["status"] in {"present", "poor_link"}, rows
+    note = await chair.text_content("#attendance-note")
+    assert note and "tạo trên trình duyệt" in note, note

@@ -18,7 +18,7 @@ function csvCell(value) {
  * @param {RollCall} rollCall
  * @returns {string}
  */
-export function rollCallCsv(rollCall) {
+function rollCallCsv(rollCall) {
   const rows = rollCall.entries.map((e) => [
     e.site_id,
     e.name,

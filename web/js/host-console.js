@@ -64,7 +64,7 @@ const ACTIONS = {
  * @param {string} s
  * @returns {string}
  */
-export function foldForSearch(s) {
+function foldForSearch(s) {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/gi, 'd').toLowerCase();
 }
 
