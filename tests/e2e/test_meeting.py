@@ -37,6 +37,12 @@ START_JOIN = """name => {
 }"""
 JOIN_FAILED = "() => window.__e2eJoinError"
 JOINED = "() => !!window.diemcau && window.diemcau.state === 'joined'"
+# Mics are muted on entry (the default policy, docs/protocol.md): a site opens its mic with the
+# toolbar button, as a hall does to be heard, so that the bridge forwards its audio.
+OPEN_MIC = """() => {
+  if (window.diemcau.localMuted().audio) document.getElementById('mic-btn').click();
+  return !window.diemcau.localMuted().audio;
+}"""
 
 # participants() may hold ids or objects: normalise to ids.
 PARTICIPANT_IDS = """() => Array.from(window.diemcau.participants() || [])
@@ -111,6 +117,7 @@ async def open_and_join(
         describe=DESCRIBE,
         fail_if=JOIN_FAILED,
     )
+    assert await page.evaluate(OPEN_MIC), f"{name}: the mic did not open"
     self_id = await page.evaluate("() => window.diemcau.selfId")
     assert isinstance(self_id, str) and self_id, f"{name}: bad selfId {self_id!r}"
     return Site(name=name, handle=handle, page=page, id=self_id)
