@@ -1,7 +1,9 @@
 """Admin REST API under /api/v1: meetings, sites (CSV import), invitations, participants.
 
-Authorised by `Authorization: Bearer <admin key>`; every refusal is JSON
-{"error": {"code", "message"}}. The OpenAPI 3.1 document is GET /api/v1/openapi.json."""
+Authorised by `Authorization: Bearer <admin key>` (the attendance CSV also by a host
+token of its meeting); every refusal is JSON {"error": {"code", "message"}}. The OpenAPI
+3.1 document is GET /api/v1/openapi.json. Ending a meeting or revoking an invitation also
+disconnects the affected sockets of this process (meeting_hub)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from aiohttp import web
 
 from bridge.media.rooms import RoomRegistry
 
-from .auth import ascii_slug
+from .auth import AuthError, ascii_slug, verify_token
+from .meeting_hub import MEETING_HUB
+from .meetings.attendance_csv import attendance_csv
 from .meetings.csv_import import CsvError, LineError, SiteRow, decode_csv, parse_sites_csv
 from .meetings.invitations import invitation_expiry, invitation_link
 from .meetings.models import (
@@ -40,6 +44,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
@@ -86,7 +91,9 @@ class AdminApi:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
-            if request.path != f"{PREFIX}/openapi.json":
+            if request.match_info.handler == self.attendance:
+                await self._authorise_host_or_admin(request)
+            elif request.path != f"{PREFIX}/openapi.json":
                 self._authorise(request)
             return await handler(request)
         except ApiError as exc:
@@ -110,6 +117,32 @@ class AdminApi:
             )
         if not hmac.compare_digest(key.strip().encode(), expected.encode()):
             raise ApiError(401, "unauthorized", "the admin key is wrong")
+
+    async def _authorise_host_or_admin(self, request: web.Request) -> None:
+        """The admin key, or a host token of this meeting (Bearer or ?token=)."""
+        scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
+        token = bearer.strip() if scheme.lower() == "bearer" else ""
+        token = token or request.query.get("token", "")
+        if not token:
+            raise ApiError(
+                401, "unauthorized", "send the admin key or a host token (Bearer or ?token=)"
+            )
+        admin = self.settings.admin_key
+        if admin and hmac.compare_digest(token.encode(), admin.encode()):
+            return
+        meeting_id = request.match_info["meeting_id"]
+        try:
+            grant = verify_token(token, self.settings.jwt_secret, room=meeting_id)
+        except AuthError as exc:
+            status = 403 if exc.code == "token_wrong_room" else 401
+            code = "forbidden" if status == 403 else "unauthorized"
+            raise ApiError(status, code, exc.reason) from exc
+        if grant.role != "host":
+            raise ApiError(403, "forbidden", f"a {grant.role} token may not read attendance")
+        if grant.jti is not None:
+            invitation = await self._store(request).get_invitation(grant.jti)
+            if invitation is None or invitation.meeting_id != meeting_id or invitation.revoked:
+                raise ApiError(403, "forbidden", "this host invitation is revoked or unknown")
 
     @staticmethod
     def _store(request: web.Request) -> MeetingStore:
@@ -202,12 +235,14 @@ class AdminApi:
         updated = await store.update_meeting(
             meeting.id, title=title, starts_at=starts_at, policy=policy
         )
+        request.config_dict[MEETING_HUB].refresh(updated)
         return web.json_response(meeting_to_json(updated))
 
     async def end_meeting(self, request: web.Request) -> web.Response:
         meeting = await self._meeting(request)
         if meeting.status != "ended":
             meeting = await self._store(request).set_status(meeting.id, "ended")
+        request.config_dict[MEETING_HUB].meeting_ended(meeting.id)
         return web.json_response(meeting_to_json(meeting))
 
     # --- sites -----------------------------------------------------------------------
@@ -307,6 +342,7 @@ class AdminApi:
                 "unknown_invitation",
                 f"meeting {meeting.id!r} has no invitation {invitation_id!r}",
             )
+        request.config_dict[MEETING_HUB].invitation_revoked(meeting.id, invitation.id)
         sites = {s.id: s for s in await store.list_sites(meeting.id)}
         return web.json_response(self._invitation_json(invitation, sites.get(invitation.site_id)))
 
@@ -330,6 +366,18 @@ class AdminApi:
                 }
             )
         return web.json_response({"meeting_id": meeting.id, "participants": people})
+
+    async def attendance(self, request: web.Request) -> web.Response:
+        meeting = await self._meeting(request)
+        store = self._store(request)
+        records = {a.site_id: a for a in await store.attendance(meeting.id)}
+        text = attendance_csv(await store.list_sites(meeting.id), records, time.time())
+        return web.Response(
+            text=text,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="attendance-{meeting.id}.csv"'},
+        )
 
 
 def _line_of(rows: list[SiteRow], name: str) -> int:
@@ -356,4 +404,5 @@ def admin_api(settings: Settings, registry: web.AppKey[RoomRegistry]) -> web.App
     sub.router.add_get(m + "/invitations", api.list_invitations)
     sub.router.add_post(m + "/invitations/{invitation_id:[^{}/:]+}:revoke", api.revoke_invitation)
     sub.router.add_get(m + "/participants", api.participants)
+    sub.router.add_get(m + "/attendance.csv", api.attendance)
     return sub

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -12,9 +13,11 @@ from bridge.media.rooms import RoomRegistry
 from bridge.media.settings import MediaSettings
 
 from .admin_api import admin_api
+from .counters import SignalingCounters
+from .meeting_hub import MEETING_HUB, MeetingHub
 from .meetings import MEETING_STORE, meeting_store_context
 from .metrics import render
-from .session import Session, SignalingCounters
+from .session import Session
 from .settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -30,7 +33,15 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="query parameter 'room' is required (at most 128 chars)")
     ws = web.WebSocketResponse(max_msg_size=64 * 1024, heartbeat=20)
     await ws.prepare(request)
-    await Session(ws, room, app[REGISTRY], app[SETTINGS], app[COUNTERS], app[MEETING_STORE]).run()
+    await Session(
+        ws,
+        room,
+        app[REGISTRY],
+        app[SETTINGS],
+        app[COUNTERS],
+        app[MEETING_STORE],
+        app[MEETING_HUB],
+    ).run()
     return ws
 
 
@@ -68,12 +79,21 @@ async def _bridge(app: web.Application) -> AsyncIterator[None]:
     await app[REGISTRY].close()
 
 
+async def _meeting_hub(app: web.Application) -> AsyncIterator[None]:
+    app[MEETING_HUB] = MeetingHub(
+        app[REGISTRY], app[MEETING_STORE], app[COUNTERS], clock=monotonic_ms, wall=time.time
+    )
+    yield
+    await app[MEETING_HUB].close()
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app[COUNTERS] = SignalingCounters()
     app.cleanup_ctx.append(_bridge)
     app.cleanup_ctx.append(meeting_store_context(settings))
+    app.cleanup_ctx.append(_meeting_hub)
     app.add_subapp("/api/v1", admin_api(settings, REGISTRY))
     app.router.add_get("/", _index)
     app.router.add_get("/ws", _websocket)

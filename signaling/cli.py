@@ -57,7 +57,7 @@ def _serve(settings: Settings, room: str) -> None:
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
 
 
-ADMIN_COMMANDS = ("meeting", "sites", "invitation")
+ADMIN_COMMANDS = ("meeting", "sites", "invitation", "attendance")
 
 
 def _add_admin_parsers(sub: Any) -> None:
@@ -100,6 +100,12 @@ def _add_admin_parsers(sub: Any) -> None:
     revoke = isub.add_parser("revoke", parents=[common], help="revoke one invitation link")
     revoke.add_argument("meeting_id", metavar="ID")
     revoke.add_argument("invitation_id", metavar="INV")
+    attendance = sub.add_parser(
+        "attendance", parents=[common], help="the attendance CSV of a meeting"
+    )
+    attendance.add_argument("meeting_id", metavar="ID")
+    attendance.add_argument("--out", type=Path, help="write the CSV here (default: stdout)")
+    attendance.set_defaults(action="export")
 
 
 def _write_links(invitations: list[dict[str, Any]], out: Any) -> None:
@@ -162,6 +168,13 @@ def _admin_action(args: argparse.Namespace, client: AdminClient) -> int:
         case ("invitation", "revoke"):
             inv = client.revoke_invitation(args.meeting_id, args.invitation_id)
             print(f"invitation {inv['id']} ({inv['site_name']}) revoked")
+        case ("attendance", "export"):
+            report = client.attendance_csv(args.meeting_id)
+            if args.out is None:
+                sys.stdout.write(report.decode("utf-8"))
+            else:
+                args.out.write_bytes(report)
+                print(f"attendance written to {args.out}", file=sys.stderr)
     return 0
 
 

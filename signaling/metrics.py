@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from bridge.media.rooms import RoomRegistry
 
-from .session import SignalingCounters
+from .counters import SignalingCounters
 
 
 def _lines(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, int]]) -> list[str]:
@@ -62,5 +62,11 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
         "counter",
         "Signaling messages refused, by error code.",
         _labelled("code", counters.rejected),
+    )
+    lines += _lines(
+        "diemcau_meeting_store_failures_total",
+        "counter",
+        "Attendance and meeting-status writes that failed.",
+        [("", counters.store_failures)],
     )
     return "\n".join(lines) + "\n"

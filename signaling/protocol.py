@@ -1,4 +1,6 @@
-"""Client messages of the signaling protocol (docs/protocol.md), parsed and validated."""
+"""Client messages of the signaling protocol (docs/protocol.md), parsed and validated.
+
+Meeting-control messages live in control_protocol; ProtocolError is re-exported here."""
 
 from __future__ import annotations
 
@@ -20,18 +22,12 @@ from bridge.media.events import (
     VideoState,
 )
 
+from .control_protocol import CONTROL_TYPES, ControlMessage, parse_control
+from .fields import ProtocolError, field_of, media_kind
+
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_NAME = 64
-
-
-class ProtocolError(Exception):
-    """A message was refused; `code` is the protocol error code."""
-
-    def __init__(self, code: str, reason: str):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +82,10 @@ class Leave:
     pass
 
 
-ClientMessage = Join | Publish | SubscribeAnswer | Mute | View | Quality | Ping | Leave
+ClientMessage = (
+    Join | Publish | SubscribeAnswer | Mute | View | Quality | Ping | Leave | ControlMessage
+)
 MAX_TILES = 500
-
-
-def _field(obj: dict[str, Any], name: str, kind: type) -> Any:
-    value = obj.get(name)
-    # bool is an int subclass: never accept true as a number or 1 as a flag
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ProtocolError("bad_field", f"field {name!r} must be {kind.__name__}")
-    return value
 
 
 def _tiles(value: Any) -> tuple[Tile, ...]:
@@ -109,8 +99,8 @@ def _tiles(value: Any) -> tuple[Tile, ...]:
         if not isinstance(height, int | float) or isinstance(height, bool):
             raise ProtocolError("bad_field", f"tiles[{i}]: field 'height' must be a number")
         try:
-            participant_id = _field(item, "participant_id", str)
-            visible = _field(item, "visible", bool)
+            participant_id = field_of(item, "participant_id", str)
+            visible = field_of(item, "visible", bool)
         except ProtocolError as exc:
             raise ProtocolError("bad_field", f"tiles[{i}]: {exc.reason}") from exc
         tiles.append(Tile(participant_id, visible, max(0, int(height))))
@@ -125,35 +115,44 @@ def parse_client_message(text: str) -> ClientMessage:
     if not isinstance(obj, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
     kind = obj.get("type")
+    try:
+        return _parse_typed(kind, obj)
+    except ProtocolError as exc:
+        if exc.code == "bad_field" and isinstance(kind, str):
+            exc.request = kind
+        raise
+
+
+def _parse_typed(kind: object, obj: dict[str, Any]) -> ClientMessage:
     if kind == "join":
         name = obj.get("name")
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
             raise ProtocolError("bad_field", f"field 'name' must be a string of at most {MAX_NAME}")
         return Join(
-            v=_field(obj, "v", int),
-            token=_field(obj, "token", str),
+            v=field_of(obj, "v", int),
+            token=field_of(obj, "token", str),
             name=(name.strip() or None) if isinstance(name, str) else None,
         )
     if kind == "publish":
-        return Publish(sdp=_field(obj, "sdp", str))
+        return Publish(sdp=field_of(obj, "sdp", str))
     if kind == "subscribe_answer":
-        return SubscribeAnswer(sdp=_field(obj, "sdp", str), rev=_field(obj, "rev", int))
+        return SubscribeAnswer(sdp=field_of(obj, "sdp", str), rev=field_of(obj, "rev", int))
     if kind == "mute":
-        media = obj.get("kind")
-        if media not in ("audio", "video"):
-            raise ProtocolError("bad_field", "field 'kind' must be 'audio' or 'video'")
-        return Mute(kind=media, muted=_field(obj, "muted", bool))
+        return Mute(kind=media_kind(obj), muted=field_of(obj, "muted", bool))
     if kind == "view":
         return View(tiles=_tiles(obj.get("tiles")))
     if kind == "quality":
         cap = obj.get("max_kbps")
         if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 16):
             raise ProtocolError("bad_field", "field 'max_kbps' must be null or an integer >= 16")
-        return Quality(audio_only=_field(obj, "audio_only", bool), max_kbps=cap)
+        return Quality(audio_only=field_of(obj, "audio_only", bool), max_kbps=cap)
     if kind == "ping":
         return Ping()
     if kind == "leave":
         return Leave()
+    control = parse_control(kind, obj)
+    if control is not None:
+        return control
     raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
 
 
@@ -212,4 +211,5 @@ REQUEST_TYPES: dict[type, str] = {
     Quality: "quality",
     Ping: "ping",
     Leave: "leave",
+    **CONTROL_TYPES,
 }

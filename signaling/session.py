@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -15,11 +14,17 @@ from bridge.media.downlink import TileView
 from bridge.media.errors import PublishForbidden, SdpRejected
 from bridge.media.events import ConnectionChanged, Replaced, RoomEvent
 from bridge.media.participant import Participant
+from bridge.media.peer import Kind
 from bridge.media.room import Room, RoomFull
 from bridge.media.rooms import RoomRegistry
 
-from .auth import AuthError, participant_id, verify_token
+from .auth import AuthError, Grant, participant_id, verify_token
+from .control_protocol import is_control
+from .counters import SignalingCounters
+from .fields import ProtocolError
+from .meeting_hub import LiveMeeting, MeetingHub
 from .meetings.invitations import INVITATION_CLOSE_CODES, check_invitation
+from .meetings.models import Meeting
 from .meetings.store import MeetingStore
 from .protocol import (
     PROTOCOL_VERSION,
@@ -29,7 +34,6 @@ from .protocol import (
     Leave,
     Mute,
     Ping,
-    ProtocolError,
     Publish,
     Quality,
     SubscribeAnswer,
@@ -54,16 +58,12 @@ CLOSE_FOR = {
     "replaced": 4409,
     "room_full": 4429,
     "too_large": WSCloseCode.MESSAGE_TOO_BIG,
+    "meeting_locked": 4423,
+    "lobby_denied": 4403,
+    "removed": 4403,
     **INVITATION_CLOSE_CODES,
 }
-
-
-@dataclass
-class SignalingCounters:
-    rejected: dict[str, int] = field(default_factory=dict)
-
-    def reject(self, code: str) -> None:
-        self.rejected[code] = self.rejected.get(code, 0) + 1
+_CLOSE = {"type": "_close"}  # outbox marker: close the socket once what precedes it is sent
 
 
 class Session:
@@ -75,6 +75,7 @@ class Session:
         settings: Settings,
         counters: SignalingCounters,
         meetings: MeetingStore,
+        hub: MeetingHub,
     ):
         self._ws = ws
         self._room_name = room_name
@@ -82,16 +83,64 @@ class Session:
         self._settings = settings
         self._counters = counters
         self._meetings = meetings
+        self._hub = hub
         self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._room: Room | None = None
         self._participant: Participant | None = None
         self._close_code: int | None = None
+        self._grant: Grant | None = None
+        self._name = ""
+        self._live: LiveMeeting | None = None
+        self._entering: asyncio.Task[None] | None = None  # the join after a lobby admit
+        self._ending = False
+
+    # --- what the meeting hub sees (meeting_hub.Member) ------------------------------
+
+    @property
+    def participant_id(self) -> str:
+        assert self._grant is not None
+        return participant_id(self._grant.identity)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def role(self) -> str:
+        assert self._grant is not None
+        return self._grant.role
+
+    @property
+    def invitation_id(self) -> str | None:
+        return self._grant.jti if self._grant is not None else None
+
+    @property
+    def site_id(self) -> str | None:
+        grant = self._grant
+        return grant.identity if grant is not None and grant.jti is not None else None
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._send(message)
+
+    def end(self, code: str, reason: str) -> None:
+        if self._ending:
+            return
+        self._ending = True
+        self._fail(code, reason)
+        self._outbox.put_nowait(_CLOSE)
+
+    def admit(self) -> None:
+        self._entering = asyncio.get_running_loop().create_task(self._enter_from_lobby())
+
+    # --- the socket ------------------------------------------------------------------
 
     async def run(self) -> None:
         writer = asyncio.create_task(self._write())
         try:
             await self._serve()
         finally:
+            if self._entering is not None:
+                await self._entering
             await self._leave()
             self._outbox.put_nowait(None)
             await writer
@@ -129,7 +178,7 @@ class Session:
                 raise ProtocolError("already_joined", "this socket has joined already")
             return await self._dispatch(message)
         except ProtocolError as exc:
-            request = REQUEST_TYPES[type(message)] if message is not None else None
+            request = REQUEST_TYPES[type(message)] if message is not None else exc.request
             if exc.code in CLOSE_FOR or expect_join:
                 # nothing but a valid join opens a session
                 self._fail(exc.code, exc.reason)
@@ -143,6 +192,10 @@ class Session:
             return not expect_join
 
     async def _dispatch(self, message: Any) -> bool:
+        if self._ending:
+            return False  # removed, replaced or ended: the socket is closing
+        if self._participant is None and not isinstance(message, Join | Ping | Leave):
+            raise ProtocolError("in_lobby", "this site waits in the lobby for the host")
         match message:
             case Join():
                 return await self._join(message)
@@ -165,6 +218,9 @@ class Session:
                 self._send({"type": "pong"})
             case Leave():
                 return False
+            case _ if is_control(message):
+                assert self._live is not None
+                await self._hub.handle(self._live, self, message)
         return True
 
     async def _join(self, join: Join) -> bool:
@@ -175,14 +231,54 @@ class Session:
             await check_invitation(self._meetings, grant)
         except AuthError as exc:
             raise ProtocolError(exc.code, exc.reason) from exc
+        meeting = await self._meetings.get_meeting(grant.room)
+        if meeting is not None and meeting.status == "ended":
+            # ad-hoc links to a meeting's room stop with the meeting, as invitations do
+            raise ProtocolError("meeting_ended", f"meeting {meeting.id!r} has ended")
+        self._grant, self._name = grant, join.name or grant.name
+        live = self._hub.live(grant.room, meeting)
+        match live.control.admission(self.participant_id, grant.role):
+            case "revoked":
+                raise ProtocolError("invitation_revoked", "the host removed this site")
+            case "locked":
+                raise ProtocolError("meeting_locked", "the meeting is locked")
+            case "lobby":
+                self._live = live
+                self._send({"type": "lobby_waiting"})
+                self._hub.wait(live, self)
+                log.info("lobby room=%s identity=%s", grant.room, grant.identity)
+                return True
+        await self._enter(live, meeting)
+        return True
+
+    async def _enter_from_lobby(self) -> None:
+        assert self._live is not None
+        try:
+            await self._enter(self._live, self._live.meeting)
+        except ProtocolError as exc:
+            self.end(exc.code, exc.reason)
+        except Exception:
+            # as in _handle_frame: a bug costs this join, never the socket's cleanup
+            log.exception("internal error admitting %s", self.participant_id)
+            self.end("internal", "internal error; the site could not join")
+
+    async def _enter(self, live: LiveMeeting, meeting: Meeting | None) -> None:
+        grant = self._grant
+        assert grant is not None
         room = self._registry.get_or_create(grant.room)
+        muted_on_entry = live.control.policy.mics_muted_on_entry and grant.role == "participant"
+        muted: tuple[Kind, ...] = ("audio",) if muted_on_entry else ()
         try:
             self._participant = await room.join(
-                participant_id(grant.identity), join.name or grant.name, grant.role, self._on_event
+                self.participant_id,
+                self._name,
+                grant.role,
+                self._on_event,
+                muted=muted,
             )
         except RoomFull as exc:
             raise ProtocolError("room_full", str(exc)) from exc
-        self._room = room
+        self._room, self._live = room, live
         log.info("join room=%s identity=%s role=%s", grant.room, grant.identity, grant.role)
         self._send(
             {
@@ -196,9 +292,10 @@ class Session:
                     if p is not self._participant
                 ],
                 "ice_servers": [{"urls": url} for url in self._settings.ice_servers],
+                **self._hub.welcome(live, self),
             }
         )
-        return True
+        await self._hub.joined(live, self)
 
     async def _publish(self, sdp: str) -> None:
         assert self._participant is not None
@@ -223,10 +320,8 @@ class Session:
 
     def _on_event(self, event: RoomEvent) -> None:
         if isinstance(event, Replaced):
-            self._fail("replaced", "the same identity joined from another connection")
             self._participant = None
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().create_task(self._ws.close(code=4409))
+            self.end("replaced", "the same identity joined from another connection")
             return
         if isinstance(event, ConnectionChanged):
             log.info(
@@ -259,9 +354,14 @@ class Session:
             if self._ws.closed:
                 continue
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await self._ws.send_str(json.dumps(message, ensure_ascii=False))
+                if message is _CLOSE:
+                    await self._ws.close(code=self._close_code or WSCloseCode.OK)
+                else:
+                    await self._ws.send_str(json.dumps(message, ensure_ascii=False))
 
     async def _leave(self) -> None:
         if self._room is not None and self._participant is not None:
             await self._room.leave(self._participant)
             self._participant = None
+        if self._live is not None:
+            await self._hub.left(self._live, self)

@@ -18,7 +18,14 @@ from media import opus_frames, rtp_packet, vp8_frames, vp8_payloads
 from bridge.aiortc_adapter import AdapterSettings, AnsweringPeer, OfferingPeer
 from bridge.media.peer import RemoteTrack, SendSlot
 from bridge.rtp.header import parse_rtp_header
-from bridge.rtp.rtcp import Pli, ReceiverReport, ReportBlock, SenderReport, parse_rtcp
+from bridge.rtp.rtcp import (
+    Pli,
+    ReceiverReport,
+    ReportBlock,
+    SenderReport,
+    build_sender_report,
+    parse_rtcp,
+)
 
 LOOPBACK = AdapterSettings(ice_addresses=("127.0.0.1",))
 
@@ -150,6 +157,11 @@ class Site:
             while any(s.parameters is None for s in self._slots.values()):
                 ready.clear()
                 await ready.wait()
+        me = (await self.wait_for("joined"))["self"]
+        if "audio" in kinds and me["muted"]["audio"]:
+            # mics are muted on entry (meeting policy): open it, as a site's user does
+            await self.send({"type": "mute", "kind": "audio", "muted": False})
+            await self.wait_for("mute_changed", participant_id=me["id"], muted=False)
 
     def published_ssrc(self, kind: str) -> int:
         params = self._slots[kind].parameters
@@ -164,6 +176,12 @@ class Site:
     def send_raw(self, data: bytes) -> bool:
         assert self._publisher is not None
         return self._publisher.send(data)
+
+    def send_sender_report(self, kind: str = "audio") -> bool:
+        """One RTCP SR on the publisher PC, as a browser sends about every second."""
+        params = self._slots[kind].parameters
+        assert params is not None
+        return self.send_raw(build_sender_report(params.ssrc, 0, 0, 0, 0))
 
     async def stream(self, seconds: float) -> None:
         """Send pre-encoded Opus (20 ms) and VP8 (~30 fps); restart at the keyframe on PLI."""

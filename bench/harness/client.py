@@ -19,6 +19,12 @@ START_JOIN = """name => {
 }"""
 JOIN_FAILED = "() => window.__e2eJoinError"
 JOINED = "() => !!window.diemcau && window.diemcau.state === 'joined'"
+# Mics are muted on entry (the default policy, docs/protocol.md): a site opens its mic with the
+# toolbar button, as a hall does to be heard, so that the bridge forwards its audio.
+OPEN_MIC = """() => {
+  if (window.diemcau.localMuted().audio) document.getElementById('mic-btn').click();
+  return !window.diemcau.localMuted().audio;
+}"""
 
 DESCRIBE = """async () => {
   const d = window.diemcau;
@@ -32,8 +38,11 @@ DESCRIBE = """async () => {
 }"""
 
 
-async def open_and_join(page: Page, url: str, name: str, timeout: float = JOIN_TIMEOUT) -> str:
-    """Open the meeting page at ``url``, join as ``name``; the participant id."""
+async def open_and_join(
+    page: Page, url: str, name: str, timeout: float = JOIN_TIMEOUT, open_mic: bool = False
+) -> str:
+    """Open the meeting page at ``url``, join as ``name`` (and open the mic); the
+    participant id."""
     resp = await page.goto(url, timeout=30_000)
     assert resp is not None and resp.ok, f"{name}: GET {url} -> {resp and resp.status}"
     await wait_for(page, CLIENT_READY, 15, what=f"{name}: window.diemcau loaded")
@@ -46,6 +55,8 @@ async def open_and_join(page: Page, url: str, name: str, timeout: float = JOIN_T
         describe=DESCRIBE,
         fail_if=JOIN_FAILED,
     )
+    if open_mic:
+        assert await page.evaluate(OPEN_MIC), f"{name}: the mic did not open"
     self_id = await page.evaluate("() => window.diemcau.selfId")
     assert isinstance(self_id, str) and self_id, f"{name}: bad selfId {self_id!r}"
     return self_id

@@ -107,7 +107,8 @@ class Meeting:
                            role=role)  # fmt: skip
         page = await handle.new_page()
         url = f"{self.bridge.url_via(address)}/?room={ROOM}&token={token}"
-        return Site(name=name, page=page, id=await open_and_join(page, url, name))
+        self_id = await open_and_join(page, url, name, open_mic=role != "viewer")
+        return Site(name=name, page=page, id=self_id)
 
     def bridge_cpu_s(self) -> float | None:
         """CPU seconds (user + system) the bridge process has used so far."""

@@ -77,6 +77,11 @@ class Downlink:
         self._expected = 0
         self._loss_since_ms: int | None = None
 
+    @property
+    def link_state(self) -> str | None:
+        """The link state last announced to the client; None before the first."""
+        return self._link_state
+
     # --- what the client asks for ------------------------------------------------------
 
     def set_views(self, views: Mapping[str, TileView]) -> None:

@@ -30,6 +30,9 @@ class PublisherIngress:
         self._media: dict[int, Route] = {}
         self._rtx: dict[int, Route] = {}
         self._producers: list[Producer] = []
+        # this publisher's accepted packets, sampled for its media health
+        self.rtp_packets = 0
+        self.rtcp_packets = 0
 
     def reindex(self, producers: Iterable[Producer]) -> None:
         self._producers = list(producers)
@@ -76,6 +79,7 @@ class PublisherIngress:
             return
         self._metrics.rtp_packets_in += 1
         self._metrics.rtp_bytes_in += len(data)
+        self.rtp_packets += 1
         producer, layer = route
         producer.on_rtp(data, header, arrival_ms, layer)
 
@@ -112,6 +116,7 @@ class PublisherIngress:
             self._metrics.rtcp_dropped[exc.reason] += 1
             return
         self._metrics.rtcp_packets_in += 1
+        self.rtcp_packets += 1
         for packet in packets:
             if isinstance(packet, SenderReport):
                 route = self._media.get(packet.ssrc)

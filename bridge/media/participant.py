@@ -26,6 +26,7 @@ from .events import (
     PublisherLayers,
     SubscribeOffer,
 )
+from .health import ArrivalTracker, MediaHealth
 from .ingress import PublisherIngress
 from .peer import Kind, PeerFactory, PublisherPeer, RemoteTrack, SendSlot, SubscriberPeer
 from .producer import Producer
@@ -82,6 +83,7 @@ class Participant:
         self._feedback_ssrc = rng.getrandbits(32) or 1
         self._transport_feedback = TransportFeedback(self._feedback_ssrc)
         self._ingress = PublisherIngress(metrics, self._transport_feedback)
+        self._arrivals = ArrivalTracker()
         self._downlink = Downlink(
             clock=clock,
             metrics=metrics,
@@ -108,6 +110,13 @@ class Participant:
 
     def set_quality(self, audio_only: bool, max_kbps: int | None) -> None:
         self._downlink.set_quality(audio_only, max_kbps)
+
+    def media_health(self) -> MediaHealth:
+        return MediaHealth(
+            last_media_ms=self._arrivals.last_media_ms,
+            last_rtcp_ms=self._arrivals.last_rtcp_ms,
+            link_state=self._downlink.link_state,
+        )
 
     def info(self) -> ParticipantInfo:
         return ParticipantInfo(
@@ -174,6 +183,7 @@ class Participant:
             if publisher is None:
                 continue
             now = self._clock()
+            self._arrivals.sample(self._ingress.rtp_packets, self._ingress.rtcp_packets, now)
             blocks = []
             for producer in self.producers.values():
                 blocks.extend(producer.report_blocks(now))

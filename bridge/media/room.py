@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from bridge.metrics import BridgeMetrics
 
@@ -49,9 +49,17 @@ class Room:
         self._on_empty = on_empty
 
     async def join(
-        self, identity: str, name: str, role: str, listener: EventListener
+        self,
+        identity: str,
+        name: str,
+        role: str,
+        listener: EventListener,
+        *,
+        muted: Collection[Kind] = (),
     ) -> Participant:
-        """Add a participant; a second join of the same identity replaces the first."""
+        """Add a participant; a second join of the same identity replaces the first.
+
+        `muted` kinds start muted, so nobody ever sees them open (mics muted on entry)."""
         previous = self.participants.get(identity)
         if previous is not None:
             previous.listener(Replaced())
@@ -71,6 +79,8 @@ class Room:
             adaptive_bitrate=self._settings.adaptive_bitrate,
             on_published=self._published,
         )
+        for kind in muted:
+            participant.set_muted(kind, True)
         self._broadcast(ParticipantJoined(participant.info()), exclude=identity)
         self.participants[identity] = participant
         for other in self.participants.values():

@@ -41,18 +41,26 @@ class AdminClient:
         body: bytes | None = None,
         content_type: str | None = None,
     ) -> Any:
+        """Call the API and decode its JSON answer."""
         data = body
-        headers = {"Authorization": f"Bearer {self._key}", "Accept": "application/json"}
         if json_body is not None:
             data = json.dumps(json_body).encode()
             content_type = "application/json"
+        raw = self._fetch(method, path, data, content_type, "application/json")
+        return json.loads(raw.decode("utf-8"))
+
+    def _fetch(
+        self, method: str, path: str, data: bytes | None, content_type: str | None, accept: str
+    ) -> bytes:
+        headers = {"Authorization": f"Bearer {self._key}", "Accept": accept}
         if content_type is not None:
             headers["Content-Type"] = content_type
         url = f"{self.base_url}/api/v1{path}"
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self._timeout) as resp:
-                return json.loads(resp.read().decode("utf-8"))
+                body: bytes = resp.read()
+                return body
         except urllib.error.HTTPError as exc:
             raw = exc.read()
             try:
@@ -101,3 +109,7 @@ class AdminClient:
         )
         result: dict[str, Any] = self.request("POST", path)
         return result
+
+    def attendance_csv(self, meeting_id: str) -> bytes:
+        path = f"/meetings/{quote(meeting_id, safe='')}/attendance.csv"
+        return self._fetch("GET", path, None, None, "text/csv")

@@ -52,6 +52,23 @@ class Invitation:
     expires_at: str  # ISO 8601, UTC
 
 
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    """One site's connections to a meeting; times are Unix seconds."""
+
+    site_id: str
+    first_joined_at: float | None
+    last_left_at: float | None
+    closed_seconds: float  # summed over connections that have ended
+    connected_since: float | None  # start of the current connection, None when away
+    joins: int
+    roll_calls_answered: int
+
+    def connected_seconds(self, now: float) -> float:
+        current = 0.0 if self.connected_since is None else max(0.0, now - self.connected_since)
+        return self.closed_seconds + current
+
+
 def new_id(nbytes: int = 6) -> str:
     """A short random identifier, safe in URLs and room names (lowercase hex)."""
     return secrets.token_hex(nbytes)

@@ -47,6 +47,7 @@ _SCHEMAS: dict[str, Any] = {
                         "type": "string",
                         "examples": [
                             "unauthorized",
+                            "forbidden",
                             "unknown_meeting",
                             "unknown_invitation",
                             "bad_json",
@@ -350,10 +351,45 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 },
             },
+            "/meetings/{meeting_id}/attendance.csv": {
+                "parameters": [
+                    _MEETING_ID,
+                    {
+                        "name": "token",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "a host token of this meeting (instead of the header)",
+                    },
+                ],
+                "get": {
+                    "summary": "attendance: one row per site with join and leave times",
+                    "description": "Authorised by the admin key or a host token of this "
+                    "meeting, as `Authorization: Bearer` or `?token=`. Columns `site_id, name, "
+                    "district, first_joined_at, last_left_at, connected_seconds, joins, "
+                    "roll_call_answered` (how many roll calls the site answered); times are "
+                    "ISO 8601 UTC, `last_left_at` is empty while the site is connected.",
+                    "security": [{"adminKey": []}, {"hostToken": []}, {"hostTokenQuery": []}],
+                    "responses": {
+                        "200": {
+                            "description": "the report (UTF-8 CSV, no BOM)",
+                            "content": {"text/csv": {"schema": {"type": "string"}}},
+                        },
+                        **_errors(403, 404),
+                    },
+                },
+            },
         },
         "components": {
             "securitySchemes": {
-                "adminKey": {"type": "http", "scheme": "bearer", "description": "the admin key"}
+                "adminKey": {"type": "http", "scheme": "bearer", "description": "the admin key"},
+                "hostToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "a join token with role host for this meeting",
+                },
+                "hostTokenQuery": {"type": "apiKey", "in": "query", "name": "token"},
             },
             "responses": {
                 "Error": {

@@ -9,6 +9,10 @@ Keys:
   diemcau:meeting:{id}:site_names       hash  name_key -> site id (uniqueness)
   diemcau:meeting:{id}:invitations      list  invitation ids in creation order
   diemcau:invitation:{id}               hash  meeting_id, site_id, role, revoked, expires_at
+  diemcau:meeting:{id}:attendees        zset  site id -> first join time
+  diemcau:meeting:{id}:attendance:{site} hash first_joined_at, last_left_at, closed_seconds,
+                                              connected_since, joins
+  diemcau:meeting:{id}:answers:{site}   set   ids of the roll calls the site answered
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
 from .models import (
+    Attendance,
     Invitation,
     Meeting,
     MeetingPolicy,
@@ -67,6 +72,30 @@ def _meeting(meeting_id: str, h: dict[str, str]) -> Meeting:
         policy=policy_from_json(json.loads(h["policy"])),
         status=as_status(h["status"]),
         created_at=h["created_at"],
+    )
+
+
+def _attendance_key(meeting_id: str, site_id: str) -> str:
+    return f"{_meeting_key(meeting_id)}:attendance:{site_id}"
+
+
+def _answers_key(meeting_id: str, site_id: str) -> str:
+    return f"{_meeting_key(meeting_id)}:answers:{site_id}"
+
+
+def _optional_float(value: str | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _attendance(site_id: str, h: dict[str, str], answered: int) -> Attendance:
+    return Attendance(
+        site_id=site_id,
+        first_joined_at=_optional_float(h.get("first_joined_at")),
+        last_left_at=_optional_float(h.get("last_left_at")),
+        closed_seconds=float(h.get("closed_seconds", "0")),
+        connected_since=_optional_float(h.get("connected_since")),
+        joins=int(h.get("joins", "0")),
+        roll_calls_answered=answered,
     )
 
 
@@ -253,3 +282,49 @@ class RedisMeetingStore:
                 except WatchError:
                     continue
         raise RuntimeError(f"invitation {invitation_id!r} is being changed too often")
+
+    # --- attendance ------------------------------------------------------------------
+
+    async def record_join(self, meeting_id: str, site_id: str, at: float) -> None:
+        key = _attendance_key(meeting_id, site_id)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.zadd(f"{_meeting_key(meeting_id)}:attendees", {site_id: at}, nx=True)
+            pipe.hincrby(key, "joins", 1)
+            pipe.hsetnx(key, "first_joined_at", repr(at))
+            pipe.hsetnx(key, "connected_since", repr(at))
+            await pipe.execute()
+
+    async def record_leave(self, meeting_id: str, site_id: str, at: float) -> None:
+        key = _attendance_key(meeting_id, site_id)
+        for _ in range(_WATCH_RETRIES):
+            async with self._r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    since = await pipe.hget(key, "connected_since")
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    if since is not None:
+                        pipe.hincrbyfloat(key, "closed_seconds", max(0.0, at - float(since)))
+                        pipe.hdel(key, "connected_since")
+                    pipe.hset(key, "last_left_at", repr(at))
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+        raise RuntimeError(f"attendance of {site_id!r} is being changed too often")
+
+    async def record_roll_call_answer(
+        self, meeting_id: str, site_id: str, roll_call_id: str
+    ) -> None:
+        await self._r.sadd(_answers_key(meeting_id, site_id), roll_call_id)
+
+    async def attendance(self, meeting_id: str) -> list[Attendance]:
+        ids = _strs(await self._r.zrange(f"{_meeting_key(meeting_id)}:attendees", 0, -1))
+        async with self._r.pipeline(transaction=False) as pipe:
+            for site_id in ids:
+                pipe.hgetall(_attendance_key(meeting_id, site_id))
+                pipe.scard(_answers_key(meeting_id, site_id))
+            rows: list[Any] = await pipe.execute()
+        return [
+            _attendance(site_id, _hash(rows[2 * i]), int(rows[2 * i + 1]))
+            for i, site_id in enumerate(ids)
+        ]

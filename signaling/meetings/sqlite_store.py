@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .models import (
+    Attendance,
     Invitation,
     Meeting,
     MeetingPolicy,
@@ -52,6 +53,22 @@ CREATE TABLE IF NOT EXISTS invitations (
     revoked INTEGER NOT NULL DEFAULT 0,
     expires_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS attendance (
+    meeting_id TEXT NOT NULL REFERENCES meetings(id),
+    site_id TEXT NOT NULL,
+    first_joined_at REAL,
+    last_left_at REAL,
+    closed_seconds REAL NOT NULL DEFAULT 0,
+    connected_since REAL,
+    joins INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (meeting_id, site_id)
+);
+CREATE TABLE IF NOT EXISTS roll_call_answers (
+    meeting_id TEXT NOT NULL REFERENCES meetings(id),
+    site_id TEXT NOT NULL,
+    roll_call_id TEXT NOT NULL,
+    PRIMARY KEY (meeting_id, site_id, roll_call_id)
+);
 CREATE INDEX IF NOT EXISTS sites_by_meeting ON sites (meeting_id);
 CREATE INDEX IF NOT EXISTS invitations_by_meeting ON invitations (meeting_id);
 """
@@ -69,6 +86,23 @@ def _meeting(row: _Row) -> Meeting:
         policy=policy_from_json(json.loads(str(policy))),
         status=as_status(str(status)),
         created_at=str(created_at),
+    )
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(str(value))
+
+
+def _attendance(row: _Row) -> Attendance:
+    site_id, first, last, closed, since, joins, answered = row
+    return Attendance(
+        site_id=str(site_id),
+        first_joined_at=_optional_float(first),
+        last_left_at=_optional_float(last),
+        closed_seconds=float(str(closed)),
+        connected_since=_optional_float(since),
+        joins=int(str(joins)),
+        roll_calls_answered=int(str(answered)),
     )
 
 
@@ -279,5 +313,57 @@ class SqliteMeetingStore:
                     (invitation_id, meeting_id),
                 ).fetchone()
             return None if row is None else _invitation(row)
+
+        return await self._run(run)
+
+    # --- attendance ------------------------------------------------------------------
+
+    async def record_join(self, meeting_id: str, site_id: str, at: float) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO attendance (meeting_id, site_id, first_joined_at, connected_since,"
+                " joins) VALUES (?, ?, ?, ?, 1) ON CONFLICT (meeting_id, site_id) DO UPDATE SET"
+                " joins = joins + 1,"
+                " first_joined_at = COALESCE(first_joined_at, excluded.first_joined_at),"
+                " connected_since = COALESCE(connected_since, excluded.connected_since)",
+                (meeting_id, site_id, at, at),
+            )
+
+        await self._run(run)
+
+    async def record_leave(self, meeting_id: str, site_id: str, at: float) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE attendance SET"
+                " closed_seconds = closed_seconds + COALESCE(MAX(0, ? - connected_since), 0),"
+                " connected_since = NULL, last_left_at = ?"
+                " WHERE meeting_id = ? AND site_id = ?",
+                (at, at, meeting_id, site_id),
+            )
+
+        await self._run(run)
+
+    async def record_roll_call_answer(
+        self, meeting_id: str, site_id: str, roll_call_id: str
+    ) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR IGNORE INTO roll_call_answers (meeting_id, site_id, roll_call_id)"
+                " VALUES (?, ?, ?)",
+                (meeting_id, site_id, roll_call_id),
+            )
+
+        await self._run(run)
+
+    async def attendance(self, meeting_id: str) -> list[Attendance]:
+        def run(conn: sqlite3.Connection) -> list[Attendance]:
+            rows = conn.execute(
+                "SELECT a.site_id, a.first_joined_at, a.last_left_at, a.closed_seconds,"
+                " a.connected_since, a.joins, (SELECT COUNT(*) FROM roll_call_answers r"
+                " WHERE r.meeting_id = a.meeting_id AND r.site_id = a.site_id)"
+                " FROM attendance a WHERE a.meeting_id = ? ORDER BY a.rowid",
+                (meeting_id,),
+            )
+            return [_attendance(row) for row in rows]
 
         return await self._run(run)

@@ -9,7 +9,7 @@ from typing import Protocol
 from aiohttp import web
 
 from ..settings import Settings
-from .models import Invitation, Meeting, MeetingPolicy, MeetingStatus, Site
+from .models import Attendance, Invitation, Meeting, MeetingPolicy, MeetingStatus, Site
 
 
 class StoreError(Exception):
@@ -83,6 +83,24 @@ class MeetingStore(Protocol):
 
     async def revoke_invitation(self, meeting_id: str, invitation_id: str) -> Invitation | None:
         """Mark revoked (idempotent); None when the meeting has no such invitation."""
+        ...
+
+    async def record_join(self, meeting_id: str, site_id: str, at: float) -> None:
+        """A site connected; a join while already connected (a reconnect) keeps its start."""
+        ...
+
+    async def record_leave(self, meeting_id: str, site_id: str, at: float) -> None:
+        """A site's connection ended; its time adds to the connected seconds."""
+        ...
+
+    async def record_roll_call_answer(
+        self, meeting_id: str, site_id: str, roll_call_id: str
+    ) -> None:
+        """The site answered that roll call (idempotent)."""
+        ...
+
+    async def attendance(self, meeting_id: str) -> list[Attendance]:
+        """Every site that ever joined the meeting."""
         ...
 
     async def close(self) -> None: ...

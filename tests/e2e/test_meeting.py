@@ -77,7 +77,8 @@ async def open_and_join(
     handle = await launch_browser(ns)
     page = await handle.new_page()
     token = make_token(server.secret, ROOM, sub=f"site-{index}", name=name)
-    self_id = await join_page(page, f"{server.url}/?room={ROOM}&token={token}", name)
+    url = f"{server.url}/?room={ROOM}&token={token}"
+    self_id = await join_page(page, url, name, open_mic=True)
     return Site(name=name, handle=handle, page=page, id=self_id)
 
 

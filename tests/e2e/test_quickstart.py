@@ -28,6 +28,7 @@ from bench.harness.client import (
     JOIN_FAILED,
     JOIN_TIMEOUT,
     JOINED,
+    OPEN_MIC,
     START_JOIN,
 )
 
@@ -165,6 +166,7 @@ async def open_link_and_join(
         )
     except WaitTimeout as exc:
         raise WaitTimeout(f"{exc}{await ice_report(site)}") from None
+    assert await page.evaluate(OPEN_MIC), f"{name}: the mic did not open"
     self_id = await page.evaluate("() => window.diemcau.selfId")
     assert isinstance(self_id, str) and self_id, f"{name}: bad selfId {self_id!r}"
     site.id = self_id

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -19,16 +21,21 @@ from signaling.settings import Settings
 SECRET = "integration-test-secret-0123456789"
 
 
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
-    settings = Settings(
+def loopback_settings(data_dir: Path, **changes: Any) -> Settings:
+    """Settings of a test bridge on 127.0.0.1 with the test secret."""
+    base = Settings(
         host="127.0.0.1",
         port=0,
         jwt_secret=SECRET,
-        data_dir=tmp_path,
+        data_dir=data_dir,
         ice_addresses=("127.0.0.1",),
     )
-    srv = TestServer(create_app(settings), host="127.0.0.1")
+    return replace(base, **changes)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
+    srv = TestServer(create_app(loopback_settings(tmp_path)), host="127.0.0.1")
     await srv.start_server()
     yield srv
     await srv.close()

@@ -475,7 +475,8 @@ async def test_participants_show_live_state(api: Api, site: Any) -> None:
             "name": "Xã Hòa Bắc",
             "role": "participant",
             "site_id": inv["site_id"],
-            "muted": {"audio": False, "video": False},
+            # policy mics_muted_on_entry (the default) mutes a site's mic as it joins
+            "muted": {"audio": True, "video": False},
             "tracks": [],
         },
         {

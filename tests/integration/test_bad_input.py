@@ -56,7 +56,7 @@ async def test_bad_messages_get_precise_errors(site) -> None:  # type: ignore[no
     codes = [m["code"] for m in a.messages if m["type"] == "error"]
     assert codes == [code for _, code in cases]
     requests = [m.get("request") for m in a.messages if m["type"] == "error"]
-    assert requests == [None, None, None, None, None, "subscribe_answer", "join"]
+    assert requests == [None, None, None, "mute", "mute", "subscribe_answer", "join"]
 
 
 async def test_oversized_message_closes_only_that_socket(site) -> None:  # type: ignore[no-untyped-def]

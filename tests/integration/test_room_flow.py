@@ -37,7 +37,7 @@ async def test_mute_stops_forwarding_and_is_announced(site) -> None:  # type: ig
     before = len(b.received_for("a", "audio"))
     assert before > 20
     await a.send({"type": "mute", "kind": "audio", "muted": True})
-    event = await b.wait_for("mute_changed", participant_id="a", kind="audio")
+    event = await b.wait_for("mute_changed", participant_id="a", kind="audio", muted=True)
     assert event["muted"] is True
     await a.stream(1.0)
     assert len(b.received_for("a", "audio")) - before < 5

@@ -1,5 +1,5 @@
-// diemcau meeting page: pre-join screen, meeting, leave/error screen, and the
-// window.diemcau test hooks. Protocol: docs/protocol.md.
+// diemcau meeting page: pre-join screen, lobby, meeting (with the chair's console for hosts),
+// leave/error screen, and the window.diemcau test hooks. Protocol: docs/protocol.md.
 
 import { initI18n, t, hasKey, localize, bindLanguageButton } from './i18n.js';
 import { Signaling } from './signaling.js';
@@ -8,8 +8,15 @@ import { TileGrid } from './tiles.js';
 import { ViewReporter } from './adaptive.js';
 import { decodeJwtPayload } from './token.js';
 import { ICONS } from './icons.js';
+import { byId, setBadge } from './dom.js';
+import { MeetingState } from './meeting-state.js';
+import { SitePrompts } from './site-prompts.js';
+import { SidePanel } from './side-panel.js';
+import { ChatPane } from './chat.js';
+import { HostConsole, hostActions } from './host-console.js';
+import { RollCallPane } from './roll-call-pane.js';
 
-/** @typedef {'prejoin'|'joining'|'joined'|'reconnecting'|'left'|'error'} AppState */
+/** @typedef {'prejoin'|'joining'|'lobby'|'joined'|'reconnecting'|'left'|'error'} AppState */
 /** @typedef {'idle'|'connecting'|'connected'|'reconnecting'|'disconnected'|'error'} StatusKind */
 /** @typedef {import('./signaling.js').Message} Message */
 /** @typedef {import('./signaling.js').ConnectionInfo} ConnectionInfo */
@@ -20,27 +27,22 @@ const CLOSE_ERRORS = /** @type {Record<number, string>} */ ({
   4400: 'unsupported_version',
   4401: 'token_invalid',
   4403: 'token_wrong_room',
+  4404: 'unknown_meeting',
   4409: 'replaced',
+  4410: 'meeting_ended',
+  4423: 'meeting_locked',
   4429: 'room_full',
 });
+/** Refusals after which joining again with the same link cannot work. */
+const FINAL_ERRORS = new Set(['meeting_ended', 'removed', 'invitation_revoked', 'unknown_meeting']);
 const TRANSIENT_ERROR_MS = 6000;
 /** Do not force a new session for a broken subscriber negotiation more often than this. */
 const MEDIA_RECOVERY_MIN_MS = 30000;
 
-/**
- * @template {HTMLElement} T
- * @param {string} id
- * @returns {T}
- */
-function byId(id) {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return /** @type {T} */ (el);
-}
-
 const els = {
   prejoin: byId('prejoin'),
   meeting: byId('meeting'),
+  lobbyScreen: byId('lobby-screen'),
   ended: byId('ended'),
   form: /** @type {HTMLFormElement} */ (byId('prejoin-form')),
   preview: /** @type {HTMLVideoElement} */ (byId('preview')),
@@ -62,6 +64,10 @@ const els = {
   endedHeading: byId('ended-heading'),
   endedDetail: byId('ended-detail'),
   rejoinBtn: /** @type {HTMLButtonElement} */ (byId('rejoin-btn')),
+  handBtn: /** @type {HTMLButtonElement} */ (byId('hand-btn')),
+  chatBtn: /** @type {HTMLButtonElement} */ (byId('chat-btn')),
+  consoleBtn: /** @type {HTMLButtonElement} */ (byId('console-btn')),
+  sidePanel: byId('side-panel'),
 };
 
 const params = new URLSearchParams(location.search);
@@ -76,6 +82,12 @@ const app = {
   selfId: null,
   displayName: '',
   viewer: claims?.role === 'viewer',
+  /** `joined.self.role`: host (the chair), participant (a site) or viewer. */
+  selfRole: '',
+  /** The chair: `joined.self.role` is `host`. */
+  host: false,
+  /** The host console opened by itself once (wide screens), not again after the chair closed it. */
+  consoleShown: false,
   /** @type {MediaStream|null} */
   localStream: null,
   /** Local mute state (the source of truth for our own tracks). */
@@ -111,6 +123,71 @@ const app = {
 const tiles = new TileGrid(els.grid);
 const views = new ViewReporter(tiles, (m) => (app.state === 'joined' ? app.signaling?.send(m) ?? false : false));
 
+/**
+ * Send while in the meeting (everything meeting-related is refused before `joined`).
+ * @param {Message} msg
+ * @returns {boolean} whether it went out
+ */
+const sendJoined = (msg) => (app.state === 'joined' ? app.signaling?.send(msg) ?? false : false);
+const meeting = new MeetingState();
+const panel = new SidePanel(els.sidePanel);
+const prompts = new SitePrompts({
+  els: {
+    notice: byId('notice'),
+    unmutePrompt: byId('unmute-prompt'),
+    unmuteAccept: byId('unmute-accept'),
+    unmuteDismiss: byId('unmute-dismiss'),
+    rollCallBanner: byId('roll-call-banner'),
+    rollCallText: byId('roll-call-text'),
+    presentBtn: byId('present-btn'),
+  },
+  onUnmute: () => setLocalMute('audio', false),
+  onPresent: () => sendJoined({ type: 'roll_call_answer' }),
+});
+const chat = new ChatPane({
+  meeting,
+  els: {
+    list: byId('chat-list'),
+    form: byId('chat-form'),
+    input: byId('chat-input'),
+    to: byId('chat-to'),
+  },
+  send: sendJoined,
+  selfId: () => app.selfId,
+  visible: () => panel.showing('chat'),
+});
+const host = hostActions(sendJoined);
+const hostConsole = new HostConsole({
+  meeting,
+  actions: host,
+  participants: () => tiles.list().filter((tile) => !tile.self),
+  els: {
+    panel: els.sidePanel,
+    actions: byId('host-actions'),
+    search: byId('site-search'),
+    filter: byId('site-filter'),
+    count: byId('site-count'),
+    siteList: byId('site-list'),
+    handList: byId('hand-list'),
+    handsEmpty: byId('hands-empty'),
+    lobbyList: byId('lobby-list'),
+    lobbyNote: byId('lobby-note'),
+    attention: els.consoleBtn,
+  },
+});
+const rollCallPane = new RollCallPane({
+  meeting,
+  actions: host,
+  link: { room, token },
+  els: {
+    toggle: byId('roll-call-toggle'),
+    exportBtn: byId('attendance-export'),
+    note: byId('attendance-note'),
+    summary: byId('roll-call-summary'),
+    grid: byId('roll-call-grid'),
+  },
+});
+
 // ---- state and status ------------------------------------------------------------------
 
 /** @type {Set<(s: AppState) => void>} */
@@ -121,9 +198,11 @@ function setState(s) {
   app.state = s;
   document.body.dataset.state = s;
   els.prejoin.hidden = !(s === 'prejoin' || (s === 'error' && !app.signaling));
+  els.lobbyScreen.hidden = s !== 'lobby';
   els.meeting.hidden = !(s === 'joining' || s === 'joined' || s === 'reconnecting');
   els.ended.hidden = !(s === 'left' || (s === 'error' && !!app.signaling));
-  els.leaveBtn.hidden = els.meeting.hidden;
+  els.leaveBtn.hidden = els.meeting.hidden && els.lobbyScreen.hidden;
+  renderMeetingControls();
   const ended = s === 'left' || s === 'error';
   els.audioOnlyBtn.hidden = ended;
   /** @type {HTMLElement} */ (els.dataCap.closest('label') ?? els.dataCap).hidden = ended;
@@ -311,16 +390,74 @@ function renderLinkState() {
   }
 }
 
-/** @param {Kind} kind */
-function toggleMute(kind) {
+/**
+ * Turn a local track off or on and tell the bridge (once published; else after publishing).
+ * @param {Kind} kind
+ * @param {boolean} muted
+ */
+function setLocalMute(kind, muted) {
   const track = localTrack(kind);
   if (!track) return;
-  const muted = !app.muted[kind];
   app.muted[kind] = muted;
   track.enabled = !muted;
   renderControls();
   if (app.selfId) tiles.setMuted(app.selfId, kind, muted);
   if (app.published) sendMute(kind);
+}
+
+/** @param {Kind} kind */
+function toggleMute(kind) {
+  setLocalMute(kind, !app.muted[kind]);
+}
+
+/** Toolbar buttons that exist only in the meeting: raise hand, chat, the chair's console. */
+function renderMeetingControls() {
+  const inMeeting = app.state === 'joined' || app.state === 'reconnecting';
+  const raised = meeting.handPosition(app.selfId);
+  els.handBtn.hidden = !inMeeting || app.host;
+  els.handBtn.setAttribute('aria-pressed', String(raised > 0));
+  const handLabel = els.handBtn.querySelector('.label');
+  if (handLabel) localize(handLabel, raised > 0 ? 'controls.hand_lower' : 'controls.hand_raise', { n: raised });
+  localize(els.handBtn, raised > 0 ? 'controls.hand_lower_hint' : 'controls.hand_raise', { n: raised }, 'aria-label');
+  els.chatBtn.hidden = !inMeeting || app.host; // the chair's console has a chat tab
+  els.consoleBtn.hidden = !inMeeting || !app.host;
+  if (!inMeeting) panel.close();
+}
+
+/**
+ * Raise or lower this site's hand (the queue is the bridge's: `meeting_state.hands`).
+ * @param {boolean} raised
+ * @returns {boolean} whether it went out
+ */
+function raiseHand(raised) {
+  return sendJoined({ type: 'raise_hand', raised });
+}
+
+/** The last `meeting_state` drives the spotlight, the roll-call banner and the hand button. */
+function onMeetingChange() {
+  const s = meeting.state;
+  tiles.setSpotlight(s.spotlight, s.floor);
+  // Only sites answer a roll call (`roll_call_answer` is for participants).
+  prompts.setRollCall(app.selfRole === 'participant' ? s.roll_call : null);
+  renderMeetingControls();
+}
+
+/**
+ * `muted_by_host`: the chair turned one of our tracks off.
+ * @param {Message} msg
+ */
+function onMutedByHost(msg) {
+  const kind = msg.kind === 'video' ? 'video' : 'audio';
+  if (kind === 'audio') prompts.dismissUnmute();
+  setLocalMute(kind, true);
+  prompts.notify(kind === 'audio' ? 'prompt.muted_by_host' : 'prompt.camera_off_by_host', 'warn');
+}
+
+/** `unmuted_by_host`: the chair opened our mic (the policy allows it). */
+function onUnmutedByHost() {
+  prompts.dismissUnmute();
+  setLocalMute('audio', false);
+  prompts.notify('prompt.unmuted_by_host');
 }
 
 /** @param {Kind} kind */
@@ -422,12 +559,14 @@ function bindSignaling(sig) {
   on('participant_joined', (msg) => {
     const p = msg.participant;
     if (p && typeof p.id === 'string' && p.id !== app.selfId) tiles.upsert(p);
+    hostConsole.renderSoon();
   });
   on('participant_left', (msg) => {
     if (typeof msg.id !== 'string' || msg.id === app.selfId) return;
     tiles.remove(msg.id);
     app.videoStates.delete(msg.id);
     app.media?.forgetParticipant(msg.id);
+    hostConsole.renderSoon();
   });
   on('video_state', (msg) => {
     if (typeof msg.participant_id !== 'string' || msg.participant_id === app.selfId) return;
@@ -447,9 +586,11 @@ function bindSignaling(sig) {
   });
   on('track_published', (msg) => {
     if (msg.participant_id !== app.selfId) tiles.setPublished(msg.participant_id, msg.kind, true);
+    hostConsole.renderSoon();
   });
   on('track_unpublished', (msg) => {
     if (msg.participant_id !== app.selfId) tiles.setPublished(msg.participant_id, msg.kind, false);
+    hostConsole.renderSoon();
   });
   on('mute_changed', (msg) => {
     if (msg.kind !== 'audio' && msg.kind !== 'video') return;
@@ -458,7 +599,20 @@ function bindSignaling(sig) {
       return;
     }
     tiles.setMuted(msg.participant_id, msg.kind, !!msg.muted);
+    hostConsole.renderSoon();
   });
+  on('lobby_waiting', () => {
+    meeting.enterLobby();
+    setState('lobby');
+    setStatus('connecting', 'status.lobby');
+  });
+  on('meeting_state', (msg) => meeting.applyState(msg));
+  on('lobby', (msg) => meeting.applyLobby(msg));
+  on('roll_call', (msg) => meeting.applyRollCall(msg));
+  on('chat', (msg) => meeting.addChat(msg));
+  on('muted_by_host', onMutedByHost);
+  on('unmute_request', () => prompts.askUnmute());
+  on('unmuted_by_host', onUnmutedByHost);
   on('error', onServerError);
 }
 
@@ -479,6 +633,11 @@ function onJoined(msg) {
   app.selfId = self.id;
   app.serverMuted = { audio: !!self.muted?.audio, video: !!self.muted?.video };
   if (self.role === 'viewer') app.viewer = true;
+  app.selfRole = typeof self.role === 'string' ? self.role : '';
+  app.host = self.role === 'host';
+  app.published = false;
+  // Policy `mics_muted_on_entry`: the bridge starts us muted; so does our mic.
+  if (app.serverMuted.audio && !app.muted.audio) setLocalMute('audio', true);
 
   /** @type {Array<{id: string, name: string}>} */
   const others = (Array.isArray(msg.participants) ? msg.participants : []).filter(
@@ -490,11 +649,20 @@ function onJoined(msg) {
   tiles.setLocalStream(self.id, app.viewer ? null : app.localStream);
   for (const p of others) tiles.upsert(p);
 
-  app.published = false;
   app.media = createMediaSession(msg.ice_servers);
+  prompts.reset();
+  panel.setHost(app.host);
+  chat.setCanSend(!app.viewer);
+  hostConsole.setEnabled(app.host);
+  rollCallPane.setEnabled(app.host);
   setState('joined');
+  meeting.startSession(msg);
   setStatus('connected', 'status.connected');
   renderControls();
+  if (app.host && !app.consoleShown && window.matchMedia('(min-width: 900px)').matches) {
+    app.consoleShown = true;
+    panel.show('sites');
+  }
   // The new bridge session knows nothing of our choices or what we show.
   if (app.audioOnly || app.maxKbps !== null) sendQuality();
   views.reset();
@@ -561,9 +729,11 @@ function onConnection(info) {
       break;
     case 'failed': {
       const recent = app.lastError && Date.now() - app.lastError.at < 10000 ? app.lastError : null;
-      const code = recent?.code ?? CLOSE_ERRORS[info.code ?? 0];
+      // The close reason names the refusal (`removed`, `lobby_denied`…) when the bridge says it.
+      const reasonCode = info.reason && hasKey(`error.${info.reason}`) ? info.reason : undefined;
+      const code = reasonCode ?? recent?.code ?? CLOSE_ERRORS[info.code ?? 0];
       const msg = code ? errorMessage(code, recent?.reason) : { key: 'error.closed', vars: { code: info.code ?? 0 } };
-      endMeeting('error', msg.key, msg.vars);
+      endMeeting('error', msg.key, msg.vars, code);
       break;
     }
     case 'closed':
@@ -588,9 +758,13 @@ function onServerError(msg) {
  * @param {'left'|'error'} state
  * @param {string} key
  * @param {Record<string, string|number>} [vars]
+ * @param {string} [code] the error code that ended it
  */
-function endMeeting(state, key, vars) {
+function endMeeting(state, key, vars, code) {
   views.stop();
+  prompts.reset();
+  hostConsole.setEnabled(false);
+  rollCallPane.setEnabled(false);
   app.linkState = null;
   app.videoStates.clear();
   app.media?.close();
@@ -599,9 +773,12 @@ function endMeeting(state, key, vars) {
   for (const tile of tiles.list()) tiles.remove(tile.id);
   stopLocalMedia();
   setState(state);
+  els.rejoinBtn.hidden = !!code && FINAL_ERRORS.has(code);
   if (state === 'error') {
     setStatus('error', key, vars);
-    localize(els.endedHeading, 'left.error_heading');
+    // The chair ending the meeting, or removing or refusing this site, is not a failure.
+    const heading = code && hasKey(`left.heading_${code}`) ? `left.heading_${code}` : 'left.error_heading';
+    localize(els.endedHeading, heading);
     localize(els.endedDetail, key, vars);
   } else {
     setStatus('disconnected', 'status.left');
@@ -612,7 +789,7 @@ function endMeeting(state, key, vars) {
 }
 
 async function leave() {
-  if (!(app.state === 'joining' || app.state === 'joined' || app.state === 'reconnecting')) return;
+  if (!(app.state === 'joining' || app.state === 'lobby' || app.state === 'joined' || app.state === 'reconnecting')) return;
   const sig = app.signaling;
   endMeeting('left', 'status.left');
   await sig?.leave();
@@ -633,6 +810,18 @@ function init() {
     void join();
   });
   els.micBtn.addEventListener('click', () => toggleMute('audio'));
+  els.handBtn.querySelector('.icon')?.insertAdjacentHTML('afterbegin', ICONS.hand);
+  els.chatBtn.querySelector('.icon')?.insertAdjacentHTML('afterbegin', ICONS.chat);
+  els.consoleBtn.querySelector('.icon')?.insertAdjacentHTML('afterbegin', ICONS.console);
+  els.handBtn.addEventListener('click', () => raiseHand(meeting.handPosition(app.selfId) === 0));
+  panel.bindOpener(els.chatBtn, 'chat');
+  panel.bindOpener(els.consoleBtn, 'sites');
+  byId('panel-close').addEventListener('click', () => panel.close());
+  panel.addEventListener('paneshown', (ev) => {
+    if (/** @type {CustomEvent} */ (ev).detail.pane === 'chat') chat.markRead();
+  });
+  chat.addEventListener('unread', (ev) => setBadge(document, 'chat', /** @type {CustomEvent} */ (ev).detail.count));
+  meeting.addEventListener('change', onMeetingChange);
   els.camBtn.addEventListener('click', () => toggleMute('video'));
   els.audioOnlyBtn.addEventListener('click', () => setAudioOnly(!app.audioOnly));
   els.dataCap.addEventListener('change', () => setDataCap(els.dataCap.value));
@@ -646,7 +835,7 @@ function init() {
     els.audioUnblock.hidden = false;
   });
   window.addEventListener('pagehide', () => {
-    if (app.state === 'joined' || app.state === 'reconnecting' || app.state === 'joining') {
+    if (app.state === 'joined' || app.state === 'reconnecting' || app.state === 'joining' || app.state === 'lobby') {
       app.signaling?.leaveNow();
     }
   });
@@ -714,6 +903,37 @@ const hooks = {
   },
   /** @returns {Array<{participant_id: string, visible: boolean, height: number}>} the current `view` */
   view: () => views.current(),
+  /** @returns {string} `joined.self.role` ('' before joining) */
+  get role() {
+    return app.selfRole;
+  },
+  /** @returns {{audio: boolean, video: boolean}} this client's own mute state */
+  localMuted: () => ({ ...app.muted }),
+  /** @returns {import('./meeting-state.js').MeetingStateData} the last `meeting_state` */
+  meetingState: () => structuredClone(meeting.state),
+  /** @returns {boolean} this client waits in the lobby */
+  lobbyWaiting: () => app.state === 'lobby' && meeting.waiting,
+  /** @returns {Array<{id: string, name: string}>} the lobby (hosts only) */
+  lobby: () => structuredClone(meeting.lobby),
+  /** @returns {import('./meeting-state.js').ChatMessage[]} oldest first */
+  chatMessages: () => structuredClone(meeting.chat),
+  /** @returns {import('./meeting-state.js').RollCall|null} the last roll-call grid (hosts only) */
+  rollCall: () => structuredClone(meeting.rollCall),
+  /** What the site is shown: the chair's request to speak, the roll-call banner, a notice. */
+  prompts: () => ({
+    unmuteRequested: prompts.unmuteRequested,
+    rollCallOpen: !!prompts.rollCall?.open,
+    rollCallAnswered: prompts.answeredOpenRollCall,
+    notice: byId('notice').hidden ? null : byId('notice').textContent,
+  }),
+  /** @param {boolean} raised @returns {boolean} whether `raise_hand` went out */
+  raiseHand: (raised) => raiseHand(raised),
+  /** @param {string} text @param {'all'|'host'} [to] @returns {boolean} whether it went out */
+  sendChat: (text, to = 'all') => chat.submit(text, to),
+  /** The chair's actions, one host_* message each (the bridge refuses them from non-hosts). */
+  host,
+  /** @returns {Promise<{source: 'server'|'browser', csv: string}|null>} as "Xuất CSV" does */
+  exportAttendance: () => rollCallPane.exportCsv(),
   /**
    * Fill the name, click join, resolve with the state once joining is over (or after 30 s).
    * @param {string} [name]

@@ -21,8 +21,11 @@
  * @property {number} [attempt] reconnect attempt number, from 1 (reconnecting)
  */
 
-/** Close codes after which reconnecting cannot help. 4409 = same identity opened elsewhere. */
-export const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4409, 4429]);
+/**
+ * Close codes after which reconnecting cannot help. 4409 = same identity opened elsewhere;
+ * 4404 unknown meeting, 4410 meeting ended, 4423 meeting locked.
+ */
+export const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4404, 4409, 4410, 4423, 4429]);
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000];
 const PING_INTERVAL_MS = 15000;

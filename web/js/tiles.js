@@ -4,6 +4,9 @@
 // (audio plays through the tile's <video>, which is not muted). The local tile is muted and
 // mirrored.
 //
+// The chair's spotlight (`meeting_state.spotlight`) shows one tile large for everyone; the
+// site that has the floor carries a "speaking" badge.
+//
 // A remote tile whose video the bridge paused (`video_state`) shows the initials placeholder
 // with an overlay saying why (weak link, audio only); its name label and audio stay.
 //
@@ -25,6 +28,7 @@ import { ICONS } from './icons.js';
  * @typedef {object} Tile
  * @property {string} id
  * @property {string} name
+ * @property {string} role `host`, `participant` or `viewer` ('' until known)
  * @property {boolean} self
  * @property {{audio: boolean, video: boolean}} muted
  * @property {Set<string>} tracks published kinds
@@ -35,6 +39,7 @@ import { ICONS } from './icons.js';
  * @property {HTMLElement} micEl
  * @property {HTMLElement} avatarEl
  * @property {HTMLElement} overlayEl
+ * @property {HTMLElement} floorEl
  * @property {{paused: boolean, reason: string|null}} videoState from the bridge
  */
 
@@ -63,6 +68,22 @@ export class TileGrid extends EventTarget {
     this.el = container;
     /** @type {Map<string, Tile>} */
     this.tiles = new Map();
+    /** @type {string|null} */
+    this.spotlightId = null;
+    /** @type {string|null} */
+    this.floorId = null;
+  }
+
+  /**
+   * The chair's spotlight and floor (participant ids, or null).
+   * @param {string|null} spotlightId
+   * @param {string|null} floorId
+   */
+  setSpotlight(spotlightId, floorId) {
+    if (spotlightId === this.spotlightId && floorId === this.floorId) return;
+    this.spotlightId = spotlightId;
+    this.floorId = floorId;
+    for (const tile of this.tiles.values()) this._render(tile);
   }
 
   /**
@@ -82,6 +103,7 @@ export class TileGrid extends EventTarget {
       this.dispatchEvent(new CustomEvent('tileadded', { detail: { id: p.id, el: tile.el, self } }));
     }
     if (typeof p.name === 'string' && p.name) tile.name = p.name;
+    if (typeof p.role === 'string') tile.role = p.role;
     if (p.muted) tile.muted = { audio: !!p.muted.audio, video: !!p.muted.video };
     if (Array.isArray(p.tracks)) tile.tracks = new Set(p.tracks);
     this._render(tile);
@@ -279,10 +301,16 @@ export class TileGrid extends EventTarget {
     overlayEl.className = 'tile-overlay';
     overlayEl.hidden = true;
 
-    el.append(video, avatarEl, overlayEl, label);
+    const floorEl = document.createElement('div');
+    floorEl.className = 'tile-floor';
+    localize(floorEl, 'tile.floor');
+    floorEl.hidden = true;
+
+    el.append(video, avatarEl, overlayEl, floorEl, label);
     return {
       id,
       name: '',
+      role: '',
       self,
       muted: { audio: false, video: false },
       tracks: new Set(),
@@ -293,6 +321,7 @@ export class TileGrid extends EventTarget {
       micEl,
       avatarEl,
       overlayEl,
+      floorEl,
       videoState: { paused: false, reason: null },
     };
   }
@@ -332,6 +361,8 @@ export class TileGrid extends EventTarget {
     tile.avatarEl.textContent = initials(tile.name || '?');
     tile.micEl.hidden = !tile.muted.audio;
     tile.el.dataset.audioMuted = String(tile.muted.audio);
+    tile.el.dataset.spotlight = String(tile.id === this.spotlightId);
+    tile.floorEl.hidden = tile.id !== this.floorId;
     tile.el.dataset.videoMuted = String(tile.muted.video);
 
     const videoTrack = tile.stream?.getVideoTracks()[0];

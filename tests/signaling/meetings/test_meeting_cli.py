@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 import os
 import socket
@@ -135,6 +136,29 @@ async def test_meeting_sites_invitation_round_trip(
     assert (code, out.strip()) == (0, f"meeting {mid} ended")
     code, out, _ = await run(capsys, "meeting", "list", "--url", url)
     assert f"{mid}\tended\t" in out
+
+
+async def test_attendance_export(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = await run(capsys, "meeting", "create", "--url", url, "--title", "Họp")
+    mid = out.strip()
+    sites_csv = tmp_path / "sites.csv"
+    sites_csv.write_text(CSV, encoding="utf-8")
+    assert (await run(capsys, "sites", "import", mid, str(sites_csv), "--url", url))[0] == 0
+    code, out, err = await run(capsys, "attendance", mid, "--url", url)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["name"], r["joins"], r["first_joined_at"]) for r in rows] == [
+        ("Xã Hòa An", "0", ""),
+        ("Xã Hòa Bắc", "0", ""),
+    ]
+    report = tmp_path / "attendance.csv"
+    code, out, err = await run(capsys, "attendance", mid, "--out", str(report), "--url", url)
+    assert (code, out) == (0, "") and f"attendance written to {report}" in err
+    assert list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8")))) == rows
+    code, _, err = await run(capsys, "attendance", "nope", "--url", url)
+    assert code == 1 and "404 unknown_meeting" in err
 
 
 async def test_refusals_are_clear_with_nonzero_exit(
