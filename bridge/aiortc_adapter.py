@@ -3,7 +3,9 @@
 aiortc gives ICE, DTLS, SRTP and SDP. Everything above SRTP is the bridge's own:
 - incoming packets are tapped right after SRTP unprotect, by replacing the DTLS
   transport's `_handle_rtp_data` / `_handle_rtcp_data` on the instance, and handed over as
-  bytes (aiortc's RtpPacket parse, jitter buffer and decoder never run);
+  bytes (aiortc's RtpPacket parse, jitter buffer and decoder never run); once the first
+  one has arrived, SRTP datagrams are taken straight off the ICE socket instead (no STUN
+  parse attempt, queue and task wake-up per packet), STUN and DTLS still go to aioice;
 - outgoing packets are SRTP-protected and written to the nominated ICE pair synchronously,
   without a task or an `await` per packet;
 - each transceiver's stock sender and receiver are swapped for inert ones, so no encoder,
@@ -15,6 +17,7 @@ tests/bridge/test_aiortc_contract.py fails loudly if these internals change.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -62,6 +65,8 @@ log = logging.getLogger(__name__)
 # bridge never transcodes.
 _ALLOWED_MIME = {"audio": "audio/opus", "video": "video/vp8"}
 _RTX_MIME = "video/rtx"
+# aiortc stamps arrivals in ms since the NTP epoch (1900, RFC 5905 §6); the direct path too
+_NTP_UNIX_OFFSET_MS = 2_208_988_800_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,7 @@ class _Wire:
         self._addresses = list(addresses)
         self._dtls: RTCDtlsTransport | None = None
         self._tapped: set[int] = set()
+        self._direct = False
 
     def attach(self) -> None:
         """Hook every DTLS transport and ICE gatherer the connection has now (idempotent)."""
@@ -212,9 +218,42 @@ class _Wire:
 
     async def _on_rtp(self, data: bytes, arrival_time_ms: int) -> None:
         self._sink.on_rtp(data, arrival_time_ms)
+        self._receive_directly()
 
     async def _on_rtcp(self, data: bytes) -> None:
         self._sink.on_rtcp(data)
+        self._receive_directly()
+
+    def _receive_directly(self) -> None:
+        """SRTP is up: read later SRTP datagrams synchronously off the ICE sockets."""
+        dtls = self._dtls
+        if self._direct or dtls is None or dtls._rx_srtp is None:
+            return
+        self._direct = True
+        for protocol in dtls.transport._connection._protocols:
+            receive = self._direct_receiver(protocol.datagram_received)
+            setattr(protocol, "datagram_received", receive)  # noqa: B010
+
+    def _direct_receiver(self, aioice_receive: Callable[[bytes, Any], None]) -> Any:
+        assert self._dtls is not None
+        srtp = self._dtls._rx_srtp
+        unprotect, unprotect_rtcp = srtp.unprotect, srtp.unprotect_rtcp
+        on_rtp, on_rtcp = self._sink.on_rtp, self._sink.on_rtcp
+
+        def datagram_received(data: bytes, addr: Any) -> None:
+            # RFC 7983 §7: first byte 128..191 is RTP/RTCP; STUN and DTLS go to aioice
+            if not data or not 127 < data[0] < 192:
+                aioice_receive(data, addr)
+                return
+            try:
+                if is_rtcp(data):
+                    on_rtcp(unprotect_rtcp(data))
+                else:
+                    on_rtp(unprotect(data), int(time.time() * 1000) + _NTP_UNIX_OFFSET_MS)
+            except pylibsrtp.Error:
+                return
+
+        return datagram_received
 
     def send(self, data: bytes) -> bool:
         """SRTP-protect and send one plain RTP or RTCP packet; False if not connected."""

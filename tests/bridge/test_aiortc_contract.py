@@ -54,3 +54,14 @@ def test_aioice_gathering_surface() -> None:
     for name in ("_local_candidates_start", "_local_candidates_end", "_local_candidates"):
         assert name in gather
     assert "self._nominated" in inspect.getsource(conn.sendto)
+
+
+def test_direct_receive_surface() -> None:
+    # the adapter replaces datagram_received on the ICE sockets' protocol instances
+    assert "self.receiver.data_received(data, self.local_candidate.component)" in (
+        inspect.getsource(aioice.ice.StunProtocol.datagram_received)
+    )
+    assert "self._protocols" in inspect.getsource(aioice.ice.Connection.__init__)
+    source = inspect.getsource(RTCDtlsTransport._recv_next)
+    assert "self._rx_srtp.unprotect(data)" in source
+    assert "self._rx_srtp.unprotect_rtcp(data)" in source
