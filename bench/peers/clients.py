@@ -1,0 +1,219 @@
+"""Synthetic clients shared by every server under comparison.
+
+The server-specific part is a `Target` (a signaling adapter) that only ever handles SDP
+text: "take this offer, give me the answer" for the publisher, and "here is how to answer
+your offer" for a subscriber. The media side is the bridge's own aiortc adapter
+(bridge.aiortc_adapter): `OfferingPeer` publishes pre-encoded VP8 + Opus without encoding,
+`AnsweringPeer` receives without decoding and hands each packet, after SRTP, to a
+`ReceiveCounter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import struct
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bridge.aiortc_adapter import AdapterSettings, AnsweringPeer, OfferingPeer
+from bridge.media.peer import SendSlot
+
+from . import media
+
+Answerer = Callable[[str], Awaitable[str]]  # offer SDP -> answer SDP
+
+
+class Target(Protocol):
+    """A server's signaling, as the benchmark needs it."""
+
+    name: str
+
+    async def open(self) -> None:
+        """Connect, create the room."""
+
+    async def publish(self, offer: str) -> str:
+        """Join as the one publisher with this offer (audio + video); return the answer."""
+
+    async def publisher_up(self) -> None:
+        """Return once the server has the publisher's media path up (no-op if it needs none)."""
+
+    async def subscribe(self, answer: Answerer) -> None:
+        """Join a subscriber; the server's offer(s) are answered with `answer`."""
+
+    async def close(self) -> None:
+        """Leave, destroy the room, close connections."""
+
+
+class ReceiveCounter:
+    """PacketSink of a subscriber: counts RTP packets and sequence gaps per SSRC."""
+
+    __slots__ = ("_streams", "bytes", "packets")
+
+    def __init__(self) -> None:
+        # ssrc -> [first extended seq, highest extended seq, packets]
+        self._streams: dict[int, list[int]] = {}
+        self.packets = 0
+        self.bytes = 0
+
+    def on_rtp(self, data: bytes, arrival_ms: int) -> None:
+        if len(data) < 12:
+            return
+        seq, _, ssrc = struct.unpack_from("!HII", data, 2)
+        self.packets += 1
+        self.bytes += len(data)
+        stream = self._streams.get(ssrc)
+        if stream is None:
+            self._streams[ssrc] = [seq, seq, 1]
+            return
+        top = stream[1]
+        ext = (top & ~0xFFFF) | seq
+        if ext < top - 0x8000:
+            ext += 0x10000
+        elif ext > top + 0x8000:
+            ext -= 0x10000
+        if ext > top:
+            stream[1] = ext
+        stream[2] += 1
+
+    def on_rtcp(self, data: bytes) -> None:
+        return None
+
+    def snapshot(self) -> tuple[int, int]:
+        """(packets received, packets expected from sequence numbers) so far."""
+        received = expected = 0
+        for first, top, count in self._streams.values():
+            received += count
+            expected += top - first + 1
+        return received, expected
+
+
+class PublisherFeedback:
+    """PacketSink of the publisher: notes keyframe requests (PLI or FIR)."""
+
+    def __init__(self) -> None:
+        self.keyframe_requested = False
+        self.requests = 0
+
+    def on_rtp(self, data: bytes, arrival_ms: int) -> None:
+        return None
+
+    def on_rtcp(self, data: bytes) -> None:
+        offset = 0
+        while offset + 4 <= len(data):
+            fmt = data[offset] & 0x1F
+            pt = data[offset + 1]
+            length = (struct.unpack_from("!H", data, offset + 2)[0] + 1) * 4
+            if pt == 206 and fmt in (1, 4):  # PLI, FIR
+                self.keyframe_requested = True
+                self.requests += 1
+            offset += length
+
+
+class Publisher:
+    """One publisher: an OfferingPeer with an audio and a video slot, and a media pump."""
+
+    def __init__(self, settings: AdapterSettings) -> None:
+        self.feedback = PublisherFeedback()
+        self._ready = asyncio.Event()
+        self.peer = OfferingPeer(
+            settings, self.feedback, lambda state: None, lambda slot: self._ready.set()
+        )
+        self.slots: dict[str, SendSlot] = {
+            "audio": self.peer.add_slot("audio"),
+            "video": self.peer.add_slot("video"),
+        }
+        self.sent = 0
+        self.keyframes_sent = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def connect(self, target: Target, timeout: float = 20.0) -> None:
+        offer = await self.peer.create_offer()
+        answer = await target.publish(offer)
+        await self.peer.accept_answer(answer)
+        async with asyncio.timeout(timeout):
+            while any(s.parameters is None for s in self.slots.values()):
+                self._ready.clear()
+                await self._ready.wait()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._pump())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _pump(self) -> None:
+        video, audio = media.vp8_frames(), media.opus_frames()
+        packets = [media.vp8_payloads(f) for f in video]
+        vparams = self.slots["video"].parameters
+        aparams = self.slots["audio"].parameters
+        assert vparams is not None and aparams is not None
+        rng = random.Random(11)
+        vseq, vts = rng.randrange(1 << 15), rng.getrandbits(32)
+        aseq, ats = rng.randrange(1 << 15), rng.getrandbits(32)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        next_audio = next_video = 0
+        frame = 0
+        last_keyframe = -10.0
+        while True:
+            now = loop.time() - start
+            while next_audio * media.AUDIO_PTIME_S <= now:
+                payload = audio[next_audio % len(audio)]
+                self.peer.send(
+                    media.rtp_packet(aparams.payload_type, aseq, ats, aparams.ssrc, payload, False)
+                )
+                aseq, ats = aseq + 1, ats + media.AUDIO_TS_STEP
+                next_audio += 1
+                self.sent += 1
+            while next_video / media.FPS <= now:
+                if self.feedback.keyframe_requested:
+                    self.feedback.keyframe_requested = False
+                    if now - last_keyframe >= 1.0:  # one keyframe a second at most
+                        frame, last_keyframe = 0, now
+                if frame % len(video) == 0:
+                    self.keyframes_sent += 1
+                chunks = packets[frame % len(video)]
+                for i, payload in enumerate(chunks):
+                    self.peer.send(
+                        media.rtp_packet(
+                            vparams.payload_type,
+                            vseq,
+                            vts,
+                            vparams.ssrc,
+                            payload,
+                            i == len(chunks) - 1,
+                        )
+                    )
+                    vseq += 1
+                self.sent += len(chunks)
+                vts += media.VIDEO_TS_STEP
+                frame += 1
+                next_video += 1
+            wake = min(next_audio * media.AUDIO_PTIME_S, next_video / media.FPS)
+            await asyncio.sleep(max(0.0, wake - (loop.time() - start)))
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.peer.close()
+
+
+class Subscriber:
+    """One subscriber: an AnsweringPeer counting what it receives."""
+
+    def __init__(self, settings: AdapterSettings) -> None:
+        self.counter = ReceiveCounter()
+        self.state = "new"
+        self.peer = AnsweringPeer(settings, self.counter, self._on_state)
+
+    def _on_state(self, state: str) -> None:
+        self.state = state
+
+    async def answer(self, offer: str) -> str:
+        sdp, _tracks = await self.peer.accept_offer(offer)
+        return sdp
+
+    async def close(self) -> None:
+        await self.peer.close()

@@ -1,0 +1,174 @@
+"""One side-by-side measurement: 1 publisher, N subscribers against one server.
+
+Run by bench.peers.compare inside the benchmark namespace (pinned to the clients' core):
+
+    python -m bench.peers.drive --target janus --url http://127.0.0.1:8088 \
+        --server-pid 1234 --client-address 10.231.0.2 --n 25
+
+Prints one JSON object: server CPU over the steady window, packets the subscribers
+received in it, loss from sequence gaps, and the clients' own CPU (to tell a saturated
+client from a saturated server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bridge.aiortc_adapter import AdapterSettings
+
+from .clients import Publisher, Subscriber, Target
+from .diemcau_target import DiemcauTarget
+from .janus import JanusTarget
+from .mediarelay_relay import RelayTarget
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(ppid, utime + stime in ticks) of one process (all its threads), None if gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15
+    return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time of `root` and every descendant process still alive."""
+    stats: dict[int, tuple[int, int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat is not None:
+                stats[int(entry)] = stat
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, _) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(stats[p][1] for p in tree if p in stats) / CLK_TCK
+
+
+def make_target(args: argparse.Namespace) -> Target:
+    if args.target == "janus":
+        return JanusTarget(args.url, name=args.label)
+    if args.target == "relay":
+        return RelayTarget(args.url, name=args.label)
+    if args.target == "diemcau":
+        return DiemcauTarget(args.url, args.secret, name=args.label)
+    raise SystemExit(f"unknown target {args.target}")
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    settings = AdapterSettings(ice_addresses=(args.client_address,))
+    target = make_target(args)
+    publisher = Publisher(settings)
+    subscribers: list[Subscriber] = []
+    extra: list[Subscriber] = []
+    result: dict[str, Any] = {"server": args.label, "n": args.n}
+    t0 = time.monotonic()
+    try:
+        await target.open()
+        if isinstance(target, DiemcauTarget):
+            # the bridge may offer the publisher a (here empty) subscriber PC too
+            extra.append(Subscriber(settings))
+            target.answer_publisher_offers(extra[0].answer)
+        await publisher.connect(target)
+        publisher.start()
+        await target.publisher_up()
+        await asyncio.sleep(1.0)
+        failed = 0
+        sem = asyncio.Semaphore(args.join_concurrency)
+
+        async def join_one() -> None:
+            nonlocal failed
+            sub = Subscriber(settings)
+            subscribers.append(sub)
+            async with sem:
+                try:
+                    await target.subscribe(sub.answer)
+                except Exception as exc:
+                    failed += 1
+                    print(f"subscriber join failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+        await asyncio.gather(*(join_one() for _ in range(args.n)))
+        result["join_s"] = round(time.monotonic() - t0, 1)
+        # wait until every subscriber gets media (or the deadline)
+        deadline = time.monotonic() + args.media_timeout
+        while time.monotonic() < deadline:
+            if all(s.counter.packets > 0 for s in subscribers):
+                break
+            await asyncio.sleep(0.2)
+        result["receiving"] = sum(s.counter.packets > 0 for s in subscribers)
+        result["join_failed"] = failed
+        await asyncio.sleep(args.warmup)
+
+        def snap() -> tuple[float, float, int, int, int, float]:
+            rx = [s.counter.snapshot() for s in subscribers]
+            return (
+                cpu_seconds(args.server_pid),
+                time.process_time(),
+                sum(r for r, _ in rx),
+                sum(e for _, e in rx),
+                publisher.sent,
+                time.monotonic(),
+            )
+
+        cpu0, own0, rx0, exp0, sent0, t_start = snap()
+        await asyncio.sleep(args.window)
+        cpu1, own1, rx1, exp1, sent1, t_end = snap()
+        wall = t_end - t_start
+        received = rx1 - rx0
+        expected = exp1 - exp0
+        result.update(
+            window_s=round(wall, 1),
+            server_cpu_pct=round(100 * (cpu1 - cpu0) / wall, 1),
+            client_cpu_pct=round(100 * (own1 - own0) / wall, 1),
+            published_pps=round((sent1 - sent0) / wall, 1),
+            received_pps_per_sub=round(received / wall / max(1, len(subscribers)), 1),
+            received_packets=received,
+            us_per_packet=round(1e6 * (cpu1 - cpu0) / received, 1) if received else None,
+            loss_pct=round(100 * max(0, expected - received) / expected, 2) if expected else None,
+            keyframe_requests=publisher.feedback.requests,
+            keyframes_sent=publisher.keyframes_sent,
+        )
+    finally:
+        await publisher.stop()
+        await target.close()
+        await asyncio.gather(
+            publisher.close(), *(s.close() for s in subscribers + extra), return_exceptions=True
+        )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="one side-by-side measurement")
+    parser.add_argument("--target", choices=("janus", "relay", "diemcau"), required=True)
+    parser.add_argument("--label", default="")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--secret", default="")
+    parser.add_argument("--server-pid", type=int, required=True)
+    parser.add_argument("--client-address", required=True)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--warmup", type=float, default=4.0)
+    parser.add_argument("--window", type=float, default=15.0)
+    parser.add_argument("--media-timeout", type=float, default=20.0)
+    parser.add_argument("--join-concurrency", type=int, default=5)
+    args = parser.parse_args()
+    args.label = args.label or args.target
+    print(json.dumps(asyncio.run(run(args))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
