@@ -4,8 +4,10 @@ The server-specific part is a `Target` (a signaling adapter) that only ever hand
 text: "take this offer, give me the answer" for the publisher, and "here is how to answer
 your offer" for a subscriber. The media side is the bridge's own aiortc adapter
 (bridge.aiortc_adapter): `OfferingPeer` publishes pre-encoded VP8 + Opus without encoding,
-`AnsweringPeer` receives without decoding and hands each packet, after SRTP, to a
-`ReceiveCounter`.
+`AnsweringPeer` receives without decoding. Media, stamping and the receiving side are
+the load generator's (bench.load.media: 640x360 VP8 ~500 kbit/s + Opus, each payload
+stamped with its send time; bench.load.receiver.LoadReceiver: counts, forwarding latency,
+receiver reports and NACKs like a browser).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import struct
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from bench.load.media import Media, rtp_packet, stamp, vp8_payloads
+from bench.load.receiver import LatencyHistogram, LoadReceiver
 from bridge.aiortc_adapter import AdapterSettings, AnsweringPeer, OfferingPeer
 from bridge.media.peer import SendSlot
 
-from . import media
+AUDIO_PTIME_S = 0.02
+FPS = 30
 
 Answerer = Callable[[str], Awaitable[str]]  # offer SDP -> answer SDP
 
@@ -43,49 +48,6 @@ class Target(Protocol):
 
     async def close(self) -> None:
         """Leave, destroy the room, close connections."""
-
-
-class ReceiveCounter:
-    """PacketSink of a subscriber: counts RTP packets and sequence gaps per SSRC."""
-
-    __slots__ = ("_streams", "bytes", "packets")
-
-    def __init__(self) -> None:
-        # ssrc -> [first extended seq, highest extended seq, packets]
-        self._streams: dict[int, list[int]] = {}
-        self.packets = 0
-        self.bytes = 0
-
-    def on_rtp(self, data: bytes, arrival_ms: int) -> None:
-        if len(data) < 12:
-            return
-        seq, _, ssrc = struct.unpack_from("!HII", data, 2)
-        self.packets += 1
-        self.bytes += len(data)
-        stream = self._streams.get(ssrc)
-        if stream is None:
-            self._streams[ssrc] = [seq, seq, 1]
-            return
-        top = stream[1]
-        ext = (top & ~0xFFFF) | seq
-        if ext < top - 0x8000:
-            ext += 0x10000
-        elif ext > top + 0x8000:
-            ext -= 0x10000
-        if ext > top:
-            stream[1] = ext
-        stream[2] += 1
-
-    def on_rtcp(self, data: bytes) -> None:
-        return None
-
-    def snapshot(self) -> tuple[int, int]:
-        """(packets received, packets expected from sequence numbers) so far."""
-        received = expected = 0
-        for first, top, count in self._streams.values():
-            received += count
-            expected += top - first + 1
-        return received, expected
 
 
 class PublisherFeedback:
@@ -113,7 +75,9 @@ class PublisherFeedback:
 class Publisher:
     """One publisher: an OfferingPeer with an audio and a video slot, and a media pump."""
 
-    def __init__(self, settings: AdapterSettings) -> None:
+    def __init__(self, settings: AdapterSettings, media: Media, stamped: bool = True) -> None:
+        self.media = media
+        self.stamped = stamped  # payload + 8-byte send time, for forwarding latency
         self.feedback = PublisherFeedback()
         self._ready = asyncio.Event()
         self.peer = OfferingPeer(
@@ -145,8 +109,8 @@ class Publisher:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _pump(self) -> None:
-        video, audio = media.vp8_frames(), media.opus_frames()
-        packets = [media.vp8_payloads(f) for f in video]
+        media = self.media
+        packets = [vp8_payloads(f) for f in media.video]
         vparams = self.slots["video"].parameters
         aparams = self.slots["audio"].parameters
         assert vparams is not None and aparams is not None
@@ -158,41 +122,36 @@ class Publisher:
         next_audio = next_video = 0
         frame = 0
         last_keyframe = -10.0
+        send, stamped = self.peer.send, self.stamped
         while True:
             now = loop.time() - start
-            while next_audio * media.AUDIO_PTIME_S <= now:
-                payload = audio[next_audio % len(audio)]
-                self.peer.send(
-                    media.rtp_packet(aparams.payload_type, aseq, ats, aparams.ssrc, payload, False)
-                )
-                aseq, ats = aseq + 1, ats + media.AUDIO_TS_STEP
+            while next_audio * AUDIO_PTIME_S <= now:
+                payload = media.audio[next_audio % len(media.audio)]
+                if stamped:
+                    payload = stamp(payload)
+                send(rtp_packet(aparams.payload_type, aseq, ats, aparams.ssrc, payload))
+                aseq, ats = (aseq + 1) & 0xFFFF, ats + 960
                 next_audio += 1
                 self.sent += 1
-            while next_video / media.FPS <= now:
+            while next_video / FPS <= now:
                 if self.feedback.keyframe_requested:
                     self.feedback.keyframe_requested = False
                     if now - last_keyframe >= 1.0:  # one keyframe a second at most
                         frame, last_keyframe = 0, now
-                if frame % len(video) == 0:
+                if frame % len(media.video) == 0:
                     self.keyframes_sent += 1
-                chunks = packets[frame % len(video)]
+                chunks = packets[frame % len(media.video)]
                 for i, payload in enumerate(chunks):
-                    self.peer.send(
-                        media.rtp_packet(
-                            vparams.payload_type,
-                            vseq,
-                            vts,
-                            vparams.ssrc,
-                            payload,
-                            i == len(chunks) - 1,
-                        )
-                    )
-                    vseq += 1
+                    if stamped:
+                        payload = stamp(payload)
+                    marker = i == len(chunks) - 1
+                    send(rtp_packet(vparams.payload_type, vseq, vts, vparams.ssrc, payload, marker))
+                    vseq = (vseq + 1) & 0xFFFF
                 self.sent += len(chunks)
-                vts += media.VIDEO_TS_STEP
+                vts += 90000 // FPS
                 frame += 1
                 next_video += 1
-            wake = min(next_audio * media.AUDIO_PTIME_S, next_video / media.FPS)
+            wake = min(next_audio * AUDIO_PTIME_S, next_video / FPS)
             await asyncio.sleep(max(0.0, wake - (loop.time() - start)))
 
     async def close(self) -> None:
@@ -201,18 +160,19 @@ class Publisher:
 
 
 class Subscriber:
-    """One subscriber: an AnsweringPeer counting what it receives."""
+    """One subscriber: an AnsweringPeer whose packets go to the load generator's receiver."""
 
-    def __init__(self, settings: AdapterSettings) -> None:
-        self.counter = ReceiveCounter()
+    def __init__(self, settings: AdapterSettings, latency: LatencyHistogram, ssrc: int) -> None:
+        self.receiver = LoadReceiver(latency, ssrc)
         self.state = "new"
-        self.peer = AnsweringPeer(settings, self.counter, self._on_state)
+        self.peer = AnsweringPeer(settings, self.receiver, self._on_state)
 
     def _on_state(self, state: str) -> None:
         self.state = state
 
     async def answer(self, offer: str) -> str:
-        sdp, _tracks = await self.peer.accept_offer(offer)
+        sdp, tracks = await self.peer.accept_offer(offer)
+        self.receiver.expect(tracks, self.peer.send)
         return sdp
 
     async def close(self) -> None:

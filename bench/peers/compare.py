@@ -119,6 +119,8 @@ async def drive(
     ]
     if running.secret:
         argv += ["--secret", running.secret]
+    if args.verbose:
+        argv.append("--verbose")
     with log.open("ab") as err:
         proc = await asyncio.create_subprocess_exec(
             *ns_argv(ns, argv),
@@ -245,6 +247,7 @@ def main() -> None:
     parser.add_argument("--client-core", type=int, default=0)
     parser.add_argument("--out", help="write the raw results (JSON) here")
     parser.add_argument("--logs", help="keep server and driver logs in this folder")
+    parser.add_argument("--verbose", action="store_true", help="drivers log per-second counts")
     args = parser.parse_args()
     raise SystemExit(asyncio.run(main_async(args)))
 

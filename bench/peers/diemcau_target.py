@@ -66,9 +66,9 @@ class _Site:
                 await self.send({"type": "subscribe_answer", "sdp": sdp, "rev": message["rev"]})
             elif kind == "error":
                 self.errors.append(message)
-                for future in self._waiters.values():
-                    if not future.done():
-                        future.set_exception(RuntimeError(f"diemcau error: {message}"))
+                for waiter in self._waiters.values():
+                    if not waiter.done():
+                        waiter.set_exception(RuntimeError(f"diemcau error: {message}"))
             future = self._waiters.pop(kind, None)
             if future is not None and not future.done():
                 future.set_result(message)

@@ -16,11 +16,14 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.load.media import Media
+from bench.load.receiver import LatencyHistogram, StreamCount
 from bridge.aiortc_adapter import AdapterSettings
 
 from .clients import Publisher, Subscriber, Target
@@ -60,6 +63,13 @@ def cpu_seconds(root: int) -> float:
     return sum(stats[p][1] for p in tree if p in stats) / CLK_TCK
 
 
+class _NoLatency(LatencyHistogram):
+    """The relay re-encodes: its payloads carry no send-time stamp to read."""
+
+    def add_ns(self, latency_ns: int) -> None:
+        return None
+
+
 def make_target(args: argparse.Namespace) -> Target:
     if args.target == "janus":
         return JanusTarget(args.url, name=args.label)
@@ -73,16 +83,38 @@ def make_target(args: argparse.Namespace) -> Target:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = AdapterSettings(ice_addresses=(args.client_address,))
     target = make_target(args)
-    publisher = Publisher(settings)
+    # The relay decodes what it receives: no send-time stamp after its payloads.
+    publisher = Publisher(settings, Media.camera(), stamped=args.target != "relay")
+    latency = LatencyHistogram() if publisher.stamped else _NoLatency()
+    rng = random.Random(5)
     subscribers: list[Subscriber] = []
     extra: list[Subscriber] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    def subscriber() -> Subscriber:
+        return Subscriber(settings, latency, rng.getrandbits(32) or 1)
+
+    async def report() -> None:  # receiver reports about once a second, like a browser
+        while True:
+            await asyncio.sleep(1.0)
+            for s in subscribers:
+                s.receiver.send_report()
+            if args.verbose:
+                got = sum(c.received for s in subscribers for c in s.receiver.counts().values())
+                other = sum(s.receiver.other_packets for s in subscribers)
+                states = ",".join(sorted({s.state for s in subscribers}))
+                print(
+                    f"t={time.monotonic() - t0:.0f}s rx={got} other={other} {states}",
+                    file=sys.stderr,
+                )
+
     result: dict[str, Any] = {"server": args.label, "n": args.n}
     t0 = time.monotonic()
     try:
         await target.open()
         if isinstance(target, DiemcauTarget):
             # the bridge may offer the publisher a (here empty) subscriber PC too
-            extra.append(Subscriber(settings))
+            extra.append(subscriber())
             target.answer_publisher_offers(extra[0].answer)
         await publisher.connect(target)
         publisher.start()
@@ -93,7 +125,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         async def join_one() -> None:
             nonlocal failed
-            sub = Subscriber(settings)
+            sub = subscriber()
             subscribers.append(sub)
             async with sem:
                 try:
@@ -102,35 +134,42 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     failed += 1
                     print(f"subscriber join failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
+        tasks.append(asyncio.create_task(report()))
         await asyncio.gather(*(join_one() for _ in range(args.n)))
         result["join_s"] = round(time.monotonic() - t0, 1)
         # wait until every subscriber gets media (or the deadline)
         deadline = time.monotonic() + args.media_timeout
         while time.monotonic() < deadline:
-            if all(s.counter.packets > 0 for s in subscribers):
+            if all(s.receiver.first_packet_ns is not None for s in subscribers):
                 break
             await asyncio.sleep(0.2)
-        result["receiving"] = sum(s.counter.packets > 0 for s in subscribers)
+        result["receiving"] = sum(s.receiver.first_packet_ns is not None for s in subscribers)
         result["join_failed"] = failed
         await asyncio.sleep(args.warmup)
 
-        def snap() -> tuple[float, float, int, int, int, float]:
-            rx = [s.counter.snapshot() for s in subscribers]
+        def snap() -> tuple[float, float, list[dict[int, StreamCount]], int, float]:
             return (
                 cpu_seconds(args.server_pid),
                 time.process_time(),
-                sum(r for r, _ in rx),
-                sum(e for _, e in rx),
+                [s.receiver.counts() for s in subscribers],
                 publisher.sent,
                 time.monotonic(),
             )
 
-        cpu0, own0, rx0, exp0, sent0, t_start = snap()
+        cpu0, own0, counts0, sent0, t_start = snap()
+        hist0 = latency.copy()
         await asyncio.sleep(args.window)
-        cpu1, own1, rx1, exp1, sent1, t_end = snap()
+        cpu1, own1, counts1, sent1, t_end = snap()
+        hist = latency.minus(hist0)
         wall = t_end - t_start
-        received = rx1 - rx0
-        expected = exp1 - exp0
+        received = expected = 0
+        for before, after in zip(counts0, counts1, strict=True):
+            for ssrc, a in after.items():
+                b = before.get(ssrc)
+                if b is not None and b.received:
+                    expected += a.highest - b.highest
+                    received += a.received - b.received
+        stamped = publisher.stamped
         result.update(
             window_s=round(wall, 1),
             server_cpu_pct=round(100 * (cpu1 - cpu0) / wall, 1),
@@ -139,11 +178,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             received_pps_per_sub=round(received / wall / max(1, len(subscribers)), 1),
             received_packets=received,
             us_per_packet=round(1e6 * (cpu1 - cpu0) / received, 1) if received else None,
-            loss_pct=round(100 * max(0, expected - received) / expected, 2) if expected else None,
+            loss_pct=round(max(0.0, 100 * (1 - received / expected)), 2) if expected else None,
+            latency_p50_ms=hist.percentile_ms(0.5) if stamped else None,
+            latency_p99_ms=hist.percentile_ms(0.99) if stamped else None,
             keyframe_requests=publisher.feedback.requests,
             keyframes_sent=publisher.keyframes_sent,
         )
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await publisher.stop()
         await target.close()
         await asyncio.gather(
@@ -165,6 +209,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=15.0)
     parser.add_argument("--media-timeout", type=float, default=20.0)
     parser.add_argument("--join-concurrency", type=int, default=5)
+    parser.add_argument("--verbose", action="store_true", help="per-second counts on stderr")
     args = parser.parse_args()
     args.label = args.label or args.target
     print(json.dumps(asyncio.run(run(args))), flush=True)

@@ -199,9 +199,7 @@ class _Session:
                 ) as resp:
                     data = await resp.json(content_type=None)
             except (aiohttp.ClientError, TimeoutError):
-                if self.closed:
-                    return
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.2)  # the loop ends once destroy() sets closed
                 continue
             for event in data if isinstance(data, list) else [data]:
                 self._dispatch(event)
