@@ -6,8 +6,10 @@ aiortc gives ICE, DTLS, SRTP and SDP. Everything above SRTP is the bridge's own:
   bytes (aiortc's RtpPacket parse, jitter buffer and decoder never run); once the first
   one has arrived, SRTP datagrams are taken straight off the ICE socket instead (no STUN
   parse attempt, queue and task wake-up per packet), STUN and DTLS still go to aioice;
-- outgoing packets are SRTP-protected and written to the nominated ICE pair synchronously,
-  without a task or an `await` per packet;
+- outgoing packets are SRTP-protected and written to the nominated ICE pair's socket
+  synchronously, without a task or an `await` per packet;
+- SRTP runs on pylibsrtp's C session directly (`_SrtpBuffer`): one copy into the
+  session's buffer, processed in place, no per-packet allocation besides the result;
 - each transceiver's stock sender and receiver are swapped for inert ones, so no encoder,
   decoder thread or stock RTCP loop (which would send sender reports with zero clocks) runs.
 
@@ -39,6 +41,7 @@ from aiortc import (
 )
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.sdp import SessionDescription
+from pylibsrtp import _binding
 
 from bridge.media.errors import SdpRejected
 from bridge.media.peer import (
@@ -172,6 +175,73 @@ def _limit_codecs(transceiver: RTCRtpTransceiver) -> None:
     transceiver._codecs = primary + rtx
 
 
+class _SrtpBuffer:
+    """A pylibsrtp Session's libsrtp context and 1500-byte buffer, used in place.
+
+    pylibsrtp 1.0 allocates a length cell and copies twice per call; here a packet is
+    copied once into the buffer, protected or unprotected in place (RFC 3711 §3.3-3.4)
+    and read back as a view. Single-threaded use only: the view is valid until the next
+    call (aiortc's own calls on the session happen between ours, never during them).
+    """
+
+    _TRAILER = 4 + 16 + 128  # SRTCP index + tag + MKI, the larger of the two trailers
+
+    def __init__(self, session: pylibsrtp.Session):
+        self._session = session  # keeps the C context alive
+        self._ctx = session._srtp[0]
+        self._cdata = session._cdata
+        self._buffer = session._buffer
+        self._view = memoryview(session._buffer)
+        self._length = _binding.ffi.new("int *")
+        self._limit = len(session._buffer) - self._TRAILER
+
+    def protect(self, data: bytes | bytearray) -> memoryview | None:
+        """SRTP/SRTCP-protect an RTP or RTCP packet; None if libsrtp refuses it."""
+        size = len(data)
+        if size > self._limit:
+            return None
+        self._buffer[0:size] = data
+        self._length[0] = size
+        process = _binding.lib.srtp_protect_rtcp if is_rtcp(data) else _binding.lib.srtp_protect
+        if process(self._ctx, self._cdata, self._length):
+            return None
+        return self._view[: self._length[0]]
+
+    def unprotect(self, data: bytes, rtcp: bool) -> bytes | None:
+        size = len(data)
+        if size > self._limit:
+            return None
+        self._buffer[0:size] = data
+        self._length[0] = size
+        lib = _binding.lib
+        process = lib.srtp_unprotect_rtcp if rtcp else lib.srtp_unprotect
+        if process(self._ctx, self._cdata, self._length):
+            return None
+        return bytes(self._view[: self._length[0]])
+
+
+class _Sender:
+    """Writes protected packets to the nominated ICE pair's UDP socket directly."""
+
+    def __init__(self, srtp: _SrtpBuffer, transport: Any, addr: tuple[str, int]):
+        self._srtp = srtp
+        self._transport = transport
+        self._sock = transport._sock
+        self._addr = addr
+
+    def send(self, data: bytes | bytearray) -> bool:
+        protected = self._srtp.protect(data)
+        if protected is None:
+            return False
+        try:
+            self._sock.sendto(protected, self._addr)
+        except BlockingIOError:  # socket buffer full: let asyncio queue it, as before
+            self._transport.sendto(bytes(protected), self._addr)
+        except OSError:
+            return False
+        return True
+
+
 class _Wire:
     """Taps and writes plain packets on the DTLS transports of one peer connection."""
 
@@ -182,6 +252,7 @@ class _Wire:
         self._dtls: RTCDtlsTransport | None = None
         self._tapped: set[int] = set()
         self._direct = False
+        self._sender: _Sender | None = None
 
     def attach(self) -> None:
         """Hook every DTLS transport and ICE gatherer the connection has now (idempotent)."""
@@ -189,6 +260,7 @@ class _Wire:
             dtls = transceiver.receiver.transport
             if self._dtls is None:
                 self._dtls = dtls
+                dtls.on("statechange", self._forget_sender)
             if id(dtls) in self._tapped:
                 continue
             self._tapped.add(id(dtls))
@@ -236,8 +308,7 @@ class _Wire:
 
     def _direct_receiver(self, aioice_receive: Callable[[bytes, Any], None]) -> Any:
         assert self._dtls is not None
-        srtp = self._dtls._rx_srtp
-        unprotect, unprotect_rtcp = srtp.unprotect, srtp.unprotect_rtcp
+        unprotect = _SrtpBuffer(self._dtls._rx_srtp).unprotect
         on_rtp, on_rtcp = self._sink.on_rtp, self._sink.on_rtcp
 
         def datagram_received(data: bytes, addr: Any) -> None:
@@ -245,31 +316,36 @@ class _Wire:
             if not data or not 127 < data[0] < 192:
                 aioice_receive(data, addr)
                 return
-            try:
-                if is_rtcp(data):
-                    on_rtcp(unprotect_rtcp(data))
-                else:
-                    on_rtp(unprotect(data), int(time.time() * 1000) + _NTP_UNIX_OFFSET_MS)
-            except pylibsrtp.Error:
+            rtcp = is_rtcp(data)
+            plain = unprotect(data, rtcp)
+            if plain is None:
                 return
+            if rtcp:
+                on_rtcp(plain)
+            else:
+                on_rtp(plain, int(time.time() * 1000) + _NTP_UNIX_OFFSET_MS)
 
         return datagram_received
 
-    def send(self, data: bytes) -> bool:
-        """SRTP-protect and send one plain RTP or RTCP packet; False if not connected."""
+    def _forget_sender(self) -> None:
+        self._sender = None
+
+    def _connect_sender(self) -> _Sender | None:
         dtls = self._dtls
-        if dtls is None or dtls.state != "connected":
-            return False
+        if dtls is None or dtls.state != "connected" or dtls._tx_srtp is None:
+            return None
         pair = dtls.transport._connection._nominated.get(1)
         if pair is None or pair.protocol.transport is None:
-            return False
-        srtp = dtls._tx_srtp
-        try:
-            protected = srtp.protect_rtcp(data) if is_rtcp(data) else srtp.protect(data)
-        except pylibsrtp.Error:
-            return False
-        pair.protocol.transport.sendto(protected, pair.remote_addr)
-        return True
+            return None
+        self._sender = _Sender(
+            _SrtpBuffer(dtls._tx_srtp), pair.protocol.transport, pair.remote_addr
+        )
+        return self._sender
+
+    def send(self, data: bytes | bytearray) -> bool:
+        """SRTP-protect and send one plain RTP or RTCP packet; False if not connected."""
+        sender = self._sender or self._connect_sender()
+        return sender is not None and sender.send(data)
 
 
 def _watch_state(pc: RTCPeerConnection, on_state: ConnectionListener) -> None:
@@ -328,7 +404,7 @@ class AnsweringPeer:
                 local = add_simulcast_recv(local, track.mid, track.rids)
         return local, tracks
 
-    def send(self, data: bytes) -> bool:
+    def send(self, data: bytes | bytearray) -> bool:
         return self._wire.send(data)
 
     async def close(self) -> None:
@@ -440,7 +516,7 @@ class OfferingPeer:
         except Exception as exc:  # aiortc raises ValueError and its own state errors
             raise SdpRejected(f"answer rejected: {type(exc).__name__}: {exc}") from exc
 
-    def send(self, data: bytes) -> bool:
+    def send(self, data: bytes | bytearray) -> bool:
         return self._wire.send(data)
 
     async def close(self) -> None:

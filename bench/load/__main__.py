@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import logging
 import os
 import sys
 
@@ -79,12 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--small-media", action="store_true", help="tiny VP8 instead of 640x360")
     p.add_argument("--workers", type=int, default=1, help="bridge worker processes")
     p.add_argument("--no-pin", action="store_true", help="do not pin bridge/generator to cores")
+    p.add_argument("--bridge-source", help="run the bridge from this source tree (A/B runs)")
     p.add_argument("--json", help="also write the results here")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.getLogger("bench.load").setLevel(logging.INFO)
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2
     if pin:
         os.sched_setaffinity(0, {1})
@@ -92,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         warmup_s=args.warmup,
         window_s=args.window,
         camera=not args.small_media,
-        bridge=BridgeOptions(cpu=0 if pin and args.workers == 1 else None, workers=args.workers),
+        bridge=BridgeOptions(
+            cpu=0 if pin and args.workers == 1 else None,
+            workers=args.workers,
+            source=args.bridge_source,
+        ),
     )
     sizes = [int(n) for n in (args.n or DEFAULT_N[args.scenario]).split(",")]
     results: list[Result] = []

@@ -30,6 +30,8 @@ class BridgeOptions:
     cpu: int | None = 0  # taskset core; None: not pinned
     workers: int = 1
     extra_env: tuple[tuple[str, str], ...] = ()
+    # run the bridge from this source tree (e.g. `git archive` of another commit) for A/B
+    source: str | None = None
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -78,7 +80,9 @@ class BridgeProcess:
         cmd += ["--port", str(self.port)]
         if self.options.cpu is not None:
             cmd = ["taskset", "-c", str(self.options.cpu), *cmd]
-        self._proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._proc = subprocess.Popen(
+            cmd, env=env, cwd=self.options.source, stdout=self._log, stderr=subprocess.STDOUT
+        )
         for _ in range(200):
             if self._proc.poll() is not None:
                 raise RuntimeError(f"bridge exited: {self.log()}")

@@ -24,6 +24,7 @@ class Media:
 
     video: tuple[bytes, ...]
     audio: tuple[bytes, ...]
+    picture_ids: bool = False  # VP8 PictureIDs in the descriptor (the bridge rewrites them)
 
     @staticmethod
     def small() -> Media:
@@ -33,7 +34,7 @@ class Media:
     @staticmethod
     def camera() -> Media:
         """640x360 at ~500 kbit/s (~2 packets a frame), as in issue 4's measurements."""
-        return Media(vp8_frames(90, 640, 360, noise=True), opus_frames())
+        return Media(vp8_frames(90, 640, 360, noise=True), opus_frames(), picture_ids=True)
 
 
 @cache
@@ -83,10 +84,14 @@ def opus_frames(count: int = 50) -> tuple[bytes, ...]:
     return tuple(out[:count])
 
 
-def vp8_payloads(frame: bytes, max_size: int = 1000) -> list[bytes]:
-    """RFC 7741 §4.2: a one-byte descriptor (S=1 on the first packet, PID 0) per chunk."""
+def vp8_payloads(frame: bytes, max_size: int = 1000, picture_id: int | None = None) -> list[bytes]:
+    """RFC 7741 §4.2 descriptor per chunk: S=1 on the first packet, PID 0; with a
+    ``picture_id``, X=1 I=1 and a 15-bit PictureID (M=1) as browsers send."""
     chunks = [frame[i : i + max_size] for i in range(0, len(frame), max_size)]
-    return [bytes([0x10 if i == 0 else 0x00]) + chunk for i, chunk in enumerate(chunks)]
+    if picture_id is None:
+        return [bytes([0x10 if i == 0 else 0x00]) + chunk for i, chunk in enumerate(chunks)]
+    pid = struct.pack("!H", 0x8000 | (picture_id & 0x7FFF))
+    return [bytes([0x90 if i == 0 else 0x80, 0x80]) + pid + chunk for i, chunk in enumerate(chunks)]
 
 
 _STAMP = struct.Struct("!Q")

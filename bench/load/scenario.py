@@ -5,6 +5,7 @@ are measured; join times are measured as sites come in."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import time
@@ -19,8 +20,11 @@ from .media import Media
 from .receiver import LatencyHistogram, LoadReceiver, StreamCount
 from .site import Site
 
+log = logging.getLogger(__name__)
+
 ROOM = "load"
 REPORT_INTERVAL_S = 1.0
+CLOSE_TIMEOUT_S = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +151,19 @@ class _Run:
         sc = self.scenario
         await self.bridge.start(self.http)
         rss0 = self.bridge.rss_kib()
+        log.info("%s: bridge up, %d publishers joining", sc.name, sc.publishers)
         publishers = [self._site(i) for i in range(sc.publishers)]
         await self._join_all(publishers, sc.join_concurrency)
         for p in publishers:
             await p.site.publish()
             self.tasks.append(asyncio.create_task(p.site.stream(24 * 3600)))
+        log.info("%s: publishing; %d listeners joining", sc.name, sc.listeners)
         listeners = [self._site(sc.publishers + i) for i in range(sc.listeners)]
         self.tasks.append(asyncio.create_task(self._report()))
         await self._join_all(listeners, sc.join_concurrency)
+        log.info("%s: joined; waiting for media", sc.name)
         await self._wait_for_media(self.sites[sc.publishers :] or self.sites)
+        log.info("%s: warm-up, then a %.0f s window", sc.name, self.settings.window_s)
         await asyncio.sleep(self.settings.warmup_s)
         rss1 = self.bridge.rss_kib()
         counts0, hist0 = self._counts(), self.latency.copy()
@@ -203,16 +211,22 @@ class _Run:
         )
 
     async def close(self) -> None:
+        log.info("%s: closing", self.scenario.name)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await asyncio.gather(*(s.site.close() for s in self.sites), return_exceptions=True)
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await asyncio.gather(*(s.site.close() for s in self.sites), return_exceptions=True)
+        except TimeoutError:
+            log.warning("%s: sites did not close within %d s", self.scenario.name, CLOSE_TIMEOUT_S)
         self.bridge.stop()
 
 
 async def run_scenario(scenario: Scenario, settings: RunSettings) -> Result:
     """Run one scenario against its own bridge process; everything is stopped after."""
-    async with aiohttp.ClientSession() as http:
+    # one WebSocket per site: no cap on connections (aiohttp's default is 100)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         run = _Run(scenario, settings, http)
         try:
             return await run.run()

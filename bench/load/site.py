@@ -165,7 +165,9 @@ class Site(Generic[SinkT]):
                 if self.feedback.keyframe_requested.is_set():
                     self.feedback.keyframe_requested.clear()
                     frame = 0
-                self._send_frame("video", vp8_payloads(video[frame % len(video)]), state, 3000)
+                pid = sent if self.media.picture_ids else None
+                payloads = vp8_payloads(video[frame % len(video)], picture_id=pid)
+                self._send_frame("video", payloads, state, 3000)
                 frame += 1
                 sent += 1
             await asyncio.sleep(max(0.0, start + (tick + 1) * AUDIO_FRAME_S - loop.time()))

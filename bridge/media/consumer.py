@@ -49,7 +49,7 @@ class Consumer:
         *,
         producer: Producer,
         slot: SendSlot,
-        send: Callable[[bytes], bool],
+        send: Callable[[bytes | bytearray], bool],
         clock: Clock,
         metrics: BridgeMetrics,
         rng: random.Random,
@@ -150,12 +150,11 @@ class Consumer:
         if decision.vp8 is not None:
             rewrite_vp8_descriptor(buf, HEADER_SIZE, decision.vp8[0], decision.vp8[1])
         self._sent.put(decision.out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
-        out = bytes(buf)
-        if self._send(out):
+        if self._send(buf):
             self._packets_sent += 1
             self._octets_sent += header.payload_end - header.payload_offset
             self._metrics.rtp_packets_out += 1
-            self._metrics.rtp_bytes_out += len(out)
+            self._metrics.rtp_bytes_out += len(buf)
 
     def set_target(self, spatial: int | None, temporal: int) -> None:
         self._forwarder.set_target(spatial, temporal)

@@ -46,7 +46,7 @@ class RtpHeader:
     extension_length: int  # bytes of extension data
 
 
-def is_rtcp(data: bytes) -> bool:
+def is_rtcp(data: bytes | bytearray) -> bool:
     """RFC 5761 §4: an RTCP packet has its second byte (PT) in 192..223."""
     return len(data) >= 2 and 192 <= data[1] <= 223
 
