@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import struct
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -102,6 +103,7 @@ class Publisher:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._pump())
+        self._task.add_done_callback(_report_crash)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -157,6 +159,12 @@ class Publisher:
     async def close(self) -> None:
         await self.stop()
         await self.peer.close()
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        exc = task.exception()
+        print(f"publisher pump crashed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 class Subscriber:

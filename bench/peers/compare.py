@@ -48,9 +48,10 @@ class Running:
 
 
 async def start_server(
-    kind: str, ns: str, workdir: Path, core: int, log_dir: Path, port: int
+    kind: str, ns: str, workdir: Path, core: int, log_dir: Path, port: int, nice: int, src: Path
 ) -> Running:
-    pin = ["taskset", "-c", str(core)]
+    pin = ["nice", "-n", str(nice), "taskset", "-c", str(core)]
+    pythonpath = {"PYTHONPATH": str(src)}
     log = log_dir / f"{kind}-{port}.log"
     if kind.startswith("janus"):
         folder = janus.write_config(
@@ -64,7 +65,7 @@ async def start_server(
         health = f"{running.url}/janus/info"
     elif kind == "relay":
         argv = [sys.executable, "-m", "bench.peers.mediarelay_relay", "--port", str(port)]
-        proc = start_process(ns, [*pin, *argv], log)
+        proc = start_process(ns, [*pin, *argv], log, env=pythonpath, cwd=src)
         running = Running(proc, "relay", f"http://127.0.0.1:{port}")
         health = f"{running.url}/healthz"
     elif kind == "diemcau":
@@ -74,10 +75,11 @@ async def start_server(
             "DIEMCAU_DATA_DIR": str(workdir / f"diemcau-{port}"),
             "DIEMCAU_ICE_ADDRESSES": SERVER_ADDRESS,
             "DIEMCAU_LOG_LEVEL": "WARNING",
+            **pythonpath,
         }
         cli = Path(sys.executable).parent / "diemcau"
         argv = [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        proc = start_process(ns, [*pin, *argv], log, env=env)
+        proc = start_process(ns, [*pin, *argv], log, env=env, cwd=src)
         running = Running(proc, "diemcau", f"http://127.0.0.1:{port}", secret)
         health = f"{running.url}/healthz"
     else:
@@ -91,9 +93,19 @@ async def start_server(
 
 
 async def drive(
-    ns: str, running: Running, kind: str, n: int, core: int, args: argparse.Namespace, log: Path
+    ns: str,
+    running: Running,
+    kind: str,
+    n: int,
+    core: int,
+    args: argparse.Namespace,
+    log: Path,
+    src: Path,
 ) -> dict[str, Any]:
     argv = [
+        "nice",
+        "-n",
+        str(args.nice),
         "taskset",
         "-c",
         str(core),
@@ -126,8 +138,8 @@ async def drive(
             *ns_argv(ns, argv),
             stdout=asyncio.subprocess.PIPE,
             stderr=err,
-            env=clean_env(),
-            cwd=str(REPO_ROOT),
+            env=clean_env({"PYTHONPATH": str(src)}),
+            cwd=str(src),
             start_new_session=True,
         )
         try:
@@ -175,6 +187,34 @@ def table(results: Sequence[dict[str, Any]], ns_list: Sequence[int]) -> str:
     return "\n".join(lines)
 
 
+def snapshot(rev: str, into: Path) -> Path:
+    """The tree of commit `rev`, exported: servers and clients run from it, so edits in
+    the working tree during a run change nothing measured."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", rev],
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def revision(rev: str) -> str:
+    """The diemcau revision measured: commit `rev`, or the working tree if rev is ""."""
+    git = ["git", "-C", str(REPO_ROOT)]
+    if rev:
+        out = subprocess.run([*git, "rev-parse", "--short", rev], capture_output=True, text=True)
+        return out.stdout.strip()
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no", "bridge", "signaling"],
+        capture_output=True,
+        text=True,
+    )
+    return head.stdout.strip() + (" + uncommitted bridge/signaling changes" if dirty.stdout else "")
+
+
 def machine() -> str:
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     model = ""
@@ -193,23 +233,29 @@ async def main_async(args: argparse.Namespace) -> int:
             raise SystemExit(f"unknown server {s}; choose from {', '.join(SERVERS)}")
     version = janus.ensure_janus() if any(s.startswith("janus") for s in servers) else ""
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"# side by side, {started}; {machine()}; {version}", flush=True)
+    print(
+        f"# side by side, {started}; {machine()}; {version}; diemcau {revision(args.rev)}",
+        flush=True,
+    )
     results: list[dict[str, Any]] = []
     port = 18100
     with tempfile.TemporaryDirectory(prefix="dcpeers-") as tmp, veth_namespace() as ns:
         workdir = Path(tmp)
         log_dir = Path(args.logs) if args.logs else workdir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
+        src = snapshot(args.rev, workdir / "src") if args.rev else REPO_ROOT
         for n in ns_list:
             for kind in servers:
                 if kind == "relay" and n > args.relay_max_n:
                     results.append({"server": kind, "n": n, "skipped": "not run (saturates)"})
                     continue
                 port += 1
-                running = await start_server(kind, ns, workdir, args.server_core, log_dir, port)
+                running = await start_server(
+                    kind, ns, workdir, args.server_core, log_dir, port, args.nice, src
+                )
                 try:
                     result = await drive(
-                        ns, running, kind, n, args.client_core, args, log_dir / "drive.log"
+                        ns, running, kind, n, args.client_core, args, log_dir / "drive.log", src
                     )
                 finally:
                     running.process.stop()
@@ -224,6 +270,7 @@ async def main_async(args: argparse.Namespace) -> int:
                         "started": started,
                         "machine": machine(),
                         "janus": version,
+                        "diemcau": revision(args.rev),
                         "results": results,
                     },
                     indent=1,
@@ -245,6 +292,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=4.0)
     parser.add_argument("--server-core", type=int, default=1)
     parser.add_argument("--client-core", type=int, default=0)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of servers and clients (negative: favour them over other load)",
+    )
+    parser.add_argument(
+        "--rev",
+        default="HEAD",
+        help="run servers and clients from this commit (git archive); '' = the working tree",
+    )
     parser.add_argument("--out", help="write the raw results (JSON) here")
     parser.add_argument("--logs", help="keep server and driver logs in this folder")
     parser.add_argument("--verbose", action="store_true", help="drivers log per-second counts")

@@ -103,8 +103,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 got = sum(c.received for s in subscribers for c in s.receiver.counts().values())
                 other = sum(s.receiver.other_packets for s in subscribers)
                 states = ",".join(sorted({s.state for s in subscribers}))
+                first = subscribers[0].receiver.counts() if subscribers else {}
+                per = " ".join(str(c.received) for c in first.values())
                 print(
-                    f"t={time.monotonic() - t0:.0f}s rx={got} other={other} {states}",
+                    f"t={time.monotonic() - t0:.0f}s rx={got} other={other} {states}"
+                    f" first subscriber per stream: {per}; publisher sent {publisher.sent}",
                     file=sys.stderr,
                 )
 
@@ -156,6 +159,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 time.monotonic(),
             )
 
+        load0 = Path("/proc/loadavg").read_text().split()[0]
         cpu0, own0, counts0, sent0, t_start = snap()
         hist0 = latency.copy()
         await asyncio.sleep(args.window)
@@ -170,8 +174,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     expected += a.highest - b.highest
                     received += a.received - b.received
         stamped = publisher.stamped
+        load1 = Path("/proc/loadavg").read_text().split()[0]
         result.update(
             window_s=round(wall, 1),
+            loadavg=f"{load0}-{load1}",
             server_cpu_pct=round(100 * (cpu1 - cpu0) / wall, 1),
             client_cpu_pct=round(100 * (own1 - own0) / wall, 1),
             published_pps=round((sent1 - sent0) / wall, 1),

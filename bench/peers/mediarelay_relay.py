@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import secrets
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaBlackhole, MediaRelay
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from .clients import Answerer
 
@@ -42,26 +41,57 @@ class Relay:
         self.tracks: dict[str, MediaStreamTrack] = {}
         self.pcs: set[RTCPeerConnection] = set()
         self.pending: dict[str, RTCPeerConnection] = {}
-        self.drain = MediaBlackhole()
         self.published = asyncio.Event()
+        self.publisher: RTCPeerConnection | None = None
+        self.decoded: dict[str, int] = {"audio": 0, "video": 0}
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def _count(self, track: MediaStreamTrack) -> None:
+        # Keeps the decoded source drained while nobody subscribes (MediaRelay only
+        # reads it once it has a proxy) and counts decoded frames for the log.
+        kind = track.kind
+        while True:
+            try:
+                await track.recv()
+            except MediaStreamError:
+                return
+            self.decoded[kind] += 1
+
+    async def _log(self) -> None:
+        last = dict(self.decoded)
+        while True:
+            await asyncio.sleep(5)
+            now = dict(self.decoded)
+            rates = " ".join(f"{k} {(now[k] - last[k]) / 5:.1f}/s" for k in now)
+            received = []
+            if self.publisher is not None:
+                for receiver in self.publisher.getReceivers():
+                    for stat in (await receiver.getStats()).values():
+                        if stat.type == "inbound-rtp":
+                            received.append(f"{stat.kind} {stat.packetsReceived}")
+            print(
+                f"decoded frames: {rates}; subscribers {len(self.pcs) - 1};"
+                f" publisher packets received: {', '.join(received)}",
+                flush=True,
+            )
+            last = now
 
     async def publish(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = await request.json()
         pc = RTCPeerConnection(_CONFIG)
         self.pcs.add(pc)
+        self.publisher = pc
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
             self.tracks[track.kind] = track
-            # Keep the decoded source drained while nobody subscribes (MediaRelay only
-            # reads it once it has a proxy).
-            self.drain.addTrack(self.relay.subscribe(track))
+            self.tasks.append(asyncio.create_task(self._count(self.relay.subscribe(track))))
             if len(self.tracks) == 2:
                 self.published.set()
 
         await pc.setRemoteDescription(RTCSessionDescription(sdp=body["sdp"], type="offer"))
         await pc.setLocalDescription(await pc.createAnswer())
-        await self.drain.start()
+        self.tasks.append(asyncio.create_task(self._log()))
         return web.json_response({"sdp": pc.localDescription.sdp})
 
     async def subscribe(self, request: web.Request) -> web.Response:
@@ -86,9 +116,9 @@ class Relay:
         return web.Response(text="ok")
 
     async def shutdown(self, app: web.Application) -> None:
+        for task in self.tasks:
+            task.cancel()
         await asyncio.gather(*(pc.close() for pc in self.pcs), return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await self.drain.stop()
 
 
 def create_app() -> web.Application:
