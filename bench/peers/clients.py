@@ -89,6 +89,7 @@ class Publisher:
             "video": self.peer.add_slot("video"),
         }
         self.sent = 0
+        self.send_failed = 0  # not connected, or the adapter refused the packet
         self.keyframes_sent = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -131,7 +132,8 @@ class Publisher:
                 payload = media.audio[next_audio % len(media.audio)]
                 if stamped:
                     payload = stamp(payload)
-                send(rtp_packet(aparams.payload_type, aseq, ats, aparams.ssrc, payload))
+                if not send(rtp_packet(aparams.payload_type, aseq, ats, aparams.ssrc, payload)):
+                    self.send_failed += 1
                 aseq, ats = (aseq + 1) & 0xFFFF, ats + 960
                 next_audio += 1
                 self.sent += 1
@@ -147,7 +149,11 @@ class Publisher:
                     if stamped:
                         payload = stamp(payload)
                     marker = i == len(chunks) - 1
-                    send(rtp_packet(vparams.payload_type, vseq, vts, vparams.ssrc, payload, marker))
+                    packet = rtp_packet(
+                        vparams.payload_type, vseq, vts, vparams.ssrc, payload, marker
+                    )
+                    if not send(packet):
+                        self.send_failed += 1
                     vseq = (vseq + 1) & 0xFFFF
                 self.sent += len(chunks)
                 vts += 90000 // FPS

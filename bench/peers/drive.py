@@ -70,6 +70,16 @@ class _NoLatency(LatencyHistogram):
         return None
 
 
+def udp_drops() -> int:
+    """UDP datagrams this network namespace dropped for full receive buffers (any socket:
+    server or clients), from /proc/net/snmp."""
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines()]
+    udp = [line for line in lines if line and line[0] == "Udp:"]
+    if len(udp) < 2:
+        return 0
+    return int(dict(zip(udp[0][1:], udp[1][1:], strict=False)).get("RcvbufErrors", "0"))
+
+
 def make_target(args: argparse.Namespace) -> Target:
     if args.target == "janus":
         return JanusTarget(args.url, name=args.label)
@@ -107,7 +117,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 per = " ".join(str(c.received) for c in first.values())
                 print(
                     f"t={time.monotonic() - t0:.0f}s rx={got} other={other} {states}"
-                    f" first subscriber per stream: {per}; publisher sent {publisher.sent}",
+                    f" first subscriber per stream: {per}; publisher sent {publisher.sent}"
+                    f" (failed {publisher.send_failed})",
                     file=sys.stderr,
                 )
 
@@ -160,6 +171,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
 
         load0 = Path("/proc/loadavg").read_text().split()[0]
+        drops0 = udp_drops()
         cpu0, own0, counts0, sent0, t_start = snap()
         hist0 = latency.copy()
         await asyncio.sleep(args.window)
@@ -175,6 +187,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     received += a.received - b.received
         stamped = publisher.stamped
         load1 = Path("/proc/loadavg").read_text().split()[0]
+        drops1 = udp_drops()
         result.update(
             window_s=round(wall, 1),
             loadavg=f"{load0}-{load1}",
@@ -187,6 +200,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             loss_pct=round(max(0.0, 100 * (1 - received / expected)), 2) if expected else None,
             latency_p50_ms=hist.percentile_ms(0.5) if stamped else None,
             latency_p99_ms=hist.percentile_ms(0.99) if stamped else None,
+            publisher_send_failed=publisher.send_failed,
+            udp_rcvbuf_drops=drops1 - drops0,
             keyframe_requests=publisher.feedback.requests,
             keyframes_sent=publisher.keyframes_sent,
         )
