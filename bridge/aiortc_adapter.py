@@ -19,6 +19,7 @@ tests/bridge/test_aiortc_contract.py fails loudly if these internals change.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -223,11 +224,17 @@ class _SrtpBuffer:
 class _Sender:
     """Writes protected packets to the nominated ICE pair's UDP socket directly."""
 
-    def __init__(self, srtp: _SrtpBuffer, transport: Any, addr: tuple[str, int]):
+    def __init__(
+        self,
+        srtp: _SrtpBuffer,
+        sock: socket.socket,
+        addr: tuple[str, int],
+        queue: Callable[[bytes, tuple[str, int]], None],
+    ):
         self._srtp = srtp
-        self._transport = transport
-        self._sock = transport._sock
+        self._sock = sock
         self._addr = addr
+        self._queue = queue
 
     def send(self, data: bytes | bytearray) -> bool:
         protected = self._srtp.protect(data)
@@ -236,10 +243,22 @@ class _Sender:
         try:
             self._sock.sendto(protected, self._addr)
         except BlockingIOError:  # socket buffer full: let asyncio queue it, as before
-            self._transport.sendto(bytes(protected), self._addr)
+            self._queue(bytes(protected), self._addr)
         except OSError:
             return False
         return True
+
+
+def loopback_srtp_sender(
+    sock: socket.socket | None, addr: tuple[str, int]
+) -> Callable[[bytes | bytearray], bool]:
+    """A peer's send path on a fixed SRTP key, for bench.load.hotpath: SRTP, then sendto
+    on ``sock`` (dropped when the buffer is full) or nowhere if None."""
+    policy = pylibsrtp.Policy(key=bytes(30), ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+    srtp = _SrtpBuffer(pylibsrtp.Session(policy))
+    if sock is None:
+        return lambda data: srtp.protect(data) is not None
+    return _Sender(srtp, sock, addr, lambda data, addr: None).send
 
 
 class _Wire:
@@ -337,8 +356,9 @@ class _Wire:
         pair = dtls.transport._connection._nominated.get(1)
         if pair is None or pair.protocol.transport is None:
             return None
+        transport: Any = pair.protocol.transport  # asyncio's, with its socket in _sock
         self._sender = _Sender(
-            _SrtpBuffer(dtls._tx_srtp), pair.protocol.transport, pair.remote_addr
+            _SrtpBuffer(dtls._tx_srtp), transport._sock, pair.remote_addr, transport.sendto
         )
         return self._sender
 

@@ -32,6 +32,13 @@ class Media:
         return Media(vp8_frames(), opus_frames())
 
     @staticmethod
+    def synthetic() -> Media:
+        """Camera-sized frames of filler bytes, no encoder: for runs under valgrind. Only
+        the first byte matters to the bridge (RFC 6386 §9.1: P=0 marks the keyframe)."""
+        video = (b"\x00" + bytes(16_000), *(b"\x01" + bytes(1_900) for _ in range(29)))
+        return Media(video, tuple(bytes([0xFC]) + bytes(79) for _ in range(50)), True)
+
+    @staticmethod
     def camera() -> Media:
         """640x360 at ~500 kbit/s (~2 packets a frame), as in issue 4's measurements."""
         return Media(vp8_frames(90, 640, 360, noise=True), opus_frames(), picture_ids=True)
