@@ -160,19 +160,23 @@ def _fmt(value: Any, suffix: str = "") -> str:
 
 def table(results: Sequence[dict[str, Any]], ns_list: Sequence[int]) -> str:
     lines = [
-        "| server | N | µs CPU / forwarded pkt | server CPU % of core | loss % "
-        "| rx pkt/s per sub | subs receiving | client CPU % |",
-        "|---|---|---|---|---|---|---|---|",
+        "| server | N | µs CPU / received pkt | server CPU % | loss % | rx pkt/s per sub "
+        "| UDP drops server / clients | client CPU % | latency p50 ms |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         label = LABELS.get(r["server"], r["server"])
         if "error" in r or "skipped" in r:
-            lines.append(f"| {label} | {r['n']} | {r.get('skipped') or r.get('error')} | | | | | |")
+            lines.append(
+                f"| {label} | {r['n']} | {r.get('skipped') or r.get('error')} | | | | | | |"
+            )
             continue
+        receiving = "" if r["receiving"] == r["n"] else f" ({r['receiving']}/{r['n']} got media)"
         lines.append(
             f"| {label} | {r['n']} | {_fmt(r['us_per_packet'])} | {r['server_cpu_pct']} "
-            f"| {_fmt(r['loss_pct'])} | {r['received_pps_per_sub']} "
-            f"| {r['receiving']}/{r['n']} | {r['client_cpu_pct']} |"
+            f"| {_fmt(r['loss_pct'])}{receiving} | {r['received_pps_per_sub']} "
+            f"| {r.get('server_socket_drops', '?')} / {r.get('client_socket_drops', '?')} "
+            f"| {r['client_cpu_pct']} | {_fmt(r.get('latency_p50_ms'))} |"
         )
     lines += ["", "| N | " + " | ".join(LABELS[s] for s in SERVERS) + " |"]
     lines.append("|---" * (len(SERVERS) + 1) + "|")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -78,6 +79,52 @@ def udp_drops() -> int:
     if len(udp) < 2:
         return 0
     return int(dict(zip(udp[0][1:], udp[1][1:], strict=False)).get("RcvbufErrors", "0"))
+
+
+def socket_drops(server_root: int) -> tuple[int, int]:
+    """(drops on the server's UDP sockets, drops on every other UDP socket) in this
+    namespace: /proc/net/udp's per-socket drop counters, sockets matched to the server's
+    processes by inode."""
+    server_pids = {server_root} | _descendants(server_root)
+    inodes: set[str] = set()
+    for pid in server_pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+    server = other = 0
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 13:
+            continue
+        drops = int(fields[-1])
+        if fields[9] in inodes:
+            server += drops
+        else:
+            other += drops
+    return server, other
+
+
+def _descendants(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat is not None:
+                parents[int(entry)] = stat[0]
+    tree, frontier = set(), [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return tree
 
 
 def make_target(args: argparse.Namespace) -> Target:
@@ -171,7 +218,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
 
         load0 = Path("/proc/loadavg").read_text().split()[0]
-        drops0 = udp_drops()
+        drops0, split0 = udp_drops(), socket_drops(args.server_pid)
         cpu0, own0, counts0, sent0, t_start = snap()
         hist0 = latency.copy()
         await asyncio.sleep(args.window)
@@ -187,7 +234,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     received += a.received - b.received
         stamped = publisher.stamped
         load1 = Path("/proc/loadavg").read_text().split()[0]
-        drops1 = udp_drops()
+        drops1, split1 = udp_drops(), socket_drops(args.server_pid)
         result.update(
             window_s=round(wall, 1),
             loadavg=f"{load0}-{load1}",
@@ -202,6 +249,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             latency_p99_ms=hist.percentile_ms(0.99) if stamped else None,
             publisher_send_failed=publisher.send_failed,
             udp_rcvbuf_drops=drops1 - drops0,
+            server_socket_drops=split1[0] - split0[0],
+            client_socket_drops=split1[1] - split0[1],
             keyframe_requests=publisher.feedback.requests,
             keyframes_sent=publisher.keyframes_sent,
         )
