@@ -195,30 +195,34 @@ class _SrtpBuffer:
         self._view = memoryview(session._buffer)
         self._length = _binding.ffi.new("int *")
         self._limit = len(session._buffer) - self._TRAILER
+        lib = _binding.lib  # cffi resolves attributes on each access: look them up once
+        self._protect, self._protect_rtcp = lib.srtp_protect, lib.srtp_protect_rtcp
+        self._unprotect, self._unprotect_rtcp = lib.srtp_unprotect, lib.srtp_unprotect_rtcp
 
     def protect(self, data: bytes | bytearray) -> memoryview | None:
         """SRTP/SRTCP-protect an RTP or RTCP packet; None if libsrtp refuses it."""
         size = len(data)
         if size > self._limit:
             return None
-        self._buffer[0:size] = data
-        self._length[0] = size
-        process = _binding.lib.srtp_protect_rtcp if is_rtcp(data) else _binding.lib.srtp_protect
-        if process(self._ctx, self._cdata, self._length):
+        self._view[:size] = data
+        length = self._length
+        length[0] = size
+        process = self._protect_rtcp if 192 <= data[1] <= 223 else self._protect  # is_rtcp
+        if process(self._ctx, self._cdata, length):
             return None
-        return self._view[: self._length[0]]
+        return self._view[: length[0]]
 
     def unprotect(self, data: bytes, rtcp: bool) -> bytes | None:
         size = len(data)
         if size > self._limit:
             return None
-        self._buffer[0:size] = data
-        self._length[0] = size
-        lib = _binding.lib
-        process = lib.srtp_unprotect_rtcp if rtcp else lib.srtp_unprotect
-        if process(self._ctx, self._cdata, self._length):
+        self._view[:size] = data
+        length = self._length
+        length[0] = size
+        process = self._unprotect_rtcp if rtcp else self._unprotect
+        if process(self._ctx, self._cdata, length):
             return None
-        return bytes(self._view[: self._length[0]])
+        return bytes(self._view[: length[0]])
 
 
 class _Sender:

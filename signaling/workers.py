@@ -102,7 +102,7 @@ def _die_with_parent() -> None:
 
 
 async def _wait_healthy(http: aiohttp.ClientSession, worker: Worker) -> None:
-    for _ in range(300):
+    for _ in range(1200):
         if worker.process.poll() is not None:
             raise RuntimeError(f"worker on port {worker.port} exited")
         with contextlib.suppress(aiohttp.ClientError):

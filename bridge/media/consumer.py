@@ -11,10 +11,9 @@ from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.header import (
     HEADER_SIZE,
-    RtpHeader,
+    fill_header,
     parse_rtp_header,
     rewrite_packet,
-    rewrite_packet_buffer,
     wrap_rtx,
 )
 from bridge.rtp.munger import RtpMunger
@@ -127,7 +126,8 @@ class Consumer:
 
     # --- media -----------------------------------------------------------------------
 
-    def forward(self, data: bytes, header: RtpHeader, packet: InboundPacket) -> None:
+    def forward(self, template: bytes, packet: InboundPacket) -> None:
+        """Send one incoming packet (its ``forwarding_template``) if the forwarder says so."""
         params = self._params
         if params is None:
             return
@@ -139,22 +139,19 @@ class Consumer:
                     packet.arrival_ms, packet.spatial if target is None else target
                 )
             return
-        buf = rewrite_packet_buffer(
-            data,
-            header,
-            payload_type=params.payload_type,
-            sequence_number=decision.sequence_number,
-            timestamp=decision.timestamp,
-            ssrc=params.ssrc,
-        )
+        buf = bytearray(template)
+        marker_pt = (0x80 | params.payload_type) if packet.marker else params.payload_type
+        fill_header(buf, marker_pt, decision.sequence_number, decision.timestamp, params.ssrc)
         if decision.vp8 is not None:
             rewrite_vp8_descriptor(buf, HEADER_SIZE, decision.vp8[0], decision.vp8[1])
         self._sent.put(decision.out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
         if self._send(buf):
+            size = len(buf)
             self._packets_sent += 1
-            self._octets_sent += header.payload_end - header.payload_offset
+            # RFC 3550 §6.4.1: the octet count leaves out header and padding
+            self._octets_sent += size - HEADER_SIZE - (buf[-1] if buf[0] & 0x20 else 0)
             self._metrics.rtp_packets_out += 1
-            self._metrics.rtp_bytes_out += len(buf)
+            self._metrics.rtp_bytes_out += size
 
     def set_target(self, spatial: int | None, temporal: int) -> None:
         self._forwarder.set_target(spatial, temporal)

@@ -23,6 +23,7 @@ from bridge.rtp.errors import RtpParseError
 _FIXED = struct.Struct("!BBHII")  # RFC 3550 §5.1: V/P/X/CC, M/PT, seq, ts, ssrc
 _EXT = struct.Struct("!HH")  # RFC 3550 §5.3.1: profile, length in words
 _OSN = struct.Struct("!H")  # RFC 4588 §4: original sequence number
+_REWRITE = struct.Struct("!BHII")  # from byte 1 of the fixed header: M/PT, seq, ts, ssrc
 HEADER_SIZE = 12
 
 _ONE_BYTE_PROFILE = 0xBEDE  # RFC 8285 §4.2
@@ -203,24 +204,31 @@ def rewrite_packet_buffer(
     timestamp: int,
     ssrc: int,
 ) -> bytearray:
-    """rewrite_packet, as a mutable buffer for payload patches (VP8 picture ids).
-
-    V=2, the P bit and marker are kept, CC=0 and X=0: CSRCs and header extensions are
-    stripped because extension ids are negotiated per peer. Padding is kept as is.
-    """
+    """rewrite_packet, as a mutable buffer for payload patches (VP8 picture ids)."""
     _check_payload_type(payload_type)
-    buf = bytearray(HEADER_SIZE + len(data) - header.payload_offset)
-    _FIXED.pack_into(
-        buf,
-        0,
-        0x80 | (data[0] & 0x20),
-        (0x80 if header.marker else 0) | payload_type,
-        sequence_number,
-        timestamp,
-        ssrc,
+    buf = bytearray(forwarding_template(data, header))
+    fill_header(
+        buf, (0x80 if header.marker else 0) | payload_type, sequence_number, timestamp, ssrc
     )
-    buf[HEADER_SIZE:] = memoryview(data)[header.payload_offset :]
     return buf
+
+
+def forwarding_template(data: bytes, header: RtpHeader) -> bytes:
+    """A forwarded packet with its header left to fill (``fill_header``), made once per
+    incoming packet and copied per subscriber.
+
+    V=2, the P bit kept, CC=0 and X=0: CSRCs and header extensions are stripped because
+    extension ids are negotiated per peer. Padding is kept as is.
+    """
+    first = bytes((0x80 | (data[0] & 0x20),)) + bytes(HEADER_SIZE - 1)
+    return first + memoryview(data)[header.payload_offset :]
+
+
+def fill_header(
+    buf: bytearray, marker_payload_type: int, sequence_number: int, timestamp: int, ssrc: int
+) -> None:
+    """Write RFC 3550 §5.1 header bytes 1..11 (M bit | PT, seq, ts, SSRC) into ``buf``."""
+    _REWRITE.pack_into(buf, 1, marker_payload_type, sequence_number, timestamp, ssrc)
 
 
 def wrap_rtx(

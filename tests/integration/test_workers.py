@@ -48,7 +48,7 @@ def front(tmp_path: Path) -> Iterator[str]:
 
 
 async def _healthy(http: aiohttp.ClientSession, url: str) -> dict[str, object]:
-    for _ in range(300):
+    for _ in range(1200):  # three Python processes start: slow on a busy machine
         try:
             async with http.get(f"{url}/healthz") as resp:
                 if resp.status == 200:

@@ -10,7 +10,6 @@ from bridge.media.ingress import PublisherIngress
 from bridge.media.peer import RemoteTrack
 from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
-from bridge.rtp.header import RtpHeader
 
 TRACK = RemoteTrack(
     kind="video", mid="1", ssrc=None, rtx_ssrc=None, payload_type=96, rtx_payload_type=97,
@@ -37,7 +36,7 @@ class Recorder:
         self.producer: Producer | None = None
         self.max_spatial = 2
 
-    def forward(self, data: bytes, header: RtpHeader, pkt: InboundPacket) -> None:
+    def forward(self, template: bytes, pkt: InboundPacket) -> None:
         self.got.append(pkt)
 
     def restart(self, layer_index: int | None = None) -> None:
