@@ -24,10 +24,12 @@ from .scenario import Result, RunSettings, Scenario, run_scenario
 DEFAULT_N = {"one-to-n": "25,50,100,200", "many": "50", "province": "150", "join-storm": "100"}
 
 
-def scenario(name: str, n: int, publishers: int | None) -> Scenario:
+def scenario(name: str, n: int, publishers: int | None, rooms: int = 1) -> Scenario:
+    """The named scenario at size ``n``; with ``rooms`` > 1 each room gets a publisher."""
     match name:
         case "one-to-n":
-            return Scenario(name, publishers=publishers or 1, listeners=n)
+            pubs = max(publishers or 1, rooms)
+            return Scenario(name, publishers=pubs, listeners=n, rooms=rooms)
         case "many":
             return Scenario(name, publishers=publishers or 10, listeners=n)
         case "province":
@@ -79,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=float, default=3.0, help="seconds before the window")
     p.add_argument("--small-media", action="store_true", help="tiny VP8 instead of 640x360")
     p.add_argument("--workers", type=int, default=1, help="bridge worker processes")
+    p.add_argument("--rooms", type=int, default=1, help="spread one-to-n over this many rooms")
     p.add_argument("--no-pin", action="store_true", help="do not pin bridge/generator to cores")
     p.add_argument("--bridge-source", help="run the bridge from this source tree (A/B runs)")
     p.add_argument("--json", help="also write the results here")
@@ -105,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(n) for n in (args.n or DEFAULT_N[args.scenario]).split(",")]
     results: list[Result] = []
     for n in sizes:
-        result = asyncio.run(run_scenario(scenario(args.scenario, n, args.publishers), settings))
+        result = asyncio.run(
+            run_scenario(scenario(args.scenario, n, args.publishers, args.rooms), settings)
+        )
         results.append(result)
         print(table([result]).splitlines()[-1], file=sys.stderr, flush=True)
     print(table(results))
