@@ -158,34 +158,55 @@ def _fmt(value: Any, suffix: str = "") -> str:
     return "—" if value is None else f"{value}{suffix}"
 
 
+def us_per_forwarded(r: dict[str, Any]) -> float | None:
+    """Server CPU per packet it sent: received + dropped at the clients' full sockets
+    (a starved load generator must not make a server look slower)."""
+    drops = r.get("client_socket_drops")
+    if not r.get("us_per_packet") or drops is None:
+        return None
+    received = int(r["received_packets"])
+    return round(float(r["us_per_packet"]) * received / (received + int(drops)), 1)
+
+
 def table(results: Sequence[dict[str, Any]], ns_list: Sequence[int]) -> str:
     lines = [
-        "| server | N | µs CPU / received pkt | server CPU % | loss % | rx pkt/s per sub "
-        "| UDP drops server / clients | client CPU % | latency p50 ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| server | N | µs CPU / received pkt | µs / forwarded pkt | server CPU % | loss % "
+        "| rx pkt/s per sub | UDP drops server / clients | client CPU % | latency p50 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         label = LABELS.get(r["server"], r["server"])
         if "error" in r or "skipped" in r:
             lines.append(
-                f"| {label} | {r['n']} | {r.get('skipped') or r.get('error')} | | | | | | |"
+                f"| {label} | {r['n']} | {r.get('skipped') or r.get('error')} | | | | | | | |"
             )
             continue
         receiving = "" if r["receiving"] == r["n"] else f" ({r['receiving']}/{r['n']} got media)"
         lines.append(
-            f"| {label} | {r['n']} | {_fmt(r['us_per_packet'])} | {r['server_cpu_pct']} "
+            f"| {label} | {r['n']} | {_fmt(r['us_per_packet'])} | {_fmt(us_per_forwarded(r))} "
+            f"| {r['server_cpu_pct']} "
             f"| {_fmt(r['loss_pct'])}{receiving} | {r['received_pps_per_sub']} "
             f"| {r.get('server_socket_drops', '?')} / {r.get('client_socket_drops', '?')} "
             f"| {r['client_cpu_pct']} | {_fmt(r.get('latency_p50_ms'))} |"
         )
-    lines += ["", "| N | " + " | ".join(LABELS[s] for s in SERVERS) + " |"]
+    lines += [
+        "",
+        "CPU per forwarded packet relative to Janus event_loops=1 at the same N:",
+        "",
+        "| N | " + " | ".join(LABELS[s] for s in SERVERS) + " |",
+    ]
     lines.append("|---" * (len(SERVERS) + 1) + "|")
     for n in ns_list:
         by = {r["server"]: r for r in results if r["n"] == n and r.get("us_per_packet")}
-        ref = by.get("janus-el1", {}).get("us_per_packet")
+
+        def cost(r: dict[str, Any]) -> float | None:
+            value: float | None = us_per_forwarded(r) or r.get("us_per_packet")
+            return value
+
+        ref = cost(by["janus-el1"]) if "janus-el1" in by else None
         cells = []
         for s in SERVERS:
-            v = by.get(s, {}).get("us_per_packet")
+            v = cost(by[s]) if s in by else None
             cells.append("—" if v is None or not ref else f"{v / ref:.2f}x")
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
