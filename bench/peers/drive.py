@@ -81,13 +81,11 @@ def udp_drops() -> int:
     return int(dict(zip(udp[0][1:], udp[1][1:], strict=False)).get("RcvbufErrors", "0"))
 
 
-def socket_drops(server_root: int) -> tuple[int, int]:
-    """(drops on the server's UDP sockets, drops on every other UDP socket) in this
-    namespace: /proc/net/udp's per-socket drop counters, sockets matched to the server's
-    processes by inode."""
-    server_pids = {server_root} | _descendants(server_root)
+def socket_drops(server_root: int) -> tuple[dict[str, int], set[str]]:
+    """Drop counters of every UDP socket in this namespace by inode (/proc/net/udp), and
+    the inodes of the server's sockets (its processes' fds)."""
     inodes: set[str] = set()
-    for pid in server_pids:
+    for pid in {server_root} | _descendants(server_root):
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
         except OSError:
@@ -97,17 +95,28 @@ def socket_drops(server_root: int) -> tuple[int, int]:
                 link = os.readlink(f"/proc/{pid}/fd/{fd}")
                 if link.startswith("socket:["):
                     inodes.add(link[8:-1])
-    server = other = 0
+    drops: dict[str, int] = {}
     for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
         fields = line.split()
-        if len(fields) < 13:
+        if len(fields) >= 13:
+            drops[fields[9]] = int(fields[-1])
+    return drops, inodes
+
+
+def drops_between(
+    before: tuple[dict[str, int], set[str]], after: tuple[dict[str, int], set[str]]
+) -> tuple[int, int]:
+    """(server, clients) drops during the window, on sockets open at both ends of it."""
+    server = clients = 0
+    for inode, count in after[0].items():
+        if inode not in before[0]:
             continue
-        drops = int(fields[-1])
-        if fields[9] in inodes:
-            server += drops
+        delta = count - before[0][inode]
+        if inode in before[1] or inode in after[1]:
+            server += delta
         else:
-            other += drops
-    return server, other
+            clients += delta
+    return server, clients
 
 
 def _descendants(root: int) -> set[int]:
@@ -249,8 +258,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             latency_p99_ms=hist.percentile_ms(0.99) if stamped else None,
             publisher_send_failed=publisher.send_failed,
             udp_rcvbuf_drops=drops1 - drops0,
-            server_socket_drops=split1[0] - split0[0],
-            client_socket_drops=split1[1] - split0[1],
+            server_socket_drops=drops_between(split0, split1)[0],
+            client_socket_drops=drops_between(split0, split1)[1],
             keyframe_requests=publisher.feedback.requests,
             keyframes_sent=publisher.keyframes_sent,
         )
