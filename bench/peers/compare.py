@@ -258,8 +258,9 @@ async def main_async(args: argparse.Namespace) -> int:
             raise SystemExit(f"unknown server {s}; choose from {', '.join(SERVERS)}")
     version = janus.ensure_janus() if any(s.startswith("janus") for s in servers) else ""
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    measured = revision(args.rev)  # before the run: HEAD may move while it runs
     print(
-        f"# side by side, {started}; {machine()}; {version}; diemcau {revision(args.rev)}",
+        f"# side by side, {started}; {machine()}; {version}; diemcau {measured}",
         flush=True,
     )
     results: list[dict[str, Any]] = []
@@ -295,7 +296,7 @@ async def main_async(args: argparse.Namespace) -> int:
                         "started": started,
                         "machine": machine(),
                         "janus": version,
-                        "diemcau": revision(args.rev),
+                        "diemcau": measured,
                         "results": results,
                     },
                     indent=1,
