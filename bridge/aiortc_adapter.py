@@ -201,28 +201,25 @@ class _SrtpBuffer:
 
     def protect(self, data: bytes | bytearray) -> memoryview | None:
         """SRTP/SRTCP-protect an RTP or RTCP packet; None if libsrtp refuses it."""
-        size = len(data)
-        if size > self._limit:
-            return None
-        self._view[:size] = data
-        length = self._length
-        length[0] = size
-        process = self._protect_rtcp if 192 <= data[1] <= 223 else self._protect  # is_rtcp
-        if process(self._ctx, self._cdata, length):
-            return None
-        return self._view[: length[0]]
+        rtcp = 192 <= data[1] <= 223  # is_rtcp
+        size = self._process(self._protect_rtcp if rtcp else self._protect, data)
+        return None if size < 0 else self._view[:size]
 
     def unprotect(self, data: bytes, rtcp: bool) -> bytes | None:
+        size = self._process(self._unprotect_rtcp if rtcp else self._unprotect, data)
+        return None if size < 0 else bytes(self._view[:size])
+
+    def _process(self, function: Any, data: bytes | bytearray) -> int:
+        """Run a libsrtp function on a copy of ``data`` in the buffer: new size, or -1."""
         size = len(data)
         if size > self._limit:
-            return None
+            return -1
         self._view[:size] = data
         length = self._length
         length[0] = size
-        process = self._unprotect_rtcp if rtcp else self._unprotect
-        if process(self._ctx, self._cdata, length):
-            return None
-        return bytes(self._view[: length[0]])
+        if function(self._ctx, self._cdata, length):
+            return -1
+        return int(length[0])
 
 
 class _Sender:

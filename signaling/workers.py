@@ -61,7 +61,7 @@ class Workers:
 
     async def start(self, http: aiohttp.ClientSession) -> None:
         for _ in range(self._settings.workers):
-            port = _free_port()
+            port = free_port()
             env = dict(os.environ)
             env.update(
                 DIEMCAU_JWT_SECRET=self._settings.jwt_secret,
@@ -89,7 +89,7 @@ WORKERS = web.AppKey("workers", Workers)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -130,27 +130,26 @@ async def _relay_websocket(request: web.Request) -> web.StreamResponse:
 
 async def _pump(client: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse) -> None:
     """Relay frames both ways until either side closes."""
-
-    async def down() -> None:
-        async for msg in upstream:
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                await client.send_str(msg.data)
-            elif msg.type == aiohttp.WSMsgType.BINARY:
-                await client.send_bytes(msg.data)
-
-    async def up() -> None:
-        async for msg in client:
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                await upstream.send_str(msg.data)
-            elif msg.type == aiohttp.WSMsgType.BINARY:
-                await upstream.send_bytes(msg.data)
-        await upstream.close()
-
-    tasks = [asyncio.create_task(down()), asyncio.create_task(up())]
+    tasks = [
+        asyncio.create_task(_copy(upstream, client)),
+        asyncio.create_task(_copy(client, upstream)),
+    ]
     _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
+    await upstream.close()
+
+
+_Socket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
+
+
+async def _copy(source: _Socket, sink: _Socket) -> None:
+    async for msg in source:
+        if msg.type == aiohttp.WSMsgType.TEXT:
+            await sink.send_str(msg.data)
+        elif msg.type == aiohttp.WSMsgType.BINARY:
+            await sink.send_bytes(msg.data)
 
 
 async def _relay_http(request: web.Request) -> web.StreamResponse:

@@ -7,7 +7,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,13 +15,9 @@ from pathlib import Path
 
 import aiohttp
 
+from signaling.workers import free_port
+
 _TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +78,7 @@ class BridgeProcess:
         self._proc = subprocess.Popen(
             cmd, env=env, cwd=self.options.source, stdout=self._log, stderr=subprocess.STDOUT
         )
-        for _ in range(200):
+        for _ in range(1200):  # a Python process importing aiortc: slow on a busy machine
             if self._proc.poll() is not None:
                 raise RuntimeError(f"bridge exited: {self.log()}")
             try:

@@ -135,3 +135,18 @@ class LoadReceiver:
         return {
             ssrc: StreamCount(s.received, s.seq.highest or 0) for ssrc, s in self._streams.items()
         }
+
+
+def received_and_expected(
+    before: list[dict[int, StreamCount]], after: list[dict[int, StreamCount]]
+) -> tuple[int, int]:
+    """Packets received and expected (highest seq advance) between two snapshots of the
+    listeners' ``counts()``, over the streams that already had media at the first."""
+    received = expected = 0
+    for then, now in zip(before, after, strict=True):
+        for ssrc, a in now.items():
+            b = then.get(ssrc)
+            if b is not None and b.received:
+                expected += a.highest - b.highest
+                received += a.received - b.received
+    return received, expected

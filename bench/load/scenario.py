@@ -17,7 +17,7 @@ from signaling.auth import make_token
 
 from .bridge_process import BridgeOptions, BridgeProcess
 from .media import Media
-from .receiver import LatencyHistogram, LoadReceiver, StreamCount
+from .receiver import LatencyHistogram, LoadReceiver, StreamCount, received_and_expected
 from .site import Site
 
 log = logging.getLogger(__name__)
@@ -181,13 +181,7 @@ class _Run:
         )
         wall = time.monotonic() - start
         counts1, hist = self._counts(), self.latency.minus(hist0)
-        expected = received = 0
-        for before, after in zip(counts0, counts1, strict=True):
-            for ssrc, a in after.items():
-                b = before.get(ssrc)
-                if b is not None and b.received:
-                    expected += a.highest - b.highest
-                    received += a.received - b.received
+        received, expected = received_and_expected(counts0, counts1)
         forwarded = fwd1 - fwd0
         joins = [s.join_ms for s in self.sites]
         media = [m for s in listeners if (m := s.media_ms) is not None]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,20 +15,14 @@ import pytest
 from clients import Site
 
 from signaling.auth import make_token
-from signaling.workers import merge_metrics, worker_index
+from signaling.workers import free_port, merge_metrics, worker_index
 
 SECRET = "workers-test-secret-0123456789abcdef"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def front(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         DIEMCAU_JWT_SECRET=SECRET,
