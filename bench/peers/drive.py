@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load.media import Media
-from bench.load.receiver import LatencyHistogram, StreamCount
+from bench.load.receiver import LatencyHistogram, StreamCount, received_and_expected
 from bridge.aiortc_adapter import AdapterSettings
 
 from .clients import Publisher, Subscriber, Target
@@ -234,13 +234,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu1, own1, counts1, sent1, t_end = snap()
         hist = latency.minus(hist0)
         wall = t_end - t_start
-        received = expected = 0
-        for before, after in zip(counts0, counts1, strict=True):
-            for ssrc, a in after.items():
-                b = before.get(ssrc)
-                if b is not None and b.received:
-                    expected += a.highest - b.highest
-                    received += a.received - b.received
+        received, expected = received_and_expected(counts0, counts1)
         stamped = publisher.stamped
         load1 = Path("/proc/loadavg").read_text().split()[0]
         drops1, split1 = udp_drops(), socket_drops(args.server_pid)
