@@ -130,7 +130,7 @@ async def drive(
         str(args.window),
     ]
     if running.secret:
-        argv += ["--secret", running.secret]
+        argv.append(f"--secret={running.secret}")  # it may start with "-"
     if args.verbose:
         argv.append("--verbose")
     with log.open("ab") as err:
