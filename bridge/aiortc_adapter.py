@@ -3,9 +3,13 @@
 aiortc gives ICE, DTLS, SRTP and SDP. Everything above SRTP is the bridge's own:
 - incoming packets are tapped right after SRTP unprotect, by replacing the DTLS
   transport's `_handle_rtp_data` / `_handle_rtcp_data` on the instance, and handed over as
-  bytes (aiortc's RtpPacket parse, jitter buffer and decoder never run);
-- outgoing packets are SRTP-protected and written to the nominated ICE pair synchronously,
-  without a task or an `await` per packet;
+  bytes (aiortc's RtpPacket parse, jitter buffer and decoder never run); once the first
+  one has arrived, SRTP datagrams are taken straight off the ICE socket instead (no STUN
+  parse attempt, queue and task wake-up per packet), STUN and DTLS still go to aioice;
+- outgoing packets are SRTP-protected and written to the nominated ICE pair's socket
+  synchronously, without a task or an `await` per packet;
+- SRTP runs on pylibsrtp's C session directly (`_SrtpBuffer`): one copy into the
+  session's buffer, processed in place, no per-packet allocation besides the result;
 - each transceiver's stock sender and receiver are swapped for inert ones, so no encoder,
   decoder thread or stock RTCP loop (which would send sender reports with zero clocks) runs.
 
@@ -15,6 +19,7 @@ tests/bridge/test_aiortc_contract.py fails loudly if these internals change.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -37,6 +42,7 @@ from aiortc import (
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtcpFeedback
 from aiortc.sdp import SessionDescription
+from pylibsrtp import _binding
 
 from bridge.clock import monotonic_ms
 from bridge.media.errors import SdpRejected
@@ -66,6 +72,7 @@ log = logging.getLogger(__name__)
 # bridge never transcodes.
 _ALLOWED_MIME = {"audio": "audio/opus", "video": "video/vp8"}
 _RTX_MIME = "video/rtx"
+# aiortc stamps arrivals in ms since the NTP epoch (1900, RFC 5905 §6); the direct path too
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +184,92 @@ def _limit_codecs(transceiver: RTCRtpTransceiver) -> None:
     transceiver._codecs = primary + rtx
 
 
+class _SrtpBuffer:
+    """A pylibsrtp Session's libsrtp context and 1500-byte buffer, used in place.
+
+    pylibsrtp 1.0 allocates a length cell and copies twice per call; here a packet is
+    copied once into the buffer, protected or unprotected in place (RFC 3711 §3.3-3.4)
+    and read back as a view. Single-threaded use only: the view is valid until the next
+    call (aiortc's own calls on the session happen between ours, never during them).
+    """
+
+    _TRAILER = 4 + 16 + 128  # SRTCP index + tag + MKI, the larger of the two trailers
+
+    def __init__(self, session: pylibsrtp.Session):
+        self._session = session  # keeps the C context alive
+        self._ctx = session._srtp[0]
+        self._cdata = session._cdata
+        self._buffer = session._buffer
+        self._view = memoryview(session._buffer)
+        self._length = _binding.ffi.new("int *")
+        self._limit = len(session._buffer) - self._TRAILER
+        lib = _binding.lib  # cffi resolves attributes on each access: look them up once
+        self._protect, self._protect_rtcp = lib.srtp_protect, lib.srtp_protect_rtcp
+        self._unprotect, self._unprotect_rtcp = lib.srtp_unprotect, lib.srtp_unprotect_rtcp
+
+    def protect(self, data: bytes | bytearray) -> memoryview | None:
+        """SRTP/SRTCP-protect an RTP or RTCP packet; None if libsrtp refuses it."""
+        rtcp = 192 <= data[1] <= 223  # is_rtcp
+        size = self._process(self._protect_rtcp if rtcp else self._protect, data)
+        return None if size < 0 else self._view[:size]
+
+    def unprotect(self, data: bytes, rtcp: bool) -> bytes | None:
+        size = self._process(self._unprotect_rtcp if rtcp else self._unprotect, data)
+        return None if size < 0 else bytes(self._view[:size])
+
+    def _process(self, function: Any, data: bytes | bytearray) -> int:
+        """Run a libsrtp function on a copy of ``data`` in the buffer: new size, or -1."""
+        size = len(data)
+        if size > self._limit:
+            return -1
+        self._view[:size] = data
+        length = self._length
+        length[0] = size
+        if function(self._ctx, self._cdata, length):
+            return -1
+        return int(length[0])
+
+
+class _Sender:
+    """Writes protected packets to the nominated ICE pair's UDP socket directly."""
+
+    def __init__(
+        self,
+        srtp: _SrtpBuffer,
+        sock: socket.socket,
+        addr: tuple[str, int],
+        queue: Callable[[bytes, tuple[str, int]], None],
+    ):
+        self._srtp = srtp
+        self._sock = sock
+        self._addr = addr
+        self._queue = queue
+
+    def send(self, data: bytes | bytearray) -> bool:
+        protected = self._srtp.protect(data)
+        if protected is None:
+            return False
+        try:
+            self._sock.sendto(protected, self._addr)
+        except BlockingIOError:  # socket buffer full: let asyncio queue it, as before
+            self._queue(bytes(protected), self._addr)
+        except OSError:
+            return False
+        return True
+
+
+def loopback_srtp_sender(
+    sock: socket.socket | None, addr: tuple[str, int]
+) -> Callable[[bytes | bytearray], bool]:
+    """A peer's send path on a fixed SRTP key, for bench.load.hotpath: SRTP, then sendto
+    on ``sock`` (dropped when the buffer is full) or nowhere if None."""
+    policy = pylibsrtp.Policy(key=bytes(30), ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+    srtp = _SrtpBuffer(pylibsrtp.Session(policy))
+    if sock is None:
+        return lambda data: srtp.protect(data) is not None
+    return _Sender(srtp, sock, addr, lambda data, addr: None).send
+
+
 class _Wire:
     """Taps and writes plain packets on the DTLS transports of one peer connection."""
 
@@ -186,6 +279,8 @@ class _Wire:
         self._addresses = list(addresses)
         self._dtls: RTCDtlsTransport | None = None
         self._tapped: set[int] = set()
+        self._direct = False
+        self._sender: _Sender | None = None
 
     def attach(self) -> None:
         """Hook every DTLS transport and ICE gatherer the connection has now (idempotent)."""
@@ -193,6 +288,7 @@ class _Wire:
             dtls = transceiver.receiver.transport
             if self._dtls is None:
                 self._dtls = dtls
+                dtls.on("statechange", self._forget_sender)
             if id(dtls) in self._tapped:
                 continue
             self._tapped.add(id(dtls))
@@ -223,25 +319,63 @@ class _Wire:
     async def _on_rtp(self, data: bytes, arrival_time_ms: int) -> None:
         # aiortc's arrival time is wall-clock ms since 1900; the bridge runs on monotonic ms.
         self._sink.on_rtp(data, monotonic_ms())
+        self._receive_directly()
 
     async def _on_rtcp(self, data: bytes) -> None:
         self._sink.on_rtcp(data)
+        self._receive_directly()
 
-    def send(self, data: bytes) -> bool:
-        """SRTP-protect and send one plain RTP or RTCP packet; False if not connected."""
+    def _receive_directly(self) -> None:
+        """SRTP is up: read later SRTP datagrams synchronously off the ICE sockets."""
         dtls = self._dtls
-        if dtls is None or dtls.state != "connected":
-            return False
+        if self._direct or dtls is None or dtls._rx_srtp is None:
+            return
+        self._direct = True
+        for protocol in dtls.transport._connection._protocols:
+            receive = self._direct_receiver(protocol.datagram_received)
+            setattr(protocol, "datagram_received", receive)  # noqa: B010
+
+    def _direct_receiver(self, aioice_receive: Callable[[bytes, Any], None]) -> Any:
+        assert self._dtls is not None
+        unprotect = _SrtpBuffer(self._dtls._rx_srtp).unprotect
+        on_rtp, on_rtcp = self._sink.on_rtp, self._sink.on_rtcp
+
+        def datagram_received(data: bytes, addr: Any) -> None:
+            # RFC 7983 §7: first byte 128..191 is RTP/RTCP; STUN and DTLS go to aioice
+            if not data or not 127 < data[0] < 192:
+                aioice_receive(data, addr)
+                return
+            rtcp = is_rtcp(data)
+            plain = unprotect(data, rtcp)
+            if plain is None:
+                return
+            if rtcp:
+                on_rtcp(plain)
+            else:
+                on_rtp(plain, monotonic_ms())
+
+        return datagram_received
+
+    def _forget_sender(self) -> None:
+        self._sender = None
+
+    def _connect_sender(self) -> _Sender | None:
+        dtls = self._dtls
+        if dtls is None or dtls.state != "connected" or dtls._tx_srtp is None:
+            return None
         pair = dtls.transport._connection._nominated.get(1)
         if pair is None or pair.protocol.transport is None:
-            return False
-        srtp = dtls._tx_srtp
-        try:
-            protected = srtp.protect_rtcp(data) if is_rtcp(data) else srtp.protect(data)
-        except pylibsrtp.Error:
-            return False
-        pair.protocol.transport.sendto(protected, pair.remote_addr)
-        return True
+            return None
+        transport: Any = pair.protocol.transport  # asyncio's, with its socket in _sock
+        self._sender = _Sender(
+            _SrtpBuffer(dtls._tx_srtp), transport._sock, pair.remote_addr, transport.sendto
+        )
+        return self._sender
+
+    def send(self, data: bytes | bytearray) -> bool:
+        """SRTP-protect and send one plain RTP or RTCP packet; False if not connected."""
+        sender = self._sender or self._connect_sender()
+        return sender is not None and sender.send(data)
 
 
 def _watch_state(pc: RTCPeerConnection, on_state: ConnectionListener) -> None:
@@ -300,7 +434,7 @@ class AnsweringPeer:
                 local = add_simulcast_recv(local, track.mid, track.rids)
         return request_opus_fec(local), tracks
 
-    def send(self, data: bytes) -> bool:
+    def send(self, data: bytes | bytearray) -> bool:
         return self._wire.send(data)
 
     async def close(self) -> None:
@@ -427,7 +561,7 @@ class OfferingPeer:
         except Exception as exc:  # aiortc raises ValueError and its own state errors
             raise SdpRejected(f"answer rejected: {type(exc).__name__}: {exc}") from exc
 
-    def send(self, data: bytes) -> bool:
+    def send(self, data: bytes | bytearray) -> bool:
         return self._wire.send(data)
 
     async def close(self) -> None:

@@ -51,8 +51,8 @@ export PYTHONDONTWRITEBYTECODE=1
 step "ruff check ."
 ruff check .
 
-step "mypy bridge signaling"
-mypy bridge signaling
+step "mypy bridge signaling bench/load"
+mypy bridge signaling bench/load
 
 step "lint-imports"
 lint-imports

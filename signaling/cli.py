@@ -19,6 +19,7 @@ from .app import create_app
 from .auth import ROLES, ascii_slug, make_token
 from .meetings.client import AdminClient, ApiRefused, Unreachable
 from .settings import Settings, SettingsError, settings_from_env
+from .workers import create_front
 
 
 def join_link(
@@ -54,7 +55,12 @@ def _serve(settings: Settings, room: str) -> None:
         f"{settings.data_dir / 'admin-key'}); diemcau meeting --help",
         flush=True,
     )
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    if settings.workers > 1:
+        print(f"  {settings.workers} worker processes; rooms placed by name", flush=True)
+        app = create_front(settings)
+    else:
+        app = create_app(settings)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
 
 
 ADMIN_COMMANDS = ("meeting", "sites", "invitation", "attendance")
@@ -185,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--room", default="hop-tinh", help="room for the printed links")
+    serve.add_argument(
+        "--workers", type=int, help="bridge processes, rooms placed across them (DIEMCAU_WORKERS)"
+    )
     link = sub.add_parser("link", help="print a join link")
     link.add_argument("--room", required=True)
     link.add_argument("--name", required=True)
@@ -194,7 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = settings_from_env(
-            os.environ, host=getattr(args, "host", None), port=getattr(args, "port", None)
+            os.environ,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            workers=getattr(args, "workers", None),
         )
     except SettingsError as exc:
         print(f"diemcau: {exc}", file=sys.stderr)

@@ -34,6 +34,8 @@ class Settings:
     admin_key: str = ""
     # Meetings live in Redis when set, else in data_dir/meetings.sqlite3.
     redis_url: str = ""
+    # Bridge processes; > 1 runs a front that places rooms on workers (signaling.workers).
+    workers: int = 1
 
     @property
     def base_url(self) -> str:
@@ -96,4 +98,12 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         transport_cc=env.get("DIEMCAU_TRANSPORT_CC", "") in ("1", "true", "yes"),
         admin_key=admin_key,
         redis_url=env.get("DIEMCAU_REDIS_URL", ""),
+        workers=_workers(overrides.get("workers"), env),
     )
+
+
+def _workers(override: object, env: Mapping[str, str]) -> int:
+    workers = override if isinstance(override, int) else _int(env, "DIEMCAU_WORKERS", 1)
+    if workers < 1:
+        raise SettingsError(f"the number of workers must be >= 1, got {workers}")
+    return workers

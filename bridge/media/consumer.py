@@ -11,12 +11,12 @@ from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.header import (
+    ABS_SEND_TIME_BLOCK,
     HEADER_SIZE,
-    RtpHeader,
-    abs_send_time_extension,
+    fill_header,
     parse_rtp_header,
     rewrite_packet,
-    rewrite_packet_buffer,
+    set_abs_send_time_id,
     wrap_rtx,
 )
 from bridge.rtp.munger import RtpMunger
@@ -51,7 +51,7 @@ class Consumer:
         *,
         producer: Producer,
         slot: SendSlot,
-        send: Callable[[bytes], bool],
+        send: Callable[[bytes | bytearray], bool],
         clock: Clock,
         metrics: BridgeMetrics,
         rng: random.Random,
@@ -132,7 +132,8 @@ class Consumer:
 
     # --- media -----------------------------------------------------------------------
 
-    def forward(self, data: bytes, header: RtpHeader, packet: InboundPacket) -> None:
+    def forward(self, template: bytes, packet: InboundPacket) -> None:
+        """Send one incoming packet (its ``forwarding_template``) if the forwarder says so."""
         params = self._params
         if params is None:
             return
@@ -144,28 +145,25 @@ class Consumer:
                     packet.arrival_ms, packet.spatial if target is None else target
                 )
             return
-        ext_id = params.abs_send_time_id
-        extension = b"" if ext_id is None else abs_send_time_extension(ext_id, self._clock())
-        buf = rewrite_packet_buffer(
-            data,
-            header,
-            payload_type=params.payload_type,
-            sequence_number=decision.sequence_number,
-            timestamp=decision.timestamp,
-            ssrc=params.ssrc,
-            extension=extension,
-        )
+        buf = bytearray(template)
+        marker_pt = (0x80 | params.payload_type) if packet.marker else params.payload_type
+        fill_header(buf, marker_pt, decision.sequence_number, decision.timestamp, params.ssrc)
+        payload_at = HEADER_SIZE
+        if buf[0] & 0x10:  # the producer reserved abs-send-time (video)
+            set_abs_send_time_id(buf, params.abs_send_time_id)
+            payload_at += ABS_SEND_TIME_BLOCK
         if decision.vp8 is not None:
-            at = HEADER_SIZE + len(extension)
-            rewrite_vp8_descriptor(buf, at, decision.vp8[0], decision.vp8[1])
+            rewrite_vp8_descriptor(buf, payload_at, decision.vp8[0], decision.vp8[1])
         self._sent.put(decision.out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
-        out = bytes(buf)
-        if self._send(out):
+        if self._send(buf):
+            self._downlink_loss.on_sent(decision.out_ext_seq)
+            size = len(buf)
             self._packets_sent += 1
-            self._octets_sent += header.payload_end - header.payload_offset
-            self.bytes_sent += len(out)
+            # RFC 3550 §6.4.1: the octet count leaves out header and padding
+            self._octets_sent += size - payload_at - (buf[-1] if buf[0] & 0x20 else 0)
+            self.bytes_sent += size
             self._metrics.rtp_packets_out += 1
-            self._metrics.rtp_bytes_out += len(out)
+            self._metrics.rtp_bytes_out += size
 
     def set_target(self, spatial: int | None, temporal: int) -> None:
         self._forwarder.set_target(spatial, temporal)

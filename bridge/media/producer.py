@@ -10,7 +10,7 @@ from bridge.forwarding.forwarder import InboundPacket
 from bridge.forwarding.layer_bitrates import LayerRateMeter
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
-from bridge.rtp.header import RtpHeader, find_extension
+from bridge.rtp.header import RtpHeader, find_extension, forwarding_template
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_nack, build_pli
 from bridge.rtp.vp8 import parse_vp8_descriptor
 
@@ -114,8 +114,11 @@ class Producer:
                 keyframe=False,
                 marker=header.marker,
             )
+        # forwarded video carries abs-send-time (see forwarding_template); we send now
+        send_ms = arrival_ms if self.kind == "video" else None
+        template = forwarding_template(data, header, send_ms)
         for consumer in self.consumers:
-            consumer.forward(data, header, packet)
+            consumer.forward(template, packet)
 
     def _update_audio_level(self, data: bytes, header: RtpHeader, arrival_ms: int) -> None:
         ext_id = self.track.audio_level_ext_id

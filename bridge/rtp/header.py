@@ -23,6 +23,7 @@ from bridge.rtp.errors import RtpParseError
 _FIXED = struct.Struct("!BBHII")  # RFC 3550 §5.1: V/P/X/CC, M/PT, seq, ts, ssrc
 _EXT = struct.Struct("!HH")  # RFC 3550 §5.3.1: profile, length in words
 _OSN = struct.Struct("!H")  # RFC 4588 §4: original sequence number
+_REWRITE = struct.Struct("!BHII")  # from byte 1 of the fixed header: M/PT, seq, ts, ssrc
 HEADER_SIZE = 12
 
 _ONE_BYTE_PROFILE = 0xBEDE  # RFC 8285 §4.2
@@ -46,7 +47,7 @@ class RtpHeader:
     extension_length: int  # bytes of extension data
 
 
-def is_rtcp(data: bytes) -> bool:
+def is_rtcp(data: bytes | bytearray) -> bool:
     """RFC 5761 §4: an RTCP packet has its second byte (PT) in 192..223."""
     return len(data) >= 2 and 192 <= data[1] <= 223
 
@@ -202,43 +203,62 @@ def rewrite_packet_buffer(
     sequence_number: int,
     timestamp: int,
     ssrc: int,
-    extension: bytes = b"",
 ) -> bytearray:
-    """rewrite_packet, as a mutable buffer for payload patches (VP8 picture ids).
-
-    V=2, the P bit and marker are kept, CC=0: CSRCs and the publisher's header extensions
-    are stripped because extension ids are negotiated per peer. ``extension`` is a complete
-    extension block of our own (e.g. ``abs_send_time_extension``; X is set when given), so
-    the payload starts at ``HEADER_SIZE + len(extension)``. Padding is kept as is.
-    """
+    """rewrite_packet, as a mutable buffer for payload patches (VP8 picture ids)."""
     _check_payload_type(payload_type)
-    payload_at = HEADER_SIZE + len(extension)
-    buf = bytearray(payload_at + len(data) - header.payload_offset)
-    _FIXED.pack_into(
-        buf,
-        0,
-        0x80 | (data[0] & 0x20) | (0x10 if extension else 0),
-        (0x80 if header.marker else 0) | payload_type,
-        sequence_number,
-        timestamp,
-        ssrc,
+    buf = bytearray(forwarding_template(data, header))
+    fill_header(
+        buf, (0x80 if header.marker else 0) | payload_type, sequence_number, timestamp, ssrc
     )
-    buf[HEADER_SIZE:payload_at] = extension
-    buf[payload_at:] = memoryview(data)[header.payload_offset :]
     return buf
 
 
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+ABS_SEND_TIME_BLOCK = 8  # 0xBEDE, length 1, one element (id/len byte + 3 value bytes)
+_ABS_SEND_TIME_ELEMENT = HEADER_SIZE + 4
 
 
-def abs_send_time_extension(ext_id: int, now_ms: int) -> bytes:
-    """A one-byte-header extension block (RFC 8285 §4.2) holding abs-send-time: send
-    time in seconds as 6.18 fixed point, 24 bits (webrtc.org abs-send-time). Chromium's
-    receive-side estimator, which produces its REMB, needs it on every video packet."""
-    if not 1 <= ext_id <= 14:
+def forwarding_template(
+    data: bytes, header: RtpHeader, abs_send_time_ms: int | None = None
+) -> bytes:
+    """A forwarded packet with its header left to fill (``fill_header``), made once per
+    incoming packet and copied per subscriber.
+
+    V=2, the P bit kept, CC=0: CSRCs and the publisher's header extensions are stripped
+    because extension ids are negotiated per peer. Padding is kept as is.
+
+    With ``abs_send_time_ms`` (video: Chromium's receive-side estimator, which makes its
+    REMB, needs it on every packet) a one-byte-header extension block (RFC 8285 §4.2)
+    follows the fixed header, holding abs-send-time (seconds in 6.18 fixed point, 24 bits).
+    The send time is the same for every subscriber; its element id is per peer and is
+    written by ``set_abs_send_time_id``. The payload then starts ``ABS_SEND_TIME_BLOCK``
+    bytes later.
+    """
+    payload = memoryview(data)[header.payload_offset :]
+    first = 0x80 | (data[0] & 0x20)
+    if abs_send_time_ms is None:
+        return bytes((first,)) + bytes(HEADER_SIZE - 1) + payload
+    value = ((abs_send_time_ms << 18) // 1000) & 0xFFFFFF
+    block = b"\xbe\xde\x00\x01\x00" + value.to_bytes(3, "big")
+    return bytes((first | 0x10,)) + bytes(HEADER_SIZE - 1) + block + payload
+
+
+def set_abs_send_time_id(buf: bytearray, ext_id: int | None) -> None:
+    """Name the template's abs-send-time element with this peer's id; a peer that did not
+    negotiate it gets the element turned into padding (zero bytes, RFC 8285 §4.2)."""
+    if ext_id is None:
+        buf[_ABS_SEND_TIME_ELEMENT : _ABS_SEND_TIME_ELEMENT + 4] = bytes(4)
+    elif 1 <= ext_id <= 14:
+        buf[_ABS_SEND_TIME_ELEMENT] = (ext_id << 4) | 2
+    else:
         raise ValueError(f"one-byte extension id {ext_id} out of range 1..14")
-    value = ((now_ms << 18) // 1000) & 0xFFFFFF
-    return bytes((0xBE, 0xDE, 0, 1, (ext_id << 4) | 2)) + value.to_bytes(3, "big")
+
+
+def fill_header(
+    buf: bytearray, marker_payload_type: int, sequence_number: int, timestamp: int, ssrc: int
+) -> None:
+    """Write RFC 3550 §5.1 header bytes 1..11 (M bit | PT, seq, ts, SSRC) into ``buf``."""
+    _REWRITE.pack_into(buf, 1, marker_payload_type, sequence_number, timestamp, ssrc)
 
 
 def wrap_rtx(

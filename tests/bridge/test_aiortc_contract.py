@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio.selector_events
 import inspect
 from importlib.metadata import version
 
 import aioice.ice
+import pylibsrtp
+import pylibsrtp._binding
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
@@ -54,3 +57,25 @@ def test_aioice_gathering_surface() -> None:
     for name in ("_local_candidates_start", "_local_candidates_end", "_local_candidates"):
         assert name in gather
     assert "self._nominated" in inspect.getsource(conn.sendto)
+
+
+def test_direct_receive_surface() -> None:
+    # the adapter replaces datagram_received on the ICE sockets' protocol instances
+    assert "self.receiver.data_received(data, self.local_candidate.component)" in (
+        inspect.getsource(aioice.ice.StunProtocol.datagram_received)
+    )
+    assert "self._protocols" in inspect.getsource(aioice.ice.Connection.__init__)
+    source = inspect.getsource(RTCDtlsTransport._recv_next)
+    assert "self._rx_srtp.unprotect(data)" in source
+    assert "self._rx_srtp.unprotect_rtcp(data)" in source
+
+
+def test_srtp_session_surface() -> None:
+    # _SrtpBuffer drives libsrtp on the session's own context and buffer
+    session = pylibsrtp.Session()
+    assert len(session._buffer) == 1500
+    assert session._srtp[0] is not None
+    for name in ("srtp_protect", "srtp_protect_rtcp", "srtp_unprotect", "srtp_unprotect_rtcp"):
+        assert hasattr(pylibsrtp._binding.lib, name)
+    # _Sender writes to the datagram transport's socket
+    assert "self._sock = sock" in inspect.getsource(asyncio.selector_events._SelectorTransport)

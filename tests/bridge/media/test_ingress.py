@@ -11,7 +11,6 @@ from bridge.media.ingress import PublisherIngress
 from bridge.media.peer import RemoteTrack
 from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
-from bridge.rtp.header import RtpHeader
 from bridge.rtp.transport_feedback import TransportFeedback
 
 TRACK = RemoteTrack(
@@ -52,7 +51,7 @@ class Recorder:
         self.producer: Producer | None = None
         self.max_spatial = 2
 
-    def forward(self, data: bytes, header: RtpHeader, pkt: InboundPacket) -> None:
+    def forward(self, template: bytes, pkt: InboundPacket) -> None:
         self.got.append(pkt)
 
     def restart(self, layer_index: int | None = None) -> None:
