@@ -516,6 +516,11 @@ class _AiortcSlot:
 
     def set_active(self, active: bool) -> None:
         self._transceiver.direction = "sendonly" if active else "inactive"
+        if not active:
+            # An unused slot must not keep its last owner's msid: when that participant
+            # comes back on another slot, two m-sections would carry the same a=msid and
+            # Chromium rejects the offer ("Duplicate a=msid lines detected").
+            self.assign("-", f"unused-{self._sender._ssrc}")
 
 
 class OfferingPeer:

@@ -306,7 +306,12 @@ class Participant:
     async def _send_offer(self, rev: int) -> None:
         assert self._subscriber is not None
         async with self._lock:
-            sdp = await self._subscriber.create_offer()
+            try:
+                sdp = await self._subscriber.create_offer()
+            except Exception:
+                if self.closed:
+                    return  # left while the offer was being made: its PC is closed
+                raise
         if not self.closed:
             self.listener(SubscribeOffer(sdp=sdp, rev=rev))
 

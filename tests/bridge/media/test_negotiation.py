@@ -4,6 +4,7 @@ consumers start only once answered and connected, slots are reused after a leave
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -154,3 +155,30 @@ async def test_empty_room_is_forgotten() -> None:
     a = await room.join("a", "A", "participant", lambda e: None)
     await room.leave(a)
     assert "r" not in registry.rooms
+
+
+async def test_leaving_while_an_offer_is_being_made_is_quiet() -> None:
+    """The PC closes under a pending create_offer: no task error, no offer event."""
+    errors: list[dict[str, object]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    registry, peers = _registry()
+    room = registry.get_or_create("r")
+    seen: list[RoomEvent] = []
+    b = await room.join("b", "B", "participant", seen.append)
+    a = await room.join("a", "A", "participant", lambda e: None)
+    gate = asyncio.Event()
+
+    async def closed_midway() -> str:
+        await gate.wait()
+        raise RuntimeError("RTCPeerConnection is closed")
+
+    await a.publish("offer")  # creates b's subscriber PC; its offer task has not run yet
+    peers.subscribers[0].create_offer = closed_midway  # type: ignore[method-assign]
+    await asyncio.sleep(0)  # the offer task is now waiting inside create_offer
+    await room.leave(b)
+    gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    gc.collect()  # an unretrieved task exception is reported when the task is collected
+    assert not errors, errors
+    assert not any(isinstance(e, SubscribeOffer) for e in seen)
