@@ -52,6 +52,9 @@ class EstimatorSettings:
     max_increase_interval_ms: int = 2000  # longer RR gaps count as this long
     remb_timeout_ms: int = 5000
     remb_app_limited_ratio: float = 1.4
+    # Chromium's AIMD answers overuse with 0.85 x what it receives: a REMB below that share
+    # of our send rate is congestion; one between it and the send rate is just lagging.
+    remb_congestion_ratio: float = 0.85
     max_send_ratio: float = 2.0
     send_headroom_bps: int = 300_000
     send_window_ms: int = 1000  # minimum span of the send-rate measurement
@@ -81,6 +84,7 @@ class DownlinkEstimator:
         "_loss_bps",
         "_now_ms",
         "_remb",
+        "_remb_trusted",
         "_sent_anchor",
         "_sent_bps",
         "_settings",
@@ -92,6 +96,9 @@ class DownlinkEstimator:
         self._last_rr_ms: int | None = None
         self._last_loss = 0.0
         self._remb: tuple[int, int] | None = None  # (bps, received at ms)
+        # A browser's first REMBs trail the stream that is just starting (its estimator
+        # begins from what it has received so far): trusted once one reaches our send rate.
+        self._remb_trusted = False
         self._sent_anchor: tuple[int, int] | None = None  # (bytes total, ms)
         self._sent_bps: int | None = None
         self._now_ms: int | None = None
@@ -101,6 +108,8 @@ class DownlinkEstimator:
     def on_remb(self, bitrate_bps: int, now_ms: int) -> None:
         self._tick(now_ms)
         self._remb = (max(0, bitrate_bps), now_ms)
+        if self._sent_bps is not None and bitrate_bps >= self._sent_bps:
+            self._remb_trusted = True
         self._apply_remb()
         self._follow_remb()
 
@@ -150,6 +159,8 @@ class DownlinkEstimator:
         now = self._now_ms
         if remb is None or now is None or now - remb[1] > self._settings.remb_timeout_ms:
             return None
+        if not self._remb_trusted:
+            return None
         sent = self._sent_bps
         if sent is not None and remb[0] >= sent * self._settings.remb_app_limited_ratio:
             return None
@@ -195,5 +206,10 @@ class DownlinkEstimator:
         # Congestion (the receiver gets less than we send): restart growth from REMB.
         sent = self._sent_bps
         remb = self.remb_bps
-        if sent is not None and remb is not None and remb < sent and self._loss_bps > remb:
+        if (
+            sent is not None
+            and remb is not None
+            and remb < sent * self._settings.remb_congestion_ratio
+            and self._loss_bps > remb
+        ):
             self._loss_bps = float(max(remb, self._settings.min_bps))

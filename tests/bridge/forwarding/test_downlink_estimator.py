@@ -74,8 +74,17 @@ def test_max_bound() -> None:
     assert e.estimate_bps == 1_100_000
 
 
+def trusting(**kwargs: int) -> DownlinkEstimator:
+    """An estimator whose REMBs count: one has reached the (240 kbit/s) send rate."""
+    e = est(**kwargs)
+    e.on_sent(0, -1000)
+    e.on_sent(30_000, 0)
+    e.on_remb(240_000, 0)
+    return e
+
+
 def test_remb_caps_and_expires() -> None:
-    e = est()
+    e = trusting()
     e.on_remb(300_000, 0)
     assert e.estimate_bps == 300_000
     assert e.remb_bps == 300_000
@@ -87,7 +96,7 @@ def test_remb_caps_and_expires() -> None:
 
 
 def test_remb_below_floor_reads_floor() -> None:
-    e = est()
+    e = trusting()
     e.on_remb(1000, 0)
     assert e.estimate_bps == 30_000
 
@@ -98,15 +107,33 @@ def test_app_limited_remb_does_not_cap() -> None:
     e.on_sent(0, 0)
     e.on_sent(10_000, 1000)  # 80 kbit/s sent
     assert e.send_bps == 80_000
-    e.on_remb(70_000, 1000)  # below what we send: congestion -> binds
-    assert e.estimate_bps == 70_000
+    e.on_remb(90_000, 1000)  # has caught up with what we send: REMBs count from now
+    e.on_remb(60_000, 1000)  # below 0.85 x what we send: congestion -> binds
+    assert e.estimate_bps == 60_000
     e.on_sent(15_000, 2000)  # 40 kbit/s (video paused)
-    e.on_remb(70_000, 2000)  # 1.5 x 40k + 10k: application limited
+    e.on_remb(60_000, 2000)  # 1.5 x 40k: application limited
     assert e.remb_bps is None
     for t in range(2000, 12_001, 1000):
         e.on_receiver_report(0.0, t)
-    # grows from where congestion left it (70k), ~8 %/s, not back to the old 1 Mbit/s
-    assert e.estimate_bps == pytest.approx(70_000 * 1.08**10, rel=0.01)
+    # grows from where congestion left it (60k), ~8 %/s, not back to the old 1 Mbit/s
+    assert e.estimate_bps == pytest.approx(60_000 * 1.08**10, rel=0.01)
+
+
+def test_first_rembs_trailing_a_starting_stream_are_not_congestion() -> None:
+    e = est(initial_bps=300_000)
+    e.on_sent(0, 0)
+    e.on_sent(25_000, 1000)  # 200 kbit/s: video just started
+    e.on_remb(160_000, 1000)  # the browser's estimate still trails it
+    assert e.estimate_bps == 300_000 and e.remb_bps is None
+
+
+def test_a_remb_a_little_below_the_send_rate_caps_but_does_not_cut() -> None:
+    e = trusting(initial_bps=300_000)
+    e.on_sent(52_500, 1000)  # 180 kbit/s
+    e.on_remb(170_000, 1000)  # 0.94 x: lagging, not overuse
+    assert e.estimate_bps == 170_000
+    e.on_remb(260_000, 1100)
+    assert e.estimate_bps == 300_000  # the loss-based rate was not pulled down
 
 
 def test_growth_limited_relative_to_send_rate() -> None:
