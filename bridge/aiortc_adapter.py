@@ -423,7 +423,7 @@ class AnsweringPeer:
             _accept_extensions(transceiver, section, self._transport_cc)
             if not isinstance(transceiver.sender, _SlotSender):
                 _swap_endpoints(transceiver)
-            tracks.append(_remote_track(transceiver, parsed, section))
+            tracks.append(_remote_track(transceiver, parsed, section, self._transport_cc))
         self._wire.attach()
         answer = await self._pc.createAnswer()
         await self._pc.setLocalDescription(answer)
@@ -466,7 +466,10 @@ def _accept_extensions(
 
 
 def _remote_track(
-    transceiver: RTCRtpTransceiver, parsed: SessionDescription, section: MediaSection
+    transceiver: RTCRtpTransceiver,
+    parsed: SessionDescription,
+    section: MediaSection,
+    transport_cc: bool,
 ) -> RemoteTrack:
     media = next(m for m in parsed.media if m.rtp.muxId == transceiver.mid)
     primary = transceiver._codecs[0]
@@ -491,7 +494,8 @@ def _remote_track(
         rid_ext_id=section.extmap.get(RID_URI),
         repaired_rid_ext_id=section.extmap.get(REPAIRED_RID_URI),
         audio_level_ext_id=section.extmap.get(AUDIO_LEVEL_URI),
-        transport_cc_ext_id=section.extmap.get(TRANSPORT_CC_URI),
+        # only when answered: otherwise no packet carries it and nothing is to be fed back
+        transport_cc_ext_id=section.extmap.get(TRANSPORT_CC_URI) if transport_cc else None,
     )
 
 

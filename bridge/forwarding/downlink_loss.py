@@ -11,30 +11,26 @@ from __future__ import annotations
 
 
 class DownlinkLossMeter:
-    __slots__ = ("_highest", "_last", "_skipped")
+    __slots__ = ("_last",)
 
     def __init__(self) -> None:
-        self._highest: int | None = None  # highest outgoing extended seq sent
-        self._skipped = 0  # outgoing seqs jumped over (never sent)
         self._last: tuple[int, int, int] | None = None  # (lost, highest, skipped) at last RR
 
-    def on_sent(self, out_ext_seq: int) -> None:
-        highest = self._highest
-        if highest is None or out_ext_seq > highest:
-            if highest is not None:
-                self._skipped += out_ext_seq - highest - 1
-            self._highest = out_ext_seq
-
-    def on_report(self, packets_lost: int, highest_sequence: int) -> tuple[int, int] | None:
+    def on_report(
+        self, packets_lost: int, highest_sequence: int, skipped: int
+    ) -> tuple[int, int] | None:
         """(lost on the downlink, expected) since the previous report; None: nothing to
-        compare. Callers sum these over streams: a packet-weighted loss, so a 50 packet/s
-        audio stream does not outweigh the video beside it."""
+        compare. ``skipped`` counts the outgoing sequence numbers never sent so far (the
+        caller derives it: outgoing span minus packets sent). Callers sum the results over
+        streams: a packet-weighted loss, so a 50 packet/s audio stream does not outweigh
+        the video beside it."""
         last = self._last
-        self._last = (packets_lost, highest_sequence, self._skipped)
+        self._last = (packets_lost, highest_sequence, skipped)
         if last is None:
             return None
         expected = highest_sequence - last[1]
         if expected <= 0:
             return None
-        lost = (packets_lost - last[0]) - (self._skipped - last[2])
+        # a gap filled late (skipped shrank) was never counted lost: do not add it back
+        lost = (packets_lost - last[0]) - max(0, skipped - last[2])
         return min(expected, max(0, lost)), expected

@@ -63,9 +63,10 @@ class Consumer:
         self._clock = clock
         self._metrics = metrics
         self._params: SlotParameters | None = None
+        self._first_out_seq = rng.randrange(32768)
         self._forwarder = Forwarder(
             producer.kind,
-            RtpMunger(rng.randrange(32768), rng.getrandbits(32)),
+            RtpMunger(self._first_out_seq, rng.getrandbits(32)),
             producer.track.clock_rate,
         )
         self._forwarder.pause()
@@ -156,7 +157,6 @@ class Consumer:
             rewrite_vp8_descriptor(buf, payload_at, decision.vp8[0], decision.vp8[1])
         self._sent.put(decision.out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
         if self._send(buf):
-            self._downlink_loss.on_sent(decision.out_ext_seq)
             size = len(buf)
             self._packets_sent += 1
             # RFC 3550 §6.4.1: the octet count leaves out header and padding
@@ -252,7 +252,10 @@ class Consumer:
         if sent_ms is not None:
             # RFC 3550 §6.4.1: RTT = arrival - LSR - DLSR
             self._rtt_ms = max(0, now_ms - sent_ms - block.dlsr * 1000 // 65536)
-        loss = self._downlink_loss.on_report(block.packets_lost, block.highest_sequence)
+        # outgoing seqs never sent: upstream gaps the munger kept (and failed sends)
+        span = self._forwarder.highest_out_ext_seq - self._first_out_seq + 1
+        skipped = max(0, span - self._packets_sent)
+        loss = self._downlink_loss.on_report(block.packets_lost, block.highest_sequence, skipped)
         if loss is not None:
             self.downlink_loss = loss[0] / loss[1]
         return loss

@@ -139,8 +139,9 @@ class Participant:
                 _PublisherSink(self), lambda s: self.listener(ConnectionChanged("publisher", s))
             )
             self._rtcp_task = asyncio.create_task(self._run_rtcp())
-            self._transport_feedback_task = asyncio.create_task(self._run_transport_feedback())
         answer, tracks = await self._publisher.accept_offer(sdp)
+        if self._transport_feedback_task is None and any(t.transport_cc_ext_id for t in tracks):
+            self._transport_feedback_task = asyncio.create_task(self._run_transport_feedback())
         for track in tracks:
             self._add_producer(track)
         return answer
