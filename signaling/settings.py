@@ -94,8 +94,8 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         ice_servers=_split(env.get("DIEMCAU_ICE_SERVERS", "")),
         public_url=env.get("DIEMCAU_PUBLIC_URL", ""),
         max_participants=_int(env, "DIEMCAU_MAX_PARTICIPANTS", base.max_participants),
-        adaptive_bitrate=env.get("DIEMCAU_ADAPTIVE_BITRATE", "") in ("1", "true", "yes"),
-        transport_cc=env.get("DIEMCAU_TRANSPORT_CC", "") in ("1", "true", "yes"),
+        adaptive_bitrate=_flag(env, "DIEMCAU_ADAPTIVE_BITRATE"),
+        transport_cc=_flag(env, "DIEMCAU_TRANSPORT_CC"),
         admin_key=admin_key,
         redis_url=env.get("DIEMCAU_REDIS_URL", ""),
         workers=_workers(overrides.get("workers"), env),
@@ -107,3 +107,7 @@ def _workers(override: object, env: Mapping[str, str]) -> int:
     if workers < 1:
         raise SettingsError(f"the number of workers must be >= 1, got {workers}")
     return workers
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "") in ("1", "true", "yes")
