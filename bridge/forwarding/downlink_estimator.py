@@ -1,37 +1,38 @@
-"""Per-subscriber downlink bandwidth estimate: GCC loss controller capped by REMB.
+"""Per-subscriber downlink bandwidth estimate: probe with media, back off on congestion.
 
-Loss-based controller (draft-ietf-rmcat-gcc-02 §6), on the fraction lost ``fl`` that the
-subscriber's receiver reports (RFC 3550 §6.4.1) give for the downlink alone, about once a
-second (media/downlink.py):
+What the bridge can learn about a subscriber's downlink without transport-cc:
 
-- ``fl < 2 %``: increase, ~8 % per second of elapsed time (libwebrtc's rate, instead of
-  the draft's 5 % per report, so the growth does not depend on the RR interval);
-- ``2 % <= fl <= 10 %``: hold;
-- ``fl > 10 %``: ``rate *= 1 - 0.5 * fl``.
+- its REMB (draft-alvestrand-rmcat-remb), Chromium's receive-side delay-based estimate.
+  Chromium's AIMD never lets it exceed ~1.5 x what it receives + 10 kbit/s, and on
+  overuse it answers with 0.85 x what it receives. So a REMB above our send rate says
+  little (the link may carry much more), and only a REMB that *fell* below our send rate
+  says "congested" -- one that trails our send rate right after an upgrade is just late;
+- the fraction lost in its receiver reports (RFC 3550 §6.4.1), over all its streams,
+  once a second (media/downlink.py). Rural links lose 1-5 % of packets at random, so loss
+  under ``high_loss`` is not read as congestion (GCC's 2-10 % "hold" band,
+  draft-ietf-rmcat-gcc-02 §6, would freeze the estimate forever on such a link); above it,
+  ``rate *= 1 - 0.5 * loss`` as in GCC.
 
-The delay-based part comes from the subscriber itself: its REMB (receive-side estimate,
-draft-alvestrand-rmcat-remb) caps the result; a REMB older than ``remb_timeout_ms`` is
-ignored. The estimate stays within [min_bps, max_bps].
+The estimate grows ``increase_per_s`` per second while nothing says congested, bounded by
+``max_send_ratio`` x the send rate + ``send_headroom_bps`` (an idle link does not
+accumulate an unfounded estimate, and one upgrade at most about doubles what is sent), and
+follows a REMB that is above it. The allocator upgrades when it has grown enough: the
+upgrade itself is the probe. Growth is fast (50 %/s, from audio only to the top layer in
+about 8 s): it only decides how soon the next probe comes, and the holds below bound how
+often a failing one does.
 
-Start low (``initial_bps``), climb fast: while the REMB is application limited and the
-link loses under ``low_loss``, the estimate follows the REMB up (bounded like growth).
+A probe that congests the link costs the subscriber a moment of loss. The estimate falls
+back to what was sent before the probe (not to the probe's congested REMB or loss), and
+growth stops for a hold time that doubles each time congestion comes back soon after a
+hold ended (a failed probe), up to ``max_hold_ms``, and falls back to ``min_hold_ms``
+after ``calm_reset_ms`` without congestion after the last hold. On a link that never
+carries the next layer, probes thus become rare instead of flapping the video every few
+seconds.
 
-Application-limited REMB (only when the caller reports what it sends, ``on_sent``):
-Chrome never lets its REMB exceed ~1.5 x the received rate + 10 kbit/s (AimdRateControl).
-After a collapse to audio only, a pure "min(loss, REMB)" would therefore never allow
-video back. So a REMB at or above ``remb_app_limited_ratio`` x the actual send rate is
-read as "link not saturated" and does not cap; the loss-based rate then grows from where
-congestion left it (a REMB below the send rate pulls the loss estimate down to it), and its
-growth is limited to ``max_send_ratio`` x send rate + ``send_headroom_bps`` so an idle
-link does not accumulate an unfounded estimate. Upgrades therefore probe with real media.
-
-Why not transport-cc: with transport-wide feedback (draft-holmer-rmcat-transport-wide-
-cc-extensions) the bridge would have to stamp every outgoing packet with a transport
-sequence number, record send times, and run the send-side delay-based estimator (arrival
-time filter, overuse detector, AIMD) plus probing with padding -- the bulk of GCC, in the
-Python hot path. REMB hands us the receiver's delay-based result for free. That send-side
-estimator (and padding probes, which would remove the need for the app-limited rule) is
-the next step.
+Why not transport-cc: the send-side estimator (per-packet send times, arrival-time
+filter, probe clusters of padding) would measure capacity directly and recover faster
+than any REMB-driven scheme, but it is the bulk of GCC in the per-packet Python path. It
+is the next step (docs/architecture.md, "not built").
 """
 
 from __future__ import annotations
@@ -41,20 +42,31 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class EstimatorSettings:
-    # GCC's start rate: audio plus a low layer. A commune on a 96 kbit/s link must not be
-    # flooded at join; a good link climbs by following the subscriber's REMB (see on_remb).
+    # GCC's start rate: audio plus a low layer; a good link climbs from there.
     initial_bps: int = 300_000
     min_bps: int = 30_000
     max_bps: int = 20_000_000
-    increase_per_s: float = 0.08
-    low_loss: float = 0.02
+    increase_per_s: float = 0.5
     high_loss: float = 0.10
-    max_increase_interval_ms: int = 2000  # longer RR gaps count as this long
+    max_increase_interval_ms: int = 2000  # longer gaps between inputs count as this long
     remb_timeout_ms: int = 5000
-    remb_app_limited_ratio: float = 1.4
-    # Chromium's AIMD answers overuse with 0.85 x what it receives: a REMB below that share
-    # of our send rate is congestion; one between it and the send rate is just lagging.
+    # Chromium answers overuse with 0.85 x what it receives; a REMB this far under our
+    # send rate that also fell (by more than remb_drop) is congestion.
     remb_congestion_ratio: float = 0.85
+    remb_drop: float = 0.03
+    # The very first REMB trails a stream that is just starting (the browser initialises
+    # its estimate from what it has received so far): only far under the send rate is it
+    # read as congestion.
+    first_remb_congestion_ratio: float = 0.6
+    # Congestion within probe_window_ms of an upgrade is a failed probe: fall back to
+    # what was sent before it (x fallback_room). Loss and REMBs of the episode's first
+    # settle_ms describe the probe, not the link: they do not cut further.
+    probe_window_ms: int = 3000
+    fallback_room: float = 1.25
+    settle_ms: int = 1500
+    min_hold_ms: int = 4000
+    max_hold_ms: int = 60_000
+    calm_reset_ms: int = 30_000
     max_send_ratio: float = 2.0
     send_headroom_bps: int = 300_000
     send_window_ms: int = 1000  # minimum span of the send-rate measurement
@@ -62,88 +74,121 @@ class EstimatorSettings:
     def __post_init__(self) -> None:
         if not 0 < self.min_bps <= self.initial_bps <= self.max_bps:
             raise ValueError("need 0 < min_bps <= initial_bps <= max_bps")
-        if not 0 <= self.low_loss <= self.high_loss <= 1:
-            raise ValueError("need 0 <= low_loss <= high_loss <= 1")
+        if not 0 < self.high_loss <= 1:
+            raise ValueError("need 0 < high_loss <= 1")
+        if not 0 < self.min_hold_ms <= self.max_hold_ms:
+            raise ValueError("need 0 < min_hold_ms <= max_hold_ms")
 
 
 @dataclass(frozen=True, slots=True)
 class EstimatorState:
-    """What the estimate is made of, for logs and metrics."""
+    """What the estimate is made of, for logs."""
 
     estimate_bps: int
-    loss_bps: int
-    remb_bps: int | None  # last REMB received, even if it does not cap
-    remb_caps: bool
+    remb_bps: int | None  # the last fresh REMB
     send_bps: int | None
+    hold_ms: int  # growth stopped for this long yet (after congestion)
+    last_hold_ms: int  # the last congestion's hold (doubles while probes fail)
 
 
 class DownlinkEstimator:
     __slots__ = (
-        "_last_loss",
-        "_last_rr_ms",
-        "_loss_bps",
+        "_allocated",
+        "_before_rise",
+        "_episode_ms",
+        "_estimate",
+        "_hold",
+        "_hold_until_ms",
+        "_last_growth_ms",
         "_now_ms",
         "_remb",
-        "_remb_trusted",
+        "_remb_peak",
         "_sent_anchor",
         "_sent_bps",
         "_settings",
+        "_unseen_bps",
     )
 
     def __init__(self, settings: EstimatorSettings) -> None:
         self._settings = settings
-        self._loss_bps = float(settings.initial_bps)
-        self._last_rr_ms: int | None = None
-        self._last_loss = 0.0
+        self._estimate = float(settings.initial_bps)
         self._remb: tuple[int, int] | None = None  # (bps, received at ms)
-        # A browser's first REMBs trail the stream that is just starting (its estimator
-        # begins from what it has received so far): trusted once one reaches our send rate.
-        self._remb_trusted = False
-        self._sent_anchor: tuple[int, int] | None = None  # (bytes total, ms)
+        self._remb_peak = 0  # highest REMB since the last congestion
+        self._sent_anchor: tuple[int, int, int] | None = None  # (bytes, video bytes, ms)
         self._sent_bps: int | None = None
+        self._unseen_bps = 0  # sent, not counted by the browser's REMB (audio)
+        self._allocated = 0  # what the allocator last decided to send
+        self._before_rise: tuple[int, int] | None = None  # (allocated before, rose at ms)
+        self._episode_ms = 0  # when the last congestion episode began
         self._now_ms: int | None = None
+        self._last_growth_ms: int | None = None
+        self._hold = settings.min_hold_ms  # the last congestion's hold
+        self._hold_until_ms: int | None = None
 
     # --- inputs ----------------------------------------------------------------------
 
     def on_remb(self, bitrate_bps: int, now_ms: int) -> None:
         self._tick(now_ms)
-        self._remb = (max(0, bitrate_bps), now_ms)
-        if self._sent_bps is not None and bitrate_bps >= self._sent_bps:
-            self._remb_trusted = True
-        self._apply_remb()
-        self._follow_remb()
+        s = self._settings
+        # Chromium feeds only video packets to its receive-side estimator, so the REMB is
+        # judged against the video we send; the audio shares the link on top of it.
+        video = max(0, bitrate_bps)
+        total = video + self._unseen_bps
+        peak = self._remb_peak if self._fresh_remb() is not None else None
+        self._remb = (total, now_ms)
+        self._remb_peak = max(peak or 0, video)
+        if self._sent_bps is None:
+            return
+        video_sent = max(0, self._sending_bps() - self._unseen_bps)
+        if peak is None:
+            congested = video < video_sent * s.first_remb_congestion_ratio
+        else:
+            # A REMB that fell from its peak since the last congestion; within an episode
+            # also one that does not climb (the overuse goes on). One that climbs trails
+            # what we send without meaning congestion: after an upgrade, and for long
+            # after an overuse (Chromium then climbs additively from 0.85 x received).
+            fell = video < peak * (1 - s.remb_drop)
+            flat = self._holding(now_ms) and video <= peak
+            congested = video < video_sent * s.remb_congestion_ratio and (fell or flat)
+        if congested:
+            self._remb_peak = video
+            self._congested(min(self._estimate, float(total)), now_ms)
+        elif total > self._estimate and not self._holding(now_ms):
+            # The receiver sees room (its estimate is above ours): take it, bounded.
+            self._estimate = min(float(total), max(self._estimate, self._send_limit()))
 
     def on_receiver_report(self, fraction_lost: float, now_ms: int) -> None:
         """Fraction (0..1) of packets lost on the downlink since the last call, over all
         of this subscriber's streams (packet-weighted)."""
         self._tick(now_ms)
-        s = self._settings
-        last = self._last_rr_ms
-        self._last_rr_ms = now_ms if last is None else max(last, now_ms)
-        self._last_loss = fraction_lost
-        if fraction_lost > s.high_loss:
-            self._loss_bps *= 1 - 0.5 * min(fraction_lost, 1.0)
-        elif fraction_lost < s.low_loss and last is not None and now_ms > last:
-            elapsed_s = min(now_ms - last, s.max_increase_interval_ms) / 1000
-            grown = self._loss_bps * (1 + s.increase_per_s) ** elapsed_s
-            if self._sent_bps is not None:
-                limit = self._sent_bps * s.max_send_ratio + s.send_headroom_bps
-                grown = min(grown, max(self._loss_bps, limit))
-            self._loss_bps = grown
-        self._loss_bps = min(max(self._loss_bps, s.min_bps), s.max_bps)
-        self._apply_remb()
+        if fraction_lost > self._settings.high_loss:
+            # GCC cuts what is being sent, not an estimate that ran ahead of it.
+            base = min(self._estimate, float(self._sending_bps() or self._estimate))
+            self._congested(base * (1 - 0.5 * min(fraction_lost, 1.0)), now_ms)
+        else:
+            self._grow(now_ms)
 
-    def on_sent(self, bytes_sent_total: int, now_ms: int) -> None:
-        """Total bytes sent to this subscriber so far (monotonic counter)."""
+    def on_sent(self, bytes_total: int, video_bytes_total: int, now_ms: int) -> None:
+        """Bytes sent to this subscriber so far, all and video only (monotonic counters)."""
         self._tick(now_ms)
         anchor = self._sent_anchor
-        if anchor is None or bytes_sent_total < anchor[0]:
-            self._sent_anchor = (bytes_sent_total, now_ms)
+        if anchor is None or bytes_total < anchor[0] or video_bytes_total < anchor[1]:
+            self._sent_anchor = (bytes_total, video_bytes_total, now_ms)
             return
-        span = now_ms - anchor[1]
+        span = now_ms - anchor[2]
         if span >= self._settings.send_window_ms:
-            self._sent_bps = (bytes_sent_total - anchor[0]) * 8000 // span
-            self._sent_anchor = (bytes_sent_total, now_ms)
+            sent = (bytes_total - anchor[0]) * 8000 // span
+            self._sent_bps = sent
+            unseen = (bytes_total - anchor[0]) - (video_bytes_total - anchor[1])
+            self._unseen_bps = max(0, unseen) * 8000 // span
+            self._sent_anchor = (bytes_total, video_bytes_total, now_ms)
+
+    def on_allocated(self, bps: int, now_ms: int) -> None:
+        """What the allocator decided to send from now on (the send rate lags it)."""
+        self._tick(now_ms)
+        if bps > self._allocated:
+            self._before_rise = (self._allocated, now_ms)
+        self._allocated = bps
 
     # --- outputs ---------------------------------------------------------------------
 
@@ -153,63 +198,80 @@ class DownlinkEstimator:
         return self._sent_bps
 
     @property
-    def remb_bps(self) -> int | None:
-        """The REMB that currently caps the estimate, or None (absent, old, app-limited)."""
-        remb = self._remb
-        now = self._now_ms
-        if remb is None or now is None or now - remb[1] > self._settings.remb_timeout_ms:
-            return None
-        if not self._remb_trusted:
-            return None
-        sent = self._sent_bps
-        if sent is not None and remb[0] >= sent * self._settings.remb_app_limited_ratio:
-            return None
-        return remb[0]
+    def estimate_bps(self) -> int:
+        s = self._settings
+        return int(min(max(self._estimate, s.min_bps), s.max_bps))
 
     def state(self) -> EstimatorState:
-        remb = self.remb_bps
+        now = self._now_ms
+        until = self._hold_until_ms
+        left = 0 if now is None or until is None else max(0, until - now)
         return EstimatorState(
             estimate_bps=self.estimate_bps,
-            loss_bps=int(self._loss_bps),
-            remb_bps=None if self._remb is None else self._remb[0],
-            remb_caps=remb is not None and remb < self._loss_bps,
+            remb_bps=self._fresh_remb(),
             send_bps=self._sent_bps,
+            hold_ms=left,
+            last_hold_ms=self._hold,
         )
 
-    @property
-    def estimate_bps(self) -> int:
-        """REMB staleness is judged against the latest input's ``now_ms``."""
-        s = self._settings
-        rate = self._loss_bps
-        remb = self.remb_bps
-        if remb is not None:
-            rate = min(rate, remb)
-        return int(min(max(rate, s.min_bps), s.max_bps))
+    # --- internals -------------------------------------------------------------------
 
     def _tick(self, now_ms: int) -> None:
         if self._now_ms is None or now_ms > self._now_ms:
             self._now_ms = now_ms
 
-    def _follow_remb(self) -> None:
-        # The subscriber's REMB says the link carries more than we send (Chromium lets it
-        # reach ~1.5 x what it receives): without loss, climb to it. That ramps ~1.5x a
-        # second, probing with real media, instead of the loss controller's 8 %.
-        s = self._settings
-        sent, remb = self._sent_bps, self._remb
-        if sent is None or remb is None or self._last_loss >= s.low_loss:
-            return
-        if remb[0] >= sent * s.remb_app_limited_ratio:
-            target = min(remb[0], sent * s.max_send_ratio + s.send_headroom_bps, s.max_bps)
-            self._loss_bps = max(self._loss_bps, float(target))
+    def _fresh_remb(self) -> int | None:
+        remb, now = self._remb, self._now_ms
+        if remb is None or now is None or now - remb[1] > self._settings.remb_timeout_ms:
+            return None
+        return remb[0]
 
-    def _apply_remb(self) -> None:
-        # Congestion (the receiver gets less than we send): restart growth from REMB.
+    def _send_limit(self) -> float:
+        s = self._settings
         sent = self._sent_bps
-        remb = self.remb_bps
-        if (
-            sent is not None
-            and remb is not None
-            and remb < sent * self._settings.remb_congestion_ratio
-            and self._loss_bps > remb
-        ):
-            self._loss_bps = float(max(remb, self._settings.min_bps))
+        return float(s.max_bps) if sent is None else sent * s.max_send_ratio + s.send_headroom_bps
+
+    def _sending_bps(self) -> int:
+        """What is being sent: the measured rate, or the allocation if that is higher
+        (the measurement trails an upgrade by up to a window)."""
+        return max(self._sent_bps or 0, self._allocated)
+
+    def _holding(self, now_ms: int) -> bool:
+        return self._hold_until_ms is not None and now_ms < self._hold_until_ms
+
+    def _grow(self, now_ms: int) -> None:
+        s = self._settings
+        last = self._last_growth_ms
+        self._last_growth_ms = now_ms
+        if last is None or self._holding(now_ms):
+            return
+        start = max(last, self._hold_until_ms or last)  # growth resumes when a hold ends
+        if now_ms <= start:
+            return
+        elapsed_s = min(now_ms - start, s.max_increase_interval_ms) / 1000
+        grown = self._estimate * (1 + s.increase_per_s) ** elapsed_s
+        self._estimate = min(grown, max(self._estimate, self._send_limit()), float(s.max_bps))
+
+    def _congested(self, rate: float, now_ms: int) -> None:
+        s = self._settings
+        if self._holding(now_ms):
+            # The same episode: reports of its first moments still describe what caused
+            # it; later ones mean the link itself fell: follow them down.
+            if now_ms - self._episode_ms >= s.settle_ms:
+                self._estimate = max(min(self._estimate, rate), float(s.min_bps))
+            return
+        self._episode_ms = now_ms
+        rise = self._before_rise
+        if rise is not None and rise[0] > 0 and now_ms - rise[1] <= s.probe_window_ms:
+            # A failed probe: what was sent before it went through, with room for the
+            # measured cost of that same step to vary (layer rates move +-20 %).
+            rate = rise[0] * s.fallback_room
+        until = self._hold_until_ms
+        if until is None or now_ms - until >= s.calm_reset_ms:
+            self._hold = s.min_hold_ms
+        else:
+            # Congested again soon after a hold ended: the probe failed; wait longer.
+            self._hold = min(self._hold * 2, s.max_hold_ms)
+        self._estimate = max(min(self._estimate, rate), float(s.min_bps))
+        self._hold_until_ms = now_ms + self._hold
+        self._last_growth_ms = now_ms

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bridge.forwarding.downlink_loss import DownlinkLossMeter
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
+from bridge.forwarding.retransmit_guard import RetransmitGuard, RetransmitSettings
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.header import (
@@ -72,6 +73,8 @@ class Consumer:
         self._forwarder.pause()
         self._sent = SequenceMap(CACHE_PACKETS[producer.kind])
         self._rtx_seq = rng.randrange(32768)
+        self._resent = RetransmitGuard(RetransmitSettings())
+        self._rtx_bytes = 0  # of bytes_sent, retransmissions
         self._packets_sent = 0
         self._octets_sent = 0
         self.bytes_sent = 0  # on the wire (RTP header + payload, RTX included): for the estimate
@@ -178,6 +181,7 @@ class Consumer:
         if params is None:
             return
         highest = self._forwarder.highest_out_ext_seq
+        now = self._clock()
         for seq in lost:
             out_ext = highest - ((highest - seq) & 0xFFFF)
             packed = self._sent.get(out_ext)
@@ -189,6 +193,12 @@ class Consumer:
                     original = layers[index].cache.get(packed >> _LAYER_BITS)
             if original is None:
                 self._metrics.rtp_dropped["nack_miss"] += 1
+                continue
+            refused = self._resent.allow(
+                out_ext, len(original), now, self._rtt_ms, self.bytes_sent - self._rtx_bytes
+            )
+            if refused is not None:
+                self._metrics.rtp_dropped[refused] += 1
                 continue
             try:
                 self._retransmit(original, out_ext, params)
@@ -217,6 +227,7 @@ class Consumer:
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
         if self._send(packet):
             self.bytes_sent += len(packet)
+            self._rtx_bytes += len(packet)
             self._metrics.retransmissions += 1
 
     # --- RTCP ------------------------------------------------------------------------

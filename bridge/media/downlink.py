@@ -51,6 +51,7 @@ class Downlink:
     def __init__(
         self,
         *,
+        subscriber_id: str,
         clock: Clock,
         metrics: BridgeMetrics,
         listener: EventListener,
@@ -59,6 +60,7 @@ class Downlink:
         adaptive_bitrate: bool,
     ):
         self.consumers: list[Consumer] = []
+        self._subscriber_id = subscriber_id  # names this downlink in the debug log
         self._clock = clock
         self._metrics = metrics
         self._listener = listener
@@ -154,7 +156,8 @@ class Downlink:
 
     def reallocate(self) -> None:
         now = self._clock()
-        self._estimator.on_sent(sum(c.bytes_sent for c in self.consumers), now)
+        video_bytes = sum(c.bytes_sent for c in self.consumers if c.producer.kind == "video")
+        self._estimator.on_sent(sum(c.bytes_sent for c in self.consumers), video_bytes, now)
         self._update_loss(now)
         speaker = self._loudest_publisher()
         video: list[VideoDemand] = []
@@ -188,9 +191,11 @@ class Downlink:
             audio_only=self._audio_only,
             cap_bps=self._cap_bps,
         )
+        self._estimator.on_allocated(result.used_bps, now)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s loss=%s budget=%d used=%d demands=%s video=%s",
+                "%s %s loss=%s budget=%d used=%d demands=%s video=%s",
+                self._subscriber_id,
                 self._estimator.state(),
                 [
                     (c.id, round(c.stats().fraction_lost, 3), round(c.downlink_loss, 3))

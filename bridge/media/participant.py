@@ -85,6 +85,7 @@ class Participant:
         self._ingress = PublisherIngress(metrics, self._transport_feedback)
         self._arrivals = ArrivalTracker()
         self._downlink = Downlink(
+            subscriber_id=id,
             clock=clock,
             metrics=metrics,
             listener=listener,
