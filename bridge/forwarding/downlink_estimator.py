@@ -23,9 +23,10 @@ often a failing one does.
 
 A probe that congests the link costs the subscriber a moment of loss. The estimate falls
 back to what was sent before the probe (not to the probe's congested REMB or loss), and
-growth stops for a hold time that doubles each time congestion comes back soon after a
-hold ended (a failed probe), up to ``max_hold_ms``, and falls back to ``min_hold_ms``
-after ``calm_reset_ms`` without congestion after the last hold. On a link that never
+growth stops for a hold time that doubles each time a probe fails again soon after a
+hold ended, up to ``max_hold_ms``, and falls back to ``min_hold_ms`` after
+``calm_reset_ms`` without congestion after the last hold, and for congestion that no
+probe caused (the link changed under what was being sent). On a link that never
 carries the next layer, probes thus become rare instead of flapping the video every few
 seconds.
 
@@ -262,16 +263,17 @@ class DownlinkEstimator:
             return
         self._episode_ms = now_ms
         rise = self._before_rise
+        until = self._hold_until_ms
         if rise is not None and rise[0] > 0 and now_ms - rise[1] <= s.probe_window_ms:
             # A failed probe: what was sent before it went through, with room for the
-            # measured cost of that same step to vary (layer rates move +-20 %).
+            # measured cost of that same step to vary (layer rates move +-20 %). Failing
+            # again soon after the last hold ended: wait longer before the next one.
             rate = rise[0] * s.fallback_room
-        until = self._hold_until_ms
-        if until is None or now_ms - until >= s.calm_reset_ms:
-            self._hold = s.min_hold_ms
+            again = until is not None and now_ms - until < s.calm_reset_ms
+            self._hold = min(self._hold * 2, s.max_hold_ms) if again else s.min_hold_ms
         else:
-            # Congested again soon after a hold ended: the probe failed; wait longer.
-            self._hold = min(self._hold * 2, s.max_hold_ms)
+            # The link changed under what we were sending: no probe of ours failed.
+            self._hold = s.min_hold_ms
         self._estimate = max(min(self._estimate, rate), float(s.min_bps))
         self._hold_until_ms = now_ms + self._hold
         self._last_growth_ms = now_ms

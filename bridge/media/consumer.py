@@ -129,6 +129,11 @@ class Consumer:
     def current_spatial(self) -> int | None:
         return self._forwarder.current_spatial
 
+    @property
+    def temporal_layers(self) -> int:
+        """Temporal layers the producer's stream has shown (1: none, no temporal steps)."""
+        return self._forwarder.temporal_layers_seen
+
     def restart(self, layer_index: int | None = None) -> None:
         """The producer's stream `layer_index` (None: every stream) restarted."""
         if layer_index is None or layer_index == self._forwarder.current_spatial:

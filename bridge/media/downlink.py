@@ -181,6 +181,7 @@ class Downlink:
                     max_spatial=consumer.max_spatial,
                     layer_bitrates=producer.layer_bitrates(now),
                     current_spatial=consumer.current_spatial,
+                    temporal_layers=consumer.temporal_layers,
                 )
             )
         result = self._allocator.allocate(
@@ -204,7 +205,7 @@ class Downlink:
                 result.budget_bps,
                 result.used_bps,
                 [
-                    (d.consumer_id, d.max_spatial, d.layer_bitrates, d.current_spatial)
+                    (d.consumer_id, d.max_spatial, d.layer_bitrates, d.temporal_layers)
                     for d in video
                 ],
                 [(a.consumer_id, a.spatial, a.temporal, a.bitrate_bps) for a in result.video],

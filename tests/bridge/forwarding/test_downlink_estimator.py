@@ -159,20 +159,35 @@ def test_a_failed_probe_falls_back_to_what_was_sent_before_it() -> None:
 
 def test_failed_probes_wait_longer_each_time_and_calm_resets() -> None:
     e = est(initial_bps=300_000)
+    e.on_allocated(100_000, -1000)
     holds = []
     t = 0
     for _ in range(6):
-        e.on_receiver_report(0.5, t)  # congestion
+        e.on_allocated(200_000, t)  # a probe (upgrade) ...
+        e.on_receiver_report(0.5, t + 500)  # ... that congests the link
+        e.on_allocated(100_000, t + 500)
         holds.append(e.state().hold_ms)
-        t += holds[-1]
-        e.on_receiver_report(0.0, t)  # hold over, a probe ...
+        t += 500 + holds[-1]
+        e.on_receiver_report(0.0, t)  # hold over
         t += 1000
     assert holds == [4000, 8000, 16_000, 32_000, 60_000, 60_000]
     for _ in range(31):  # calm for 30 s
         e.on_receiver_report(0.0, t)
         t += 1000
-    e.on_receiver_report(0.5, t)
+    e.on_allocated(200_000, t)
+    e.on_receiver_report(0.5, t + 500)
     assert e.state().hold_ms == 4000
+
+
+def test_congestion_no_probe_caused_keeps_the_short_hold() -> None:
+    """Audio only on a link that got worse: nothing of ours failed, nothing to wait for."""
+    e = est(initial_bps=300_000)
+    e.on_allocated(40_000, 0)
+    t = 5000
+    for _ in range(4):
+        e.on_receiver_report(0.3, t)
+        assert e.state().hold_ms == 4000
+        t += 5000
 
 
 def test_remb_expires() -> None:

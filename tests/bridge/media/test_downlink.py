@@ -1,0 +1,97 @@
+"""Downlink wiring: what it hands the allocator and the estimator (fakes for consumers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.forwarding.allocator import (
+    AllocationResult,
+    AllocatorSettings,
+    AudioDemand,
+    StreamAllocator,
+    VideoDemand,
+)
+from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+from bridge.media.downlink import Downlink
+from bridge.metrics import BridgeMetrics
+
+
+@dataclass
+class FakeProducer:
+    kind: str
+    participant_id: str = "pub"
+    muted: bool = False
+    layers: tuple[object, ...] = (object(), object(), object())
+    audio_level: int = 30
+
+    def speaking(self, now: int) -> bool:
+        return True
+
+    def layer_bitrates(self, now: int) -> tuple[int, ...]:
+        return (150_000, 375_000, 1_500_000)
+
+
+@dataclass
+class FakeConsumer:
+    producer: FakeProducer
+    temporal_layers: int = 1
+    bytes_sent: int = 0
+    started: bool = True
+    current_spatial: int | None = 0
+    max_spatial: int = 2
+    targets: list[tuple[int | None, int]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"pub-{self.producer.kind}"
+
+    def set_target(self, spatial: int | None, temporal: int) -> None:
+        self.targets.append((spatial, temporal))
+
+    def set_allocated(self, forward: bool) -> None:
+        return None
+
+
+class SpyAllocator(StreamAllocator):
+    def __init__(self) -> None:
+        super().__init__(AllocatorSettings())
+        self.demands: list[Sequence[VideoDemand]] = []
+
+    def allocate(
+        self,
+        now_ms: int,
+        budget_bps: int,
+        demands: Sequence[VideoDemand],
+        audio: Sequence[AudioDemand],
+        audio_only: bool,
+        cap_bps: int | None,
+    ) -> AllocationResult:
+        self.demands.append(demands)
+        return super().allocate(now_ms, budget_bps, demands, audio, audio_only, cap_bps)
+
+
+def downlink(allocator: StreamAllocator, consumers: list[Any]) -> Downlink:
+    d = Downlink(
+        subscriber_id="sub",
+        clock=lambda: 1000,
+        metrics=BridgeMetrics(),
+        listener=lambda event: None,
+        estimator=DownlinkEstimator(EstimatorSettings()),
+        allocator=allocator,
+        adaptive_bitrate=True,
+    )
+    d.consumers.extend(consumers)
+    return d
+
+
+def test_the_temporal_layers_a_stream_shows_reach_the_allocator() -> None:
+    """Without them the ladder has no temporal steps: the cheapest video is a whole layer
+    (on a weak link 150 kbit/s instead of ~60 at 7.5 fps)."""
+    spy = SpyAllocator()
+    video = FakeConsumer(FakeProducer("video"), temporal_layers=3)
+    downlink(spy, [video, FakeConsumer(FakeProducer("audio"))]).reallocate()
+    (demand,) = spy.demands[-1]
+    assert demand.temporal_layers == 3
+    assert video.targets[-1][1] < 2  # a temporal step below "all": only possible with them
