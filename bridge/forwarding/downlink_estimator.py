@@ -15,7 +15,8 @@ What the bridge can learn about a subscriber's downlink without transport-cc:
 
 The estimate grows ``increase_per_s`` per second while nothing says congested, bounded by
 ``max_send_ratio`` x the send rate + ``send_headroom_bps`` (an idle link does not
-accumulate an unfounded estimate, and one upgrade at most about doubles what is sent), and
+accumulate an unfounded estimate, and with the allocator's 1.2 margin an upgrade is at
+most one ~1.5x step of the ladder, or from audio only to the lowest layer), and
 follows a REMB that is above it. The allocator upgrades when it has grown enough: the
 upgrade itself is the probe. Growth is fast (50 %/s, from audio only to the top layer in
 about 8 s): it only decides how soon the next probe comes, and the holds below bound how
@@ -63,13 +64,16 @@ class EstimatorSettings:
     # what was sent before it (x fallback_room). Loss and REMBs of the episode's first
     # settle_ms describe the probe, not the link: they do not cut further.
     probe_window_ms: int = 3000
+    # An allocation this much above the last one is an upgrade (ladder steps are ~1.5x
+    # apart; the cost of one step moves +-20 % with the measured layer rates).
+    probe_rise: float = 1.25
     fallback_room: float = 1.25
     settle_ms: int = 1500
     min_hold_ms: int = 4000
     max_hold_ms: int = 60_000
     calm_reset_ms: int = 30_000
     max_send_ratio: float = 2.0
-    send_headroom_bps: int = 300_000
+    send_headroom_bps: int = 160_000
     send_window_ms: int = 1000  # minimum span of the send-rate measurement
 
     def __post_init__(self) -> None:
@@ -187,7 +191,7 @@ class DownlinkEstimator:
     def on_allocated(self, bps: int, now_ms: int) -> None:
         """What the allocator decided to send from now on (the send rate lags it)."""
         self._tick(now_ms)
-        if bps > self._allocated:
+        if bps > self._allocated * self._settings.probe_rise:
             self._before_rise = (self._allocated, now_ms)
         self._allocated = bps
 
@@ -258,8 +262,11 @@ class DownlinkEstimator:
         if self._holding(now_ms):
             # The same episode: reports of its first moments still describe what caused
             # it; later ones mean the link itself fell: follow them down.
-            if now_ms - self._episode_ms >= s.settle_ms:
-                self._estimate = max(min(self._estimate, rate), float(s.min_bps))
+            if now_ms - self._episode_ms >= s.settle_ms and rate < self._estimate:
+                # Less than what the episode fell back to: the link itself fell, and the
+                # probes that failed on the old link say nothing about the next one.
+                self._estimate = max(rate, float(s.min_bps))
+                self._hold = s.min_hold_ms
             return
         self._episode_ms = now_ms
         rise = self._before_rise
