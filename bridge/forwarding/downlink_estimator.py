@@ -68,7 +68,7 @@ class EstimatorSettings:
     # apart; the cost of one step moves +-20 % with the measured layer rates).
     probe_rise: float = 1.25
     fallback_room: float = 1.25
-    settle_ms: int = 1500
+    settle_ms: int = 3000
     min_hold_ms: int = 4000
     max_hold_ms: int = 60_000
     calm_reset_ms: int = 30_000
@@ -132,7 +132,8 @@ class DownlinkEstimator:
 
     # --- inputs ----------------------------------------------------------------------
 
-    def on_remb(self, bitrate_bps: int, now_ms: int) -> None:
+    def on_remb(self, bitrate_bps: int, now_ms: int) -> bool:
+        """True if this REMB lowered the estimate (reallocate now, not at the next tick)."""
         self._tick(now_ms)
         s = self._settings
         # Chromium feeds only video packets to its receive-side estimator, so the REMB is
@@ -143,7 +144,7 @@ class DownlinkEstimator:
         self._remb = (total, now_ms)
         self._remb_peak = max(peak or 0, video)
         if self._sent_bps is None:
-            return
+            return False
         video_sent = max(0, self._sending_bps() - self._unseen_bps)
         if peak is None:
             congested = video < video_sent * s.first_remb_congestion_ratio
@@ -155,12 +156,14 @@ class DownlinkEstimator:
             fell = video < peak * (1 - s.remb_drop)
             flat = self._holding(now_ms) and video <= peak
             congested = video < video_sent * s.remb_congestion_ratio and (fell or flat)
+        before = self._estimate
         if congested:
             self._remb_peak = video
             self._congested(min(self._estimate, float(total)), now_ms)
         elif total > self._estimate and not self._holding(now_ms):
             # The receiver sees room (its estimate is above ours): take it, bounded.
             self._estimate = min(float(total), max(self._estimate, self._send_limit()))
+        return self._estimate < before
 
     def on_receiver_report(self, fraction_lost: float, now_ms: int) -> None:
         """Fraction (0..1) of packets lost on the downlink since the last call, over all

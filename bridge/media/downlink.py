@@ -142,7 +142,9 @@ class Downlink:
                     if target is not None:
                         target.request_keyframe(now)
             elif isinstance(packet, Remb):
-                self._estimator.on_remb(packet.bitrate, now)
+                lowered = self._estimator.on_remb(packet.bitrate, now)
+                if lowered and self._adaptive:
+                    self.reallocate()  # congestion: do not wait up to 500 ms for the tick
 
     def _by_ssrc(self) -> dict[int, Consumer]:
         out: dict[int, Consumer] = {}

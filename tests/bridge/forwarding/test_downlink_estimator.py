@@ -153,7 +153,7 @@ def test_a_failed_probe_falls_back_to_what_was_sent_before_it() -> None:
     e.on_receiver_report(0.4, 1200)  # the probe's loss, reported late: no further cut
     assert e.estimate_bps == 190_000 * 1.25
     e.on_allocated(190_000, 1200)
-    e.on_remb(120_000, 2600)  # still congested after the probe ended: the link fell
+    e.on_remb(120_000, 4100)  # still congested after the probe ended: the link fell
     assert e.estimate_bps == 120_000
 
 
@@ -228,8 +228,8 @@ def test_after_an_overuse_a_climbing_remb_is_not_more_congestion() -> None:
     assert e.estimate_bps == 250_000
     e.on_remb(260_000, 1700)  # climbing back (still under 0.85 x 400k): no cut
     assert e.estimate_bps == 250_000
-    e.on_remb(200_000, 2200)  # fell again within the episode: the link fell further
+    e.on_remb(200_000, 3200)  # fell again within the episode: the link fell further
     assert e.estimate_bps == 200_000
-    e.on_receiver_report(0.0, 2300)
-    e.on_remb(200_000, 2700)  # flat, still under what we send: the overuse goes on
+    e.on_receiver_report(0.0, 3300)
+    e.on_remb(200_000, 3700)  # flat, still under what we send: the overuse goes on
     assert e.state().hold_ms > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from bridge.forwarding.allocator import (
@@ -16,6 +17,7 @@ from bridge.forwarding.allocator import (
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
 from bridge.media.downlink import Downlink
 from bridge.metrics import BridgeMetrics
+from bridge.rtp.rtcp_build import build_remb
 
 
 @dataclass
@@ -42,6 +44,7 @@ class FakeConsumer:
     current_spatial: int | None = 0
     max_spatial: int = 2
     targets: list[tuple[int | None, int]] = field(default_factory=list)
+    slot: Any = field(default_factory=lambda: SimpleNamespace(parameters=None))
 
     @property
     def id(self) -> str:
@@ -72,10 +75,13 @@ class SpyAllocator(StreamAllocator):
         return super().allocate(now_ms, budget_bps, demands, audio, audio_only, cap_bps)
 
 
-def downlink(allocator: StreamAllocator, consumers: list[Any]) -> Downlink:
+def downlink(
+    allocator: StreamAllocator, consumers: list[Any], now: list[int] | None = None
+) -> Downlink:
+    clock = now or [1000]
     d = Downlink(
         subscriber_id="sub",
-        clock=lambda: 1000,
+        clock=lambda: clock[0],
         metrics=BridgeMetrics(),
         listener=lambda event: None,
         estimator=DownlinkEstimator(EstimatorSettings()),
@@ -95,3 +101,18 @@ def test_the_temporal_layers_a_stream_shows_reach_the_allocator() -> None:
     (demand,) = spy.demands[-1]
     assert demand.temporal_layers == 3
     assert video.targets[-1][1] < 2  # a temporal step below "all": only possible with them
+
+
+def test_a_remb_that_signals_congestion_reallocates_at_once() -> None:
+    spy = SpyAllocator()
+    video = FakeConsumer(FakeProducer("video"))
+    now = [0]
+    d = downlink(spy, [video, FakeConsumer(FakeProducer("audio"))], now)
+    d.reallocate()
+    video.bytes_sent, now[0] = 50_000, 1000  # 400 kbit/s sent
+    d.reallocate()
+    d.route_rtcp(build_remb(1, 600_000, [2]))  # room: no allocation
+    rounds = len(spy.demands)
+    now[0] = 1100
+    d.route_rtcp(build_remb(1, 150_000, [2]))  # fell far below what we send
+    assert len(spy.demands) == rounds + 1
