@@ -69,10 +69,11 @@ class EstimatorSettings:
     probe_rise: float = 1.25
     fallback_room: float = 1.25
     settle_ms: int = 3000
+    link_change_ratio: float = 0.5
     min_hold_ms: int = 4000
     max_hold_ms: int = 60_000
     calm_reset_ms: int = 30_000
-    max_send_ratio: float = 2.0
+    max_send_ratio: float = 1.8
     send_headroom_bps: int = 160_000
     send_window_ms: int = 1000  # minimum span of the send-rate measurement
 
@@ -100,6 +101,7 @@ class DownlinkEstimator:
     __slots__ = (
         "_allocated",
         "_before_rise",
+        "_episode_estimate",
         "_episode_ms",
         "_estimate",
         "_hold",
@@ -125,6 +127,7 @@ class DownlinkEstimator:
         self._allocated = 0  # what the allocator last decided to send
         self._before_rise: tuple[int, int] | None = None  # (allocated before, rose at ms)
         self._episode_ms = 0  # when the last congestion episode began
+        self._episode_estimate = 0.0  # what it fell back to
         self._now_ms: int | None = None
         self._last_growth_ms: int | None = None
         self._hold = settings.min_hold_ms  # the last congestion's hold
@@ -266,10 +269,12 @@ class DownlinkEstimator:
             # The same episode: reports of its first moments still describe what caused
             # it; later ones mean the link itself fell: follow them down.
             if now_ms - self._episode_ms >= s.settle_ms and rate < self._estimate:
-                # Less than what the episode fell back to: the link itself fell, and the
-                # probes that failed on the old link say nothing about the next one.
+                # Less than what the episode fell back to: the link carries less now. Far
+                # less: the link changed, and the probes that failed on the old one say
+                # nothing about the new one.
+                if rate < self._episode_estimate * s.link_change_ratio:
+                    self._hold = s.min_hold_ms
                 self._estimate = max(rate, float(s.min_bps))
-                self._hold = s.min_hold_ms
             return
         self._episode_ms = now_ms
         rise = self._before_rise
@@ -285,5 +290,6 @@ class DownlinkEstimator:
             # The link changed under what we were sending: no probe of ours failed.
             self._hold = s.min_hold_ms
         self._estimate = max(min(self._estimate, rate), float(s.min_bps))
+        self._episode_estimate = self._estimate
         self._hold_until_ms = now_ms + self._hold
         self._last_growth_ms = now_ms

@@ -48,7 +48,7 @@ def test_growth_bounded_by_what_is_sent() -> None:
     sending(e, 40_000, start_ms=0)
     for t in range(1000, 10_001, 1000):
         e.on_receiver_report(0.0, t)
-    assert e.estimate_bps == 2 * 40_000 + 160_000
+    assert e.estimate_bps == 1.8 * 40_000 + 160_000
 
 
 def test_max_bound() -> None:
@@ -131,7 +131,7 @@ def test_follows_a_remb_above_the_estimate_up_to_the_send_limit() -> None:
     e.on_remb(460_000, 0)
     assert e.estimate_bps == 460_000
     e.on_remb(10_000_000, 100)
-    assert e.estimate_bps == 2 * 300_000 + 160_000
+    assert e.estimate_bps == 1.8 * 300_000 + 160_000
 
 
 def test_does_not_follow_remb_while_holding() -> None:
