@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from bridge.forwarding.allocator import AudioDemand, StreamAllocator, VideoDemand
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
+from bridge.forwarding.pacing import pace_rate
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.rtcp import Fir, Nack, Pli, ReceiverReport, Remb, SenderReport, parse_rtcp
 
 from .consumer import Clock, Consumer
 from .events import EventListener, LinkState, VideoState
+from .paced_sender import PacedSender
 
 # Tile height (CSS px) up to which a simulcast layer is enough: 180p, 360p, then 720p.
 LAYER_FOR_HEIGHT = (200, 400)
@@ -29,6 +31,7 @@ PRIORITY_SPEAKER = 2
 PRIORITY_GALLERY = 1
 # Budget when adaptive bitrate is off: only views, audio-only and the site's cap apply.
 UNLIMITED_BPS = 1_000_000_000
+PACE_FLOOR_BPS = 64_000  # while video is paused, retransmissions still leave
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,9 @@ class Downlink:
         adaptive_bitrate: bool,
     ):
         self.consumers: list[Consumer] = []
+        # Video consumers send through it (paced only with adaptive bitrate: the rate
+        # comes from the estimate).
+        self.pacer = PacedSender(clock, metrics)
         self._subscriber_id = subscriber_id  # names this downlink in the debug log
         self._clock = clock
         self._metrics = metrics
@@ -195,6 +201,11 @@ class Downlink:
             cap_bps=self._cap_bps,
         )
         self._estimator.on_allocated(result.used_bps, now)
+        if self._adaptive:
+            video_bps = sum(a.bitrate_bps for a in result.video)
+            self.pacer.set_rate(
+                pace_rate(result.budget_bps, video_bps, result.used_bps - video_bps, PACE_FLOOR_BPS)
+            )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s loss=%s budget=%d used=%d demands=%s video=%s",

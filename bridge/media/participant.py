@@ -248,7 +248,7 @@ class Participant:
         consumer = Consumer(
             producer=producer,
             slot=slot,
-            send=subscriber.send,
+            send=self._downlink.pacer.send if producer.kind == "video" else subscriber.send,
             clock=self._clock,
             metrics=self._metrics,
             rng=self._rng,
@@ -280,6 +280,7 @@ class Participant:
                 lambda s: self.listener(ConnectionChanged("subscriber", s)),
                 self._slot_ready,
             )
+            self._downlink.pacer.connect(self._subscriber.send)
             self._allocation_task = asyncio.create_task(self._run_allocation())
         return self._subscriber
 
@@ -357,6 +358,7 @@ class Participant:
             if consumer in consumer.producer.consumers:
                 consumer.producer.consumers.remove(consumer)
         self.consumers.clear()
+        self._downlink.pacer.close()
         for peer in (self._publisher, self._subscriber):
             if peer is not None:
                 await peer.close()

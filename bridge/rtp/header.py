@@ -238,9 +238,27 @@ def forwarding_template(
     first = 0x80 | (data[0] & 0x20)
     if abs_send_time_ms is None:
         return bytes((first,)) + bytes(HEADER_SIZE - 1) + payload
-    value = ((abs_send_time_ms << 18) // 1000) & 0xFFFFFF
-    block = b"\xbe\xde\x00\x01\x00" + value.to_bytes(3, "big")
+    block = b"\xbe\xde\x00\x01\x00" + _abs_send_time(abs_send_time_ms)
     return bytes((first | 0x10,)) + bytes(HEADER_SIZE - 1) + block + payload
+
+
+def _abs_send_time(ms: int) -> bytes:
+    return (((ms << 18) // 1000) & 0xFFFFFF).to_bytes(3, "big")
+
+
+def restamp_abs_send_time(buf: bytearray, now_ms: int) -> None:
+    """A packet held back (paced) leaves later than its template was stamped: write the
+    real send time, or the receiver reads the wait as network queueing (overuse). Leaves
+    anything without the template's named abs-send-time element alone (audio, RTCP)."""
+    if (
+        len(buf) >= HEADER_SIZE + ABS_SEND_TIME_BLOCK
+        and buf[0] & 0x10
+        and buf[HEADER_SIZE] == 0xBE
+        and buf[HEADER_SIZE + 1] == 0xDE
+        and buf[_ABS_SEND_TIME_ELEMENT] & 0x0F == 2
+        and buf[_ABS_SEND_TIME_ELEMENT] >> 4
+    ):
+        buf[_ABS_SEND_TIME_ELEMENT + 1 : _ABS_SEND_TIME_ELEMENT + 4] = _abs_send_time(now_ms)
 
 
 def set_abs_send_time_id(buf: bytearray, ext_id: int | None) -> None:
