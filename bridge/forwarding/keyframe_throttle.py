@@ -4,11 +4,17 @@ from __future__ import annotations
 
 
 class KeyframeRequestThrottle:
-    """Allows at most one request per ``min_interval_ms``."""
+    """Allows at most one request per ``min_interval_ms``.
+
+    A keyframe costs 5-10 delta frames. A subscriber on a lossy link asks again and again;
+    at one request per 300 ms the publisher sent a keyframe every 300 ms on that layer, which
+    raised the layer's rate for every subscriber and made the weak link lose more (and ask
+    more). One a second still lets a new or switching subscriber start within a second.
+    """
 
     __slots__ = ("_last_ms", "_min_interval_ms")
 
-    def __init__(self, min_interval_ms: int = 300) -> None:
+    def __init__(self, min_interval_ms: int = 1000) -> None:
         if min_interval_ms < 0:
             raise ValueError(f"min_interval_ms must be >= 0, got {min_interval_ms}")
         self._min_interval_ms = min_interval_ms

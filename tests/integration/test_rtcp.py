@@ -46,6 +46,7 @@ async def test_nack_is_answered_with_rtx_carrying_the_original(site) -> None:  #
 async def test_keyframe_requests_are_throttled_upstream(site) -> None:  # type: ignore[no-untyped-def]
     a, b = await _streaming_pair(site)
     track = _video_track(b)
+    await asyncio.sleep(1.1)  # the subscriber's first request is out of the window
     before = a.feedback.plis
     for _ in range(10):
         b.send_feedback(build_pli(0x1234, track.ssrc))

@@ -15,11 +15,11 @@ def test_one_request_per_interval() -> None:
     assert t.should_send(1600) is True
 
 
-def test_default_interval_is_300_ms() -> None:
+def test_default_interval_is_one_second() -> None:
     t = KeyframeRequestThrottle()
     assert t.should_send(0)
-    assert not t.should_send(299)
-    assert t.should_send(300)
+    assert not t.should_send(999)
+    assert t.should_send(1000)
 
 
 def test_negative_interval_rejected() -> None:
