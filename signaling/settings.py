@@ -26,7 +26,7 @@ class Settings:
     ice_servers: tuple[str, ...] = ()
     public_url: str = ""
     max_participants: int = 300
-    adaptive_bitrate: bool = False
+    adaptive_bitrate: bool = True
     transport_cc: bool = False
     join_timeout_s: float = 10.0
     web_dir: Path = WEB_DIR
@@ -94,7 +94,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         ice_servers=_split(env.get("DIEMCAU_ICE_SERVERS", "")),
         public_url=env.get("DIEMCAU_PUBLIC_URL", ""),
         max_participants=_int(env, "DIEMCAU_MAX_PARTICIPANTS", base.max_participants),
-        adaptive_bitrate=_flag(env, "DIEMCAU_ADAPTIVE_BITRATE"),
+        adaptive_bitrate=_flag(env, "DIEMCAU_ADAPTIVE_BITRATE", default=True),
         transport_cc=_flag(env, "DIEMCAU_TRANSPORT_CC"),
         admin_key=admin_key,
         redis_url=env.get("DIEMCAU_REDIS_URL", ""),
@@ -109,5 +109,8 @@ def _workers(override: object, env: Mapping[str, str]) -> int:
     return workers
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "") in ("1", "true", "yes")
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name, "")
+    if not value:
+        return default
+    return value.lower() in ("1", "true", "yes", "on")

@@ -69,6 +69,9 @@ class BridgeProcess:
             DIEMCAU_MAX_PARTICIPANTS="5000",
             DIEMCAU_LOG_LEVEL="WARNING",
             DIEMCAU_WORKERS=str(self.options.workers),
+            # Synthetic listeners send no REMB; the cost measured is forwarding's, as for
+            # Janus, which has no per-subscriber adaptation either.
+            DIEMCAU_ADAPTIVE_BITRATE="0",
         )
         env.update(self.options.extra_env)
         cmd = [sys.executable, "-m", "signaling", "serve", "--host", "127.0.0.1"]

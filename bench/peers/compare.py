@@ -75,6 +75,7 @@ async def start_server(
             "DIEMCAU_DATA_DIR": str(workdir / f"diemcau-{port}"),
             "DIEMCAU_ICE_ADDRESSES": SERVER_ADDRESS,
             "DIEMCAU_LOG_LEVEL": "WARNING",
+            "DIEMCAU_ADAPTIVE_BITRATE": "0",  # as bench.load: forwarding cost alone
             **pythonpath,
         }
         cli = Path(sys.executable).parent / "diemcau"

@@ -93,6 +93,10 @@ class AllocationResult:
     video_paused_by_bandwidth: bool
     budget_bps: int = 0
     used_bps: int = 0
+    # The budget that would let the cheapest video paused for bandwidth start (upgrade
+    # margin included), or 0: an estimate bounded by what is sent must still be allowed to
+    # grow that far, or a stream whose cheapest step is far above audio never shows.
+    resume_budget_bps: int = 0
 
 
 class _Track:
@@ -157,12 +161,15 @@ class StreamAllocator:
         paused_by_bandwidth = bool(measured) and all(
             out[d.consumer_id].spatial is None for d, _ in measured
         )
+        waiting = [ladder[0].bps for d, ladder in measured if out[d.consumer_id].spatial is None]
+        resume = int((used + min(waiting)) * s.upgrade_margin) if waiting else 0
         return AllocationResult(
             video=tuple(out[d.consumer_id] for d in demands),
             audio=audio_out,
             video_paused_by_bandwidth=paused_by_bandwidth,
             budget_bps=budget,
             used_bps=used,
+            resume_budget_bps=resume,
         )
 
     def _allocate_audio(

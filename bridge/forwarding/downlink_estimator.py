@@ -16,7 +16,8 @@ What the bridge can learn about a subscriber's downlink without transport-cc:
 The estimate grows ``increase_per_s`` per second while nothing says congested, bounded by
 ``max_send_ratio`` x the send rate + ``send_headroom_bps`` (an idle link does not
 accumulate an unfounded estimate, and with the allocator's 1.2 margin an upgrade is at
-most one ~1.5x step of the ladder, or from audio only to the lowest layer), and
+most one ~1.5x step of the ladder; it may always reach the budget that starts the cheapest
+paused video, however far above audio that is), and
 follows a REMB that is above it. The allocator upgrades when it has grown enough: the
 upgrade itself is the probe. Growth is fast (50 %/s, from audio only to the top layer in
 about 8 s): it only decides how soon the next probe comes, and the holds below bound how
@@ -110,6 +111,7 @@ class DownlinkEstimator:
         "_now_ms",
         "_remb",
         "_remb_peak",
+        "_resume_bps",
         "_sent_anchor",
         "_sent_bps",
         "_settings",
@@ -125,6 +127,7 @@ class DownlinkEstimator:
         self._sent_bps: int | None = None
         self._unseen_bps = 0  # sent, not counted by the browser's REMB (audio)
         self._allocated = 0  # what the allocator last decided to send
+        self._resume_bps = 0  # budget to start its cheapest paused video
         self._before_rise: tuple[int, int] | None = None  # (allocated before, rose at ms)
         self._episode_ms = 0  # when the last congestion episode began
         self._episode_estimate = 0.0  # what it fell back to
@@ -194,9 +197,11 @@ class DownlinkEstimator:
             self._unseen_bps = max(0, unseen) * 8000 // span
             self._sent_anchor = (bytes_total, video_bytes_total, now_ms)
 
-    def on_allocated(self, bps: int, now_ms: int) -> None:
-        """What the allocator decided to send from now on (the send rate lags it)."""
+    def on_allocated(self, bps: int, now_ms: int, resume_bps: int = 0) -> None:
+        """What the allocator decided to send from now on (the send rate lags it), and the
+        budget that would let its cheapest paused video start (growth may reach it)."""
         self._tick(now_ms)
+        self._resume_bps = resume_bps
         if bps > self._allocated * self._settings.probe_rise:
             self._before_rise = (self._allocated, now_ms)
         self._allocated = bps
@@ -240,7 +245,9 @@ class DownlinkEstimator:
     def _send_limit(self) -> float:
         s = self._settings
         sent = self._sent_bps
-        return float(s.max_bps) if sent is None else sent * s.max_send_ratio + s.send_headroom_bps
+        if sent is None:
+            return float(s.max_bps)
+        return max(sent * s.max_send_ratio + s.send_headroom_bps, float(self._resume_bps))
 
     def _sending_bps(self) -> int:
         """What is being sent: the measured rate, or the allocation if that is higher

@@ -200,7 +200,7 @@ class Downlink:
             audio_only=self._audio_only,
             cap_bps=self._cap_bps,
         )
-        self._estimator.on_allocated(result.used_bps, now)
+        self._estimator.on_allocated(result.used_bps, now, result.resume_budget_bps)
         if self._adaptive:
             video_bps = sum(a.bitrate_bps for a in result.video)
             self.pacer.set_rate(

@@ -152,7 +152,8 @@ class Producer:
         )
 
     def request_keyframe(self, now_ms: int, layer_index: int = 0) -> None:
-        """Ask the publisher for a keyframe on one layer, at most once a second (KeyframeRequestThrottle)."""
+        """Ask the publisher for a keyframe on one layer, at most once a second
+        (KeyframeRequestThrottle)."""
         if self.kind != "video" or not 0 <= layer_index < len(self.layers):
             return
         layer = self.layers[layer_index]

@@ -22,13 +22,19 @@ SECRET = "integration-test-secret-0123456789"
 
 
 def loopback_settings(data_dir: Path, **changes: Any) -> Settings:
-    """Settings of a test bridge on 127.0.0.1 with the test secret."""
+    """Settings of a test bridge on 127.0.0.1 with the test secret.
+
+    Adaptive bitrate is off: the synthetic sites (tests/clients.py) send one unsimulcast
+    stream and none of the REMB a browser sends, so the downlink estimate would pause what
+    these tests look at. It is on by default, and exercised by tests/bridge (estimator,
+    allocator, closed loop) and by real Chromium in tests/e2e."""
     base = Settings(
         host="127.0.0.1",
         port=0,
         jwt_secret=SECRET,
         data_dir=data_dir,
         ice_addresses=("127.0.0.1",),
+        adaptive_bitrate=False,
     )
     return replace(base, **changes)
 

@@ -46,7 +46,7 @@ def run_link(capacity_bps: list[int], random_loss: float = 0.03) -> Trace:
         result = allocator.allocate(
             now, estimator.estimate_bps, [demand], audio, audio_only=False, cap_bps=None
         )
-        estimator.on_allocated(result.used_bps, now)
+        estimator.on_allocated(result.used_bps, now, result.resume_budget_bps)
         current = result.video[0].spatial
         rate = result.used_bps
         sent.append(rate)
