@@ -66,7 +66,13 @@ class Forward(NamedTuple):
     out_ext_seq: int
     sequence_number: int  # 16-bit
     timestamp: int  # 32-bit
-    vp8: tuple[int | None, int | None] | None = None  # (PictureID, TL0PICIDX) to write
+    picture_id: int | None = None  # VP8 PictureID to write (None: leave as received)
+    tl0_pic_idx: int | None = None  # VP8 TL0PICIDX to write (None: leave as received)
+
+
+# Forward(...) runs the Python-level __new__ NamedTuple generates (a frame and argument
+# binding per packet and subscriber); tuple.__new__ builds the same value in C.
+_new_forward = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,14 +221,18 @@ class Forwarder:
             self._current_spatial = target
             self._current_temporal = self._target_temporal
             self._needs_resync = True
-        elif tid is not None and self._is_video:
+        elif (
+            tid is not None
+            and self._is_video
+            # else the packet's layer is forwarded and no switch is pending: nothing to do
+            and (tid > self._current_temporal or self._current_temporal < self._target_temporal)
+        ):
             dropped = self._filter_temporal(pkt, tid)
             if dropped is not None:
                 return dropped
-        decision = self._forward(pkt)
         if pkt.marker and self._target_temporal < self._current_temporal:
             self._current_temporal = self._target_temporal  # down-switch at frame end
-        return decision
+        return self._forward(pkt)
 
     def _filter_temporal(self, pkt: InboundPacket, tid: int) -> Drop | None:
         current = self._current_temporal
@@ -243,27 +253,21 @@ class Forwarder:
 
     def _forward(self, pkt: InboundPacket) -> Forward | Drop:
         resync = self._needs_resync
-        vp8: tuple[int | None, int | None] | None = None
+        picture_id = tl0_pic_idx = None
         if pkt.picture_id is not None or pkt.tl0_pic_idx is not None:
-            vp8 = self._vp8.forward(
-                pkt.picture_id,
-                pkt.tl0_pic_idx,
-                resync=resync,
-                picture_id_bits=pkt.picture_id_bits,
-            )
+            vp8 = self._vp8.forward(pkt.picture_id, pkt.tl0_pic_idx, resync, pkt.picture_id_bits)
             if vp8 is None:  # a picture dropped earlier, or older than the resync
                 self._munger.skip(pkt.ext_seq)
                 return _TOO_OLD
+            picture_id, tl0_pic_idx = vp8
         ts_advance = 1
-        if resync and self._last_forward_arrival_ms is not None:
-            elapsed = pkt.arrival_ms - self._last_forward_arrival_ms
-            ts_advance = max(1, elapsed * self._clock_rate // 1000)
-        out = self._munger.forward(
-            pkt.ext_seq, pkt.ext_timestamp, resync=resync, ts_advance=ts_advance
-        )
+        last_arrival_ms = self._last_forward_arrival_ms
+        if resync and last_arrival_ms is not None:
+            ts_advance = max(1, (pkt.arrival_ms - last_arrival_ms) * self._clock_rate // 1000)
+        out = self._munger.forward(pkt.ext_seq, pkt.ext_timestamp, resync, ts_advance)
         if out is None:
             return _TOO_OLD
         self._needs_resync = False
-        if self._last_forward_arrival_ms is None or pkt.arrival_ms > self._last_forward_arrival_ms:
+        if last_arrival_ms is None or pkt.arrival_ms > last_arrival_ms:
             self._last_forward_arrival_ms = pkt.arrival_ms
-        return Forward(out[0], out[1], out[2], vp8)
+        return _new_forward(Forward, (*out, picture_id, tl0_pic_idx))

@@ -10,19 +10,11 @@ from bridge.forwarding.downlink_loss import DownlinkLossMeter
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
-from bridge.rtp.header import (
-    ABS_SEND_TIME_BLOCK,
-    HEADER_SIZE,
-    fill_header,
-    parse_rtp_header,
-    rewrite_packet,
-    set_abs_send_time_id,
-    wrap_rtx,
-)
+from bridge.rtp.forwarded import ForwardingTemplate, abs_send_time_element
+from bridge.rtp.header import parse_rtp_header, rewrite_packet, wrap_rtx
 from bridge.rtp.munger import RtpMunger
 from bridge.rtp.packet_cache import SequenceMap
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_sdes_cname, build_sender_report
-from bridge.rtp.vp8_munger import rewrite_vp8_descriptor
 
 from .peer import SendSlot, SlotParameters
 from .producer import Producer
@@ -63,6 +55,7 @@ class Consumer:
         self._clock = clock
         self._metrics = metrics
         self._params: SlotParameters | None = None
+        self._abs_send_time_element = 0  # of _params, for ForwardingTemplate.fill
         self._first_out_seq = rng.randrange(32768)
         self._forwarder = Forwarder(
             producer.kind,
@@ -93,6 +86,7 @@ class Consumer:
         if self.started and params == self._params:
             return
         self._params = params
+        self._abs_send_time_element = abs_send_time_element(params.abs_send_time_id)
         self.started = True
         self._muted = self.producer.muted
         self._apply_pause()
@@ -133,11 +127,15 @@ class Consumer:
 
     # --- media -----------------------------------------------------------------------
 
-    def forward(self, template: bytes, packet: InboundPacket) -> None:
-        """Send one incoming packet (its ``forwarding_template``) if the forwarder says so."""
+    def forward(self, template: ForwardingTemplate, packet: InboundPacket) -> bool:
+        """Send one incoming packet (as its template) if the forwarder says so.
+
+        True if sent; the producer counts the bridge's packets and bytes out from that,
+        once per incoming packet.
+        """
         params = self._params
         if params is None:
-            return
+            return False
         decision = self._forwarder.on_packet(packet)
         if isinstance(decision, Drop):
             if decision.request_keyframe:
@@ -145,25 +143,25 @@ class Consumer:
                 self.producer.request_keyframe(
                     packet.arrival_ms, packet.spatial if target is None else target
                 )
-            return
-        buf = bytearray(template)
-        marker_pt = (0x80 | params.payload_type) if packet.marker else params.payload_type
-        fill_header(buf, marker_pt, decision.sequence_number, decision.timestamp, params.ssrc)
-        payload_at = HEADER_SIZE
-        if buf[0] & 0x10:  # the producer reserved abs-send-time (video)
-            set_abs_send_time_id(buf, params.abs_send_time_id)
-            payload_at += ABS_SEND_TIME_BLOCK
-        if decision.vp8 is not None:
-            rewrite_vp8_descriptor(buf, payload_at, decision.vp8[0], decision.vp8[1])
-        self._sent.put(decision.out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
-        if self._send(buf):
-            size = len(buf)
-            self._packets_sent += 1
-            # RFC 3550 §6.4.1: the octet count leaves out header and padding
-            self._octets_sent += size - payload_at - (buf[-1] if buf[0] & 0x20 else 0)
-            self.bytes_sent += size
-            self._metrics.rtp_packets_out += 1
-            self._metrics.rtp_bytes_out += size
+            return False
+        out_ext_seq, sequence_number, timestamp, picture_id, tl0_pic_idx = decision
+        buf = template.fill(
+            params.payload_type,
+            sequence_number,
+            timestamp,
+            params.ssrc,
+            self._abs_send_time_element,
+            picture_id,
+            tl0_pic_idx,
+        )
+        self._sent.put(out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
+        if not self._send(buf):
+            return False
+        self._packets_sent += 1
+        # RFC 3550 §6.4.1: the octet count leaves out header and padding
+        self._octets_sent += template.payload_octets
+        self.bytes_sent += template.size
+        return True
 
     def set_target(self, spatial: int | None, temporal: int) -> None:
         self._forwarder.set_target(spatial, temporal)

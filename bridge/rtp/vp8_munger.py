@@ -13,7 +13,7 @@ PictureID and TL0PICIDX sequences), both fields must be rewritten to stay contin
 - TL0PICIDX: base layer (TID 0) frames are never dropped, so it only needs a new offset
   at a resync: the key frame's TL0PICIDX follows the last outgoing one (+1).
 
-RFC 7741 §4.2 descriptor (the bytes ``rewrite_vp8_descriptor`` patches)::
+RFC 7741 §4.2 descriptor (the bytes ``forwarded.ForwardingTemplate.fill`` patches)::
 
          0 1 2 3 4 5 6 7
         +-+-+-+-+-+-+-+-+
@@ -79,7 +79,6 @@ class Vp8Munger:
         self,
         picture_id: int | None,
         tl0_pic_idx: int | None,
-        *,
         resync: bool,
         picture_id_bits: int = 15,
     ) -> tuple[int | None, int | None] | None:
@@ -133,36 +132,3 @@ class Vp8Munger:
         if picture_id is None or not self._pids_started:
             return
         self._pids.skip(_unwrap(picture_id, self._pids.highest, picture_id_bits))
-
-
-def rewrite_vp8_descriptor(
-    packet: bytearray, payload_offset: int, picture_id: int | None, tl0_pic_idx: int | None
-) -> None:
-    """Patch PictureID / TL0PICIDX of the VP8 descriptor at ``payload_offset`` in place.
-
-    The length never changes: a 7-bit PictureID (M=0) gets the low 7 bits, a 15-bit one
-    the low 15. ``None`` leaves a field alone; fields the descriptor lacks, and a
-    descriptor truncated before them, are left alone too (never raises).
-    """
-    end = len(packet)
-    pos = payload_offset
-    if pos < 0 or pos + 1 >= end or not packet[pos] & 0x80:  # no X byte
-        return
-    x = packet[pos + 1]
-    pos += 2
-    if x & 0x80:  # I: PictureID present
-        if pos >= end:
-            return
-        if packet[pos] & 0x80:  # M: 15-bit
-            if pos + 1 >= end:
-                return
-            if picture_id is not None:
-                packet[pos] = 0x80 | ((picture_id >> 8) & 0x7F)
-                packet[pos + 1] = picture_id & 0xFF
-            pos += 2
-        else:
-            if picture_id is not None:
-                packet[pos] = picture_id & 0x7F
-            pos += 1
-    if x & 0x40 and tl0_pic_idx is not None and pos < end:  # L: TL0PICIDX
-        packet[pos] = tl0_pic_idx & 0xFF

@@ -159,8 +159,7 @@ def test_temporal_drop_keeps_seq_and_picture_id_contiguous() -> None:
             vp(0, n, 33 * n, key=n == 0, marker=True, tid=TIDS[n % 4], pid=n, tl0=n // 4)
         )
         if isinstance(d, Forward):
-            assert d.vp8 is not None
-            pids.append(d.vp8)
+            pids.append((d.picture_id, d.tl0_pic_idx))
         else:
             assert d == Drop("temporal", request_keyframe=False)
     assert pids == [(0, 0), (1, 1), (2, 2)]
@@ -218,10 +217,10 @@ def test_layer_switch_rewrites_vp8_continuously() -> None:
     f.set_target(1)
     d = f.on_packet(vp(1, 0, 33, key=True, marker=True, tid=0, pid=7000, tl0=200))
     assert isinstance(d, Forward)
-    assert d.vp8 == (301, 10)
+    assert (d.picture_id, d.tl0_pic_idx) == (301, 10)
     d = f.on_packet(vp(1, 1, 66, marker=True, tid=2, pid=7001, tl0=200))
     assert isinstance(d, Forward)
-    assert d.vp8 == (302, 10)
+    assert (d.picture_id, d.tl0_pic_idx) == (302, 10)
 
 
 def test_packet_of_dropped_picture_arriving_after_upswitch_is_dropped() -> None:
@@ -233,7 +232,7 @@ def test_packet_of_dropped_picture_arriving_after_upswitch_is_dropped() -> None:
     f.set_target(0, 2)
     d = f.on_packet(vp(0, 3, 66, tid=2, sync=True, marker=True, pid=2, tl0=0))
     assert isinstance(d, Forward)
-    assert d.vp8 == (1, 0)
+    assert (d.picture_id, d.tl0_pic_idx) == (1, 0)
     # seq 1002 was not seen when 1003 was mapped, so its place (101) stays reserved
     assert d.sequence_number == 102
     # second packet of picture 1, late: now TID 2 is allowed, but the picture was dropped

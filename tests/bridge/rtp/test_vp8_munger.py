@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.rtp.vp8 import parse_vp8_descriptor
-from bridge.rtp.vp8_munger import Vp8Munger, picture_id_bits, rewrite_vp8_descriptor
+from bridge.rtp.vp8_munger import Vp8Munger, picture_id_bits
 
 
 def test_first_picture_keeps_incoming_values() -> None:
@@ -67,35 +67,6 @@ def test_fields_absent() -> None:
 def desc(pid: bytes, tl0: bool = True, tid: bool = True) -> bytes:
     x = 0x80 | (0x40 if tl0 else 0) | (0x20 if tid else 0)
     return bytes([0x90, x]) + pid + (b"\x21" if tl0 else b"") + (b"\x40" if tid else b"") + b"\x00"
-
-
-def test_rewrite_15_bit() -> None:
-    pkt = bytearray(b"\xaa" * 12 + desc(b"\x81\x02"))
-    rewrite_vp8_descriptor(pkt, 12, 0x1234, 0x56)
-    d = parse_vp8_descriptor(bytes(pkt[12:]))
-    assert (d.picture_id, d.tl0_pic_idx, d.temporal_id) == (0x1234, 0x56, 1)
-    assert pkt[:12] == b"\xaa" * 12
-    assert len(pkt) == 12 + 7
-
-
-def test_rewrite_7_bit_keeps_width() -> None:
-    pkt = bytearray(desc(b"\x05"))
-    rewrite_vp8_descriptor(pkt, 0, 0x1234, None)
-    d = parse_vp8_descriptor(bytes(pkt))
-    assert (d.picture_id, d.tl0_pic_idx) == (0x34, 0x21)
-    assert picture_id_bits(d) == 7
-
-
-def test_rewrite_without_fields_or_truncated_is_a_no_op() -> None:
-    no_x = bytearray(b"\x10\x00")
-    rewrite_vp8_descriptor(no_x, 0, 1, 2)
-    assert no_x == b"\x10\x00"
-    truncated = bytearray(b"\x90\xc0\x81")
-    rewrite_vp8_descriptor(truncated, 0, 0x1234, 9)
-    assert truncated == b"\x90\xc0\x81"
-    no_tl0 = bytearray(desc(b"\x81\x02", tl0=False))
-    rewrite_vp8_descriptor(no_tl0, 0, 3, 9)
-    assert no_tl0 == desc(b"\x80\x03", tl0=False)
 
 
 @pytest.mark.parametrize(
