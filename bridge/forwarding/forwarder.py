@@ -232,26 +232,8 @@ class Forwarder:
                 return dropped
         if pkt.marker and self._target_temporal < self._current_temporal:
             self._current_temporal = self._target_temporal  # down-switch at frame end
-        return self._forward(pkt)
-
-    def _filter_temporal(self, pkt: InboundPacket, tid: int) -> Drop | None:
-        current = self._current_temporal
-        target = self._target_temporal
-        if current < target:
-            if pkt.keyframe:
-                current = target
-            elif pkt.layer_sync and current < tid <= target:
-                current = tid
-            self._current_temporal = current
-        if tid <= current:
-            return None
-        self._munger.skip(pkt.ext_seq)
-        self._vp8.skip(pkt.picture_id, picture_id_bits=pkt.picture_id_bits)
-        if pkt.marker and target < current:
-            self._current_temporal = target
-        return _TEMPORAL
-
-    def _forward(self, pkt: InboundPacket) -> Forward | Drop:
+        # forward: from here on this runs for every packet and subscriber, kept in this
+        # one frame
         resync = self._needs_resync
         picture_id = tl0_pic_idx = None
         if pkt.picture_id is not None or pkt.tl0_pic_idx is not None:
@@ -271,3 +253,20 @@ class Forwarder:
         if last_arrival_ms is None or pkt.arrival_ms > last_arrival_ms:
             self._last_forward_arrival_ms = pkt.arrival_ms
         return _new_forward(Forward, (*out, picture_id, tl0_pic_idx))
+
+    def _filter_temporal(self, pkt: InboundPacket, tid: int) -> Drop | None:
+        current = self._current_temporal
+        target = self._target_temporal
+        if current < target:
+            if pkt.keyframe:
+                current = target
+            elif pkt.layer_sync and current < tid <= target:
+                current = tid
+            self._current_temporal = current
+        if tid <= current:
+            return None
+        self._munger.skip(pkt.ext_seq)
+        self._vp8.skip(pkt.picture_id, picture_id_bits=pkt.picture_id_bits)
+        if pkt.marker and target < current:
+            self._current_temporal = target
+        return _TEMPORAL

@@ -66,7 +66,15 @@ class Vp8Munger:
     15-bit PictureID and 8-bit TL0PICIDX (None where the packet has no such field).
     """
 
-    __slots__ = ("_pid_out_highest", "_pids", "_pids_started", "_tl0", "_tl0_out_highest")
+    __slots__ = (
+        "_last_in",
+        "_last_out",
+        "_pid_out_highest",
+        "_pids",
+        "_pids_started",
+        "_tl0",
+        "_tl0_out_highest",
+    )
 
     def __init__(self) -> None:
         self._pids = OffsetMap()
@@ -74,6 +82,11 @@ class Vp8Munger:
         self._pid_out_highest = 0  # extended
         self._tl0: tuple[int, int] | None = None  # (highest incoming ext, offset)
         self._tl0_out_highest = 0  # extended
+        # The previous forward's arguments (picture_id, tl0_pic_idx, picture_id_bits) and
+        # result: a picture is several packets, and without a resync or skip in between
+        # the same fields map to the same values (no state changes on the way either).
+        self._last_in: tuple[int | None, int | None, int] | None = None
+        self._last_out: tuple[int | None, int | None] | None = None
 
     def forward(
         self,
@@ -88,6 +101,22 @@ class Vp8Munger:
         restart; a key frame). Returns None if the picture was dropped (``skip``) or
         is older than the last resync: the caller drops the packet.
         """
+        if not resync:
+            last = self._last_in
+            if (
+                last is not None
+                and last[0] == picture_id
+                and last[1] == tl0_pic_idx
+                and last[2] == picture_id_bits
+            ):
+                return self._last_out
+        self._last_in = (picture_id, tl0_pic_idx, picture_id_bits)
+        self._last_out = self._map(picture_id, tl0_pic_idx, resync, picture_id_bits)
+        return self._last_out
+
+    def _map(
+        self, picture_id: int | None, tl0_pic_idx: int | None, resync: bool, picture_id_bits: int
+    ) -> tuple[int | None, int | None] | None:
         pid_out: int | None = None
         if picture_id is not None:
             rng = 1 << picture_id_bits
@@ -129,6 +158,7 @@ class Vp8Munger:
         Later pictures shift down so the outgoing PictureIDs stay contiguous; all packets
         of a dropped picture may be passed, only the first counts.
         """
+        self._last_in = None  # a skip changes the mapping
         if picture_id is None or not self._pids_started:
             return
         self._pids.skip(_unwrap(picture_id, self._pids.highest, picture_id_bits))

@@ -80,3 +80,17 @@ def desc(pid: bytes, tl0: bool = True, tid: bool = True) -> bytes:
 )
 def test_picture_id_bits(pid: bytes, tl0: bool, tid: bool, bits: int) -> None:
     assert picture_id_bits(parse_vp8_descriptor(desc(pid, tl0, tid))) == bits
+
+
+def test_packets_of_one_picture_map_alike_until_a_resync_or_skip() -> None:
+    m = Vp8Munger()
+    assert m.forward(10, 3, resync=True) == (10, 3)
+    assert m.forward(10, 3, resync=False) == (10, 3)  # second packet of picture 10
+    # a resync is never answered from the previous packet: the same picture now follows
+    # the last one sent
+    assert m.forward(10, 3, resync=True) == (11, 4)
+    assert m.forward(10, 3, resync=False) == (11, 4)
+    m.skip(11)  # picture 11 dropped (its first packet)
+    assert m.forward(11, 3, resync=False) is None
+    assert m.forward(12, 3, resync=False) == (12, 4)
+    assert m.forward(12, 4, resync=False) == (12, 5)  # any field differing: mapped anew
