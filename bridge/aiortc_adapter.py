@@ -303,11 +303,21 @@ class _Sender:
 
 
 def loopback_srtp_sender(
-    sock: socket.socket | None, addr: tuple[str, int]
+    sock: socket.socket | None, addr: tuple[str, int], aead: bool = False
 ) -> Callable[[bytes | bytearray], bool]:
     """A peer's send path on a fixed SRTP key, for bench.load.hotpath: SRTP, then sendto
-    on ``sock`` (dropped when the buffer is full) or nowhere if None."""
-    policy = pylibsrtp.Policy(key=bytes(30), ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+    on ``sock`` (dropped when the buffer is full) or nowhere if None.
+
+    The profile is AES128_CM_SHA1_80, or with ``aead`` AEAD_AES_256_GCM: what aiortc
+    prefers and negotiates with aiortc peers (the load generator), RFC 7714.
+    """
+    policy = pylibsrtp.Policy(
+        key=bytes(44 if aead else 30),  # master key + salt: 32 + 12 or 16 + 14
+        ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+        srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_256_GCM
+        if aead
+        else pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+    )
     sender = _Sender(lambda: False)
     sender.attach(_SrtpBuffer(pylibsrtp.Session(policy)), sock, addr, lambda data, addr: None)
     return sender.send

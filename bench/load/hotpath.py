@@ -73,7 +73,9 @@ def packets(media: Media, seconds: float) -> Iterator[bytes]:
             frame += 1
 
 
-def run(listeners: int, stream: list[bytes], use_socket: bool) -> tuple[float, int]:
+def run(
+    listeners: int, stream: list[bytes], use_socket: bool, aead: bool = False
+) -> tuple[float, int]:
     """CPU seconds spent and packets forwarded."""
     metrics = BridgeMetrics()
     rng = random.Random(1)
@@ -95,7 +97,7 @@ def run(listeners: int, stream: list[bytes], use_socket: bool) -> tuple[float, i
     sender.setblocking(False)
     for i in range(listeners):
         send: Callable[[bytes | bytearray], bool] = loopback_srtp_sender(
-            sender if use_socket else None, sink.getsockname()
+            sender if use_socket else None, sink.getsockname(), aead
         )
         for producer in producers:
             slot = _Slot(producer.kind, 10_000 + 4 * i + (producer.kind == "video") * 2)
@@ -125,13 +127,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds of media")
     parser.add_argument("--no-socket", action="store_true", help="SRTP but no sendto")
     parser.add_argument("--synthetic", action="store_true", help="filler media, no encoder")
+    parser.add_argument(
+        "--srtp",
+        choices=("cm-sha1", "gcm"),
+        default="cm-sha1",
+        help="SRTP profile: AES128_CM_SHA1_80, or AEAD_AES_256_GCM (aiortc peers negotiate it)",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs; the fastest counts")
     args = parser.parse_args()
     media = Media.synthetic() if args.synthetic else Media.camera()
     stream = list(packets(media, args.seconds))
     costs = []
     for _ in range(args.repeat):
-        spent, forwarded = run(args.n, stream, not args.no_socket)
+        spent, forwarded = run(args.n, stream, not args.no_socket, args.srtp == "gcm")
         costs.append(spent * 1e6 / forwarded)
     print(
         f"{forwarded} packets forwarded per run; CPU µs per packet: min {min(costs):.2f}, "
