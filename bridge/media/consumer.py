@@ -63,6 +63,14 @@ class Consumer:
             producer.track.clock_rate,
         )
         self._forwarder.pause()
+        # Bit i set: packets of the producer's layer i may matter to this consumer, and
+        # the producer hands it only those. The forwarder drops any other packet as
+        # "other_layer", "paused" or "allocation" without asking for a key frame, so
+        # calling it for them is wasted (with simulcast, most of a low-layer
+        # subscriber's calls). Every method that changes the target, the pause or the
+        # parameters recomputes it; between those the forwarder only moves its current
+        # layer to the target or to none, so the bits stay a superset.
+        self.layer_mask = 0
         self._sent = SequenceMap(CACHE_PACKETS[producer.kind])
         self._rtx_seq = rng.randrange(32768)
         self._packets_sent = 0
@@ -110,6 +118,16 @@ class Consumer:
             self._forwarder.pause()
         elif self.started:
             self._forwarder.resume()
+        self._update_layer_mask()
+
+    def _update_layer_mask(self) -> None:
+        forwarder = self._forwarder
+        target = forwarder.target_spatial
+        if self._params is None or forwarder.state == "paused" or target is None:
+            self.layer_mask = 0
+            return
+        current = forwarder.current_spatial
+        self.layer_mask = (1 << target) | (0 if current is None else 1 << current)
 
     def request_keyframe(self, now_ms: int) -> None:
         """The subscriber lost a picture (PLI/FIR): ask for the layer it receives."""
@@ -124,6 +142,7 @@ class Consumer:
         """The producer's stream `layer_index` (None: every stream) restarted."""
         if layer_index is None or layer_index == self._forwarder.current_spatial:
             self._forwarder.restart()
+            self._update_layer_mask()
 
     # --- media -----------------------------------------------------------------------
 
@@ -165,6 +184,7 @@ class Consumer:
 
     def set_target(self, spatial: int | None, temporal: int) -> None:
         self._forwarder.set_target(spatial, temporal)
+        self._update_layer_mask()
 
     @property
     def target_spatial(self) -> int | None:

@@ -119,9 +119,11 @@ class Producer:
         # forwarded video carries abs-send-time (see forwarding_template); we send now
         send_ms = arrival_ms if vp8 is not None else None
         template = ForwardingTemplate(data, header, send_ms, vp8)
+        layer_bit = 1 << layer.index
         sent = 0
         for consumer in self.consumers:
-            sent += consumer.forward(template, packet)
+            if consumer.layer_mask & layer_bit:
+                sent += consumer.forward(template, packet)
         # every copy of a packet has the template's size
         self._metrics.rtp_packets_out += sent
         self._metrics.rtp_bytes_out += sent * template.size

@@ -6,10 +6,12 @@ from __future__ import annotations
 import random
 import struct
 
+from bridge.forwarding.forwarder import InboundPacket
 from bridge.media.consumer import Consumer
 from bridge.media.peer import Kind, RemoteTrack, SlotParameters
 from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
+from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import find_extension, parse_rtp_header
 from bridge.rtp.vp8 import parse_vp8_descriptor
 
@@ -99,3 +101,73 @@ def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() 
         0,
     ]
     assert [c.stats().packets_sent for c in producer.consumers] == [3, 3, 0]
+
+
+SIMULCAST = RemoteTrack("video", "1", None, None, 96, None, 90000, rids=("q", "h", "f"))
+
+
+def _simulcast_consumer() -> tuple[Producer, Consumer, list[int]]:
+    metrics = BridgeMetrics()
+    producer = Producer(
+        participant_id="p",
+        track=SIMULCAST,
+        feedback_ssrc=1,
+        send_upstream=lambda data: True,
+        metrics=metrics,
+    )
+    params = SlotParameters(1000, 1001, 96, None, "c", 3)
+    consumer = Consumer(
+        producer=producer,
+        slot=_Slot("video", params),
+        send=lambda data: True,
+        clock=lambda: 0,
+        metrics=metrics,
+        rng=random.Random(1),
+    )
+    producer.consumers.append(consumer)
+    called: list[int] = []
+    forward = consumer.forward
+
+    def counting(template: ForwardingTemplate, packet: InboundPacket) -> bool:
+        called.append(packet.spatial)
+        return forward(template, packet)
+
+    consumer.forward = counting  # type: ignore[method-assign]
+    return producer, consumer, called
+
+
+def _send_layers(producer: Producer, seq: int, key: bool = False) -> None:
+    for layer in producer.layers:
+        data = _vp8_packet(seq, seq, key)
+        producer.on_rtp(data, parse_rtp_header(data), seq, layer)
+
+
+def test_a_consumer_is_handed_only_the_layers_it_forwards_or_switches_to() -> None:
+    producer, consumer, called = _simulcast_consumer()
+    assert consumer.layer_mask == 0  # not started: nothing
+    _send_layers(producer, 0, key=True)
+    assert called == []
+    consumer.start(SlotParameters(1000, 1001, 96, None, "c", 3))
+    assert consumer.layer_mask == 0b001  # waiting for a key frame of layer 0
+    _send_layers(producer, 1, key=True)
+    assert called == [0] and consumer.current_spatial == 0
+    called.clear()
+    consumer.set_target(2, 2)  # switching up: layer 0 keeps flowing until 2's key frame
+    assert consumer.layer_mask == 0b101
+    _send_layers(producer, 2)
+    assert called == [0, 2]
+    _send_layers(producer, 3, key=True)
+    assert consumer.current_spatial == 2
+    # 1, 2, 3 on layer 0 (layer 0 comes first in each round), then 3 on layer 2
+    assert consumer.stats().packets_sent == 4
+    consumer.set_target(2, 2)
+    assert consumer.layer_mask == 0b100
+    consumer.set_target(None, 2)  # paused by the allocator
+    assert consumer.layer_mask == 0
+    consumer.set_target(1, 2)
+    consumer.pause()  # the producer was muted
+    assert consumer.layer_mask == 0
+    consumer.resume()
+    assert consumer.layer_mask == 0b010
+    consumer.restart()
+    assert consumer.layer_mask == 0b010

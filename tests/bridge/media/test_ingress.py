@@ -51,6 +51,7 @@ class Recorder:
         self.got: list[InboundPacket] = []
         self.producer: Producer | None = None
         self.max_spatial = 2
+        self.layer_mask = 0b111  # every layer
 
     def forward(self, template: ForwardingTemplate, pkt: InboundPacket) -> bool:
         self.got.append(pkt)
