@@ -69,7 +69,8 @@ class Consumer:
         # calling it for them is wasted (with simulcast, most of a low-layer
         # subscriber's calls). Every method that changes the target, the pause or the
         # parameters recomputes it; between those the forwarder only moves its current
-        # layer to the target or to none, so the bits stay a superset.
+        # layer to the target or to none, so the bits stay a superset. (Its forwarder's
+        # temporal_layers_seen so counts the TIDs of the layers it is given.)
         self.layer_mask = 0
         self._sent = SequenceMap(CACHE_PACKETS[producer.kind])
         self._rtx_seq = rng.randrange(32768)
