@@ -204,20 +204,19 @@ class _SrtpBuffer:
         self._length = _binding.ffi.new("int *")
         self._limit = len(session._buffer) - self._TRAILER
         lib = _binding.lib  # cffi resolves attributes on each access: look them up once
-        self._protect, self._protect_rtcp = lib.srtp_protect, lib.srtp_protect_rtcp
+        self.protect_functions = (lib.srtp_protect, lib.srtp_protect_rtcp)
         self._unprotect, self._unprotect_rtcp = lib.srtp_unprotect, lib.srtp_unprotect_rtcp
 
-    def protect(self, data: bytes | bytearray) -> memoryview | None:
-        """SRTP/SRTCP-protect an RTP or RTCP packet; None if libsrtp refuses it."""
-        rtcp = 192 <= data[1] <= 223  # is_rtcp
-        size = self._process(self._protect_rtcp if rtcp else self._protect, data)
-        return None if size < 0 else self._view[:size]
+    @property
+    def view(self) -> memoryview:
+        """The session buffer: after ``process`` its first ``size`` bytes are the result."""
+        return self._view
 
     def unprotect(self, data: bytes, rtcp: bool) -> bytes | None:
-        size = self._process(self._unprotect_rtcp if rtcp else self._unprotect, data)
+        size = self.process(self._unprotect_rtcp if rtcp else self._unprotect, data)
         return None if size < 0 else bytes(self._view[:size])
 
-    def _process(self, function: Any, data: bytes | bytearray) -> int:
+    def process(self, function: Any, data: bytes | bytearray) -> int:
         """Run a libsrtp function on a copy of ``data`` in the buffer: new size, or -1."""
         size = len(data)
         if size > self._limit:
@@ -231,26 +230,71 @@ class _SrtpBuffer:
 
 
 class _Sender:
-    """Writes protected packets to the nominated ICE pair's UDP socket directly."""
+    """Writes protected packets to the nominated ICE pair's UDP socket directly.
 
-    def __init__(
+    One per peer connection, for its whole life, so its bound ``send`` can be handed to
+    every consumer once: it is the only Python frame between a consumer and libsrtp.
+    ``connect`` attaches it to the current SRTP session and socket (it is called on a
+    send while detached); the wire detaches it when the DTLS state changes.
+    """
+
+    __slots__ = (
+        "_addr",
+        "_connect",
+        "_process",
+        "_protect",
+        "_protect_rtcp",
+        "_queue",
+        "_sock",
+        "_view",
+    )
+
+    def __init__(self, connect: Callable[[], bool]):
+        self._connect = connect
+        self._process: Callable[[Any, bytes | bytearray], int] | None = None
+        self._protect: Any = None
+        self._protect_rtcp: Any = None
+        self._sock: socket.socket | None = None
+        self._addr: tuple[str, int] = ("", 0)
+        self._view = memoryview(b"")
+        self._queue: Callable[[bytes, tuple[str, int]], None] = lambda data, addr: None
+
+    def attach(
         self,
         srtp: _SrtpBuffer,
-        sock: socket.socket,
+        sock: socket.socket | None,
         addr: tuple[str, int],
         queue: Callable[[bytes, tuple[str, int]], None],
-    ):
-        self._srtp = srtp
+    ) -> None:
+        """Send through ``srtp`` to ``addr`` on ``sock`` (None: protect only, for benches);
+        ``queue`` takes what the socket buffer refuses."""
+        self._process = srtp.process
+        self._protect, self._protect_rtcp = srtp.protect_functions
+        self._view = srtp.view
         self._sock = sock
         self._addr = addr
         self._queue = queue
 
+    def detach(self) -> None:
+        self._process = None
+
     def send(self, data: bytes | bytearray) -> bool:
-        protected = self._srtp.protect(data)
-        if protected is None:
+        process = self._process
+        if process is None:
+            if not self._connect():
+                return False
+            process = self._process
+            assert process is not None
+        rtcp = 192 <= data[1] <= 223  # is_rtcp, inlined: this runs per packet and consumer
+        size = process(self._protect_rtcp if rtcp else self._protect, data)
+        if size < 0:
             return False
+        sock = self._sock
+        if sock is None:
+            return True
+        protected = self._view[:size]
         try:
-            self._sock.sendto(protected, self._addr)
+            sock.sendto(protected, self._addr)
         except BlockingIOError:  # socket buffer full: let asyncio queue it, as before
             self._queue(bytes(protected), self._addr)
         except OSError:
@@ -259,15 +303,24 @@ class _Sender:
 
 
 def loopback_srtp_sender(
-    sock: socket.socket | None, addr: tuple[str, int]
+    sock: socket.socket | None, addr: tuple[str, int], aead: bool = False
 ) -> Callable[[bytes | bytearray], bool]:
     """A peer's send path on a fixed SRTP key, for bench.load.hotpath: SRTP, then sendto
-    on ``sock`` (dropped when the buffer is full) or nowhere if None."""
-    policy = pylibsrtp.Policy(key=bytes(30), ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
-    srtp = _SrtpBuffer(pylibsrtp.Session(policy))
-    if sock is None:
-        return lambda data: srtp.protect(data) is not None
-    return _Sender(srtp, sock, addr, lambda data, addr: None).send
+    on ``sock`` (dropped when the buffer is full) or nowhere if None.
+
+    The profile is AES128_CM_SHA1_80, or with ``aead`` AEAD_AES_256_GCM: what aiortc
+    prefers and negotiates with aiortc peers (the load generator), RFC 7714.
+    """
+    policy = pylibsrtp.Policy(
+        key=bytes(44 if aead else 30),  # master key + salt: 32 + 12 or 16 + 14
+        ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+        srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_256_GCM
+        if aead
+        else pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+    )
+    sender = _Sender(lambda: False)
+    sender.attach(_SrtpBuffer(pylibsrtp.Session(policy)), sock, addr, lambda data, addr: None)
+    return sender.send
 
 
 class _Wire:
@@ -280,7 +333,8 @@ class _Wire:
         self._dtls: RTCDtlsTransport | None = None
         self._tapped: set[int] = set()
         self._direct = False
-        self._sender: _Sender | None = None
+        # consumers keep sender.send: one object for the connection's life
+        self.sender = _Sender(self._connect_sender)
 
     def attach(self) -> None:
         """Hook every DTLS transport and ICE gatherer the connection has now (idempotent)."""
@@ -357,25 +411,20 @@ class _Wire:
         return datagram_received
 
     def _forget_sender(self) -> None:
-        self._sender = None
+        self.sender.detach()
 
-    def _connect_sender(self) -> _Sender | None:
+    def _connect_sender(self) -> bool:
         dtls = self._dtls
         if dtls is None or dtls.state != "connected" or dtls._tx_srtp is None:
-            return None
+            return False
         pair = dtls.transport._connection._nominated.get(1)
         if pair is None or pair.protocol.transport is None:
-            return None
+            return False
         transport: Any = pair.protocol.transport  # asyncio's, with its socket in _sock
-        self._sender = _Sender(
+        self.sender.attach(
             _SrtpBuffer(dtls._tx_srtp), transport._sock, pair.remote_addr, transport.sendto
         )
-        return self._sender
-
-    def send(self, data: bytes | bytearray) -> bool:
-        """SRTP-protect and send one plain RTP or RTCP packet; False if not connected."""
-        sender = self._sender or self._connect_sender()
-        return sender is not None and sender.send(data)
+        return True
 
 
 def _watch_state(pc: RTCPeerConnection, on_state: ConnectionListener) -> None:
@@ -400,6 +449,9 @@ class AnsweringPeer:
     def __init__(self, settings: AdapterSettings, sink: PacketSink, on_state: ConnectionListener):
         self._pc = RTCPeerConnection(_rtc_configuration(settings, bundle_max=False))
         self._wire = _Wire(self._pc, sink, settings.candidate_addresses())
+        # SRTP-protect and send one plain RTP or RTCP packet (False if not connected).
+        # The sender's own bound method, not a wrapper: one Python frame per packet less.
+        self.send = self._wire.sender.send
         self._transport_cc = settings.transport_cc
         _watch_state(self._pc, on_state)
 
@@ -433,9 +485,6 @@ class AnsweringPeer:
                 # aiortc's SDP model has no rid/simulcast: add them to the text it wrote
                 local = add_simulcast_recv(local, track.mid, track.rids)
         return request_opus_fec(local), tracks
-
-    def send(self, data: bytes | bytearray) -> bool:
-        return self._wire.send(data)
 
     async def close(self) -> None:
         await self._pc.close()
@@ -542,6 +591,9 @@ class OfferingPeer:
     ):
         self._pc = RTCPeerConnection(_rtc_configuration(settings, bundle_max=True))
         self._wire = _Wire(self._pc, sink, settings.candidate_addresses())
+        # SRTP-protect and send one plain RTP or RTCP packet (False if not connected).
+        # The sender's own bound method, not a wrapper: one Python frame per packet less.
+        self.send = self._wire.sender.send
         self._on_slot_ready = on_slot_ready
         _watch_state(self._pc, on_state)
 
@@ -569,9 +621,6 @@ class OfferingPeer:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         except Exception as exc:  # aiortc raises ValueError and its own state errors
             raise SdpRejected(f"answer rejected: {type(exc).__name__}: {exc}") from exc
-
-    def send(self, data: bytes | bytearray) -> bool:
-        return self._wire.send(data)
 
     async def close(self) -> None:
         await self._pc.close()

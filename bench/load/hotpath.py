@@ -30,6 +30,10 @@ _TRACKS = {
     "audio": RemoteTrack("audio", "0", 1111, None, 111, None, 48000),
     "video": RemoteTrack("video", "1", 2222, 3333, 96, 97, 90000),
 }
+# --simulcast: three layers, SSRCs learned from the RID header extension (as from Chromium)
+_RIDS = ("q", "h", "f")
+_RID_EXT_ID = 10
+_SIMULCAST = RemoteTrack("video", "1", None, None, 96, 97, 90000, _RIDS, _RID_EXT_ID)
 
 
 class _Slot:
@@ -44,37 +48,69 @@ class _Slot:
         return None
 
 
-def packets(media: Media, seconds: float) -> Iterator[bytes]:
-    """The publisher's packets in send order: Opus every 20 ms, VP8 at 30 fps."""
-    seq = {"audio": 0, "video": 0}
+def _with_rid(packet: bytes, rid: str) -> bytes:
+    """``packet`` (no CSRC, no extension) with an RFC 8285 §4.2 one-byte RID element."""
+    element = bytes([(_RID_EXT_ID << 4) | (len(rid) - 1)]) + rid.encode()
+    element += bytes(-len(element) % 4)
+    block = b"\xbe\xde" + (len(element) // 4).to_bytes(2, "big") + element
+    return bytes([packet[0] | 0x10]) + packet[1:12] + block + packet[12:]
+
+
+def _simulcast_layers(frame: bytes) -> list[tuple[int, str, bytes]]:
+    """(SSRC, RID, frame) per layer: a quarter of the bytes per step down (the area of
+    half the width and height), the first byte (key frame flag) kept."""
+    video = _TRACKS["video"].ssrc or 0
+    top = len(_RIDS) - 1
+    return [
+        (video + i, rid, frame[: max(2, len(frame) >> (2 * (top - i)))])
+        for i, rid in enumerate(_RIDS)
+    ]
+
+
+def packets(media: Media, seconds: float, simulcast: bool = False) -> Iterator[bytes]:
+    """The publisher's packets in send order: Opus every 20 ms, VP8 at 30 fps (one
+    stream, or three simulcast layers)."""
+    seq: dict[int, int] = {}
     audio, video = _TRACKS["audio"], _TRACKS["video"]
     frame = 0
     for tick in range(int(seconds / 0.02)):
+        audio_ssrc = audio.ssrc or 0
         yield rtp_packet(
             audio.payload_type,
-            seq["audio"],
+            seq.setdefault(audio_ssrc, 0),
             tick * 960,
-            audio.ssrc or 0,
+            audio_ssrc,
             stamp(media.audio[tick % len(media.audio)]),
         )
-        seq["audio"] += 1
+        seq[audio_ssrc] += 1
         while frame * 3 <= tick * 2:  # 30 fps against 50 audio frames a second
-            payloads = vp8_payloads(media.video[frame % len(media.video)], picture_id=frame)
-            for i, payload in enumerate(payloads):
-                yield rtp_packet(
-                    video.payload_type,
-                    seq["video"],
-                    frame * 3000,
-                    video.ssrc or 0,
-                    stamp(payload),
-                    marker=i == len(payloads) - 1,
-                )
-                seq["video"] += 1
+            whole = media.video[frame % len(media.video)]
+            layers = _simulcast_layers(whole) if simulcast else [(video.ssrc or 0, "", whole)]
+            for ssrc, rid, layer_frame in layers:
+                payloads = vp8_payloads(layer_frame, picture_id=frame)
+                for i, payload in enumerate(payloads):
+                    packet = rtp_packet(
+                        video.payload_type,
+                        seq.setdefault(ssrc, 0),
+                        frame * 3000,
+                        ssrc,
+                        stamp(payload),
+                        marker=i == len(payloads) - 1,
+                    )
+                    yield _with_rid(packet, rid) if rid else packet
+                    seq[ssrc] += 1
             frame += 1
 
 
-def run(listeners: int, stream: list[bytes], use_socket: bool) -> tuple[float, int]:
-    """CPU seconds spent and packets forwarded."""
+def run(
+    listeners: int,
+    stream: list[bytes],
+    use_socket: bool,
+    aead: bool = False,
+    simulcast: bool = False,
+) -> tuple[float, int]:
+    """CPU seconds spent and packets forwarded. With ``simulcast``, listener i receives
+    video layer i mod 3."""
     metrics = BridgeMetrics()
     rng = random.Random(1)
     ingress = PublisherIngress(metrics, TransportFeedback(1))
@@ -86,7 +122,7 @@ def run(listeners: int, stream: list[bytes], use_socket: bool) -> tuple[float, i
             send_upstream=lambda d: True,
             metrics=metrics,
         )
-        for track in _TRACKS.values()
+        for track in (_TRACKS["audio"], _SIMULCAST if simulcast else _TRACKS["video"])
     ]
     ingress.reindex(producers)
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -95,7 +131,7 @@ def run(listeners: int, stream: list[bytes], use_socket: bool) -> tuple[float, i
     sender.setblocking(False)
     for i in range(listeners):
         send: Callable[[bytes | bytearray], bool] = loopback_srtp_sender(
-            sender if use_socket else None, sink.getsockname()
+            sender if use_socket else None, sink.getsockname(), aead
         )
         for producer in producers:
             slot = _Slot(producer.kind, 10_000 + 4 * i + (producer.kind == "video") * 2)
@@ -110,6 +146,8 @@ def run(listeners: int, stream: list[bytes], use_socket: bool) -> tuple[float, i
             producer.consumers.append(consumer)
             assert slot.parameters is not None
             consumer.start(slot.parameters)
+            if simulcast and producer.kind == "video":
+                consumer.set_target(i % len(_RIDS), 2)
     start = time.process_time()
     for n, data in enumerate(stream):
         ingress.route_rtp(data, n)
@@ -125,13 +163,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds of media")
     parser.add_argument("--no-socket", action="store_true", help="SRTP but no sendto")
     parser.add_argument("--synthetic", action="store_true", help="filler media, no encoder")
+    parser.add_argument(
+        "--srtp",
+        choices=("cm-sha1", "gcm"),
+        default="cm-sha1",
+        help="SRTP profile: AES128_CM_SHA1_80, or AEAD_AES_256_GCM (aiortc peers negotiate it)",
+    )
+    parser.add_argument(
+        "--simulcast", action="store_true", help="three video layers, listener i gets i mod 3"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs; the fastest counts")
     args = parser.parse_args()
     media = Media.synthetic() if args.synthetic else Media.camera()
-    stream = list(packets(media, args.seconds))
+    stream = list(packets(media, args.seconds, args.simulcast))
     costs = []
     for _ in range(args.repeat):
-        spent, forwarded = run(args.n, stream, not args.no_socket)
+        spent, forwarded = run(
+            args.n, stream, not args.no_socket, args.srtp == "gcm", args.simulcast
+        )
         costs.append(spent * 1e6 / forwarded)
     print(
         f"{forwarded} packets forwarded per run; CPU µs per packet: min {min(costs):.2f}, "

@@ -35,7 +35,7 @@ forwarded packet resync; video additionally waits for a key frame again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from bridge.rtp.munger import RtpMunger
 from bridge.rtp.vp8_munger import Vp8Munger
@@ -60,13 +60,11 @@ class InboundPacket:
     picture_id_bits: int = 15  # 7 or 15 (M bit); see vp8_munger.picture_id_bits
 
 
-class Forward(NamedTuple):
-    """Made for every forwarded packet and subscriber: a tuple is the cheapest value."""
-
-    out_ext_seq: int
-    sequence_number: int  # 16-bit
-    timestamp: int  # 32-bit
-    vp8: tuple[int | None, int | None] | None = None  # (PictureID, TL0PICIDX) to write
+# What to send for a forwarded packet: (out_ext_seq, sequence_number (16-bit), timestamp
+# (32-bit), picture_id, tl0_pic_idx), the VP8 fields None where the packet keeps its own.
+# A plain tuple: one is made for every packet and subscriber, and building a NamedTuple
+# (even through tuple.__new__) cost about 4 % of the whole forwarding path.
+Forward = tuple[int, int, int, int | None, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,14 +213,39 @@ class Forwarder:
             self._current_spatial = target
             self._current_temporal = self._target_temporal
             self._needs_resync = True
-        elif tid is not None and self._is_video:
+        elif (
+            tid is not None
+            and self._is_video
+            # else the packet's layer is forwarded and no switch is pending: nothing to do
+            and (tid > self._current_temporal or self._current_temporal < self._target_temporal)
+        ):
             dropped = self._filter_temporal(pkt, tid)
             if dropped is not None:
                 return dropped
-        decision = self._forward(pkt)
         if pkt.marker and self._target_temporal < self._current_temporal:
             self._current_temporal = self._target_temporal  # down-switch at frame end
-        return decision
+        # forward: from here on this runs for every packet and subscriber, kept in this
+        # one frame
+        resync = self._needs_resync
+        picture_id = tl0_pic_idx = None
+        if pkt.picture_id is not None or pkt.tl0_pic_idx is not None:
+            vp8 = self._vp8.forward(pkt.picture_id, pkt.tl0_pic_idx, resync, pkt.picture_id_bits)
+            if vp8 is None:  # a picture dropped earlier, or older than the resync
+                self._munger.skip(pkt.ext_seq)
+                return _TOO_OLD
+            picture_id, tl0_pic_idx = vp8
+        ts_advance = 1
+        last_arrival_ms = self._last_forward_arrival_ms
+        if resync and last_arrival_ms is not None:
+            ts_advance = max(1, (pkt.arrival_ms - last_arrival_ms) * self._clock_rate // 1000)
+        out = self._munger.forward(pkt.ext_seq, pkt.ext_timestamp, resync, ts_advance)
+        if out is None:
+            return _TOO_OLD
+        self._needs_resync = False
+        if last_arrival_ms is None or pkt.arrival_ms > last_arrival_ms:
+            self._last_forward_arrival_ms = pkt.arrival_ms
+        out_ext_seq, sequence_number, timestamp = out  # (*out, ...) would build a list
+        return out_ext_seq, sequence_number, timestamp, picture_id, tl0_pic_idx
 
     def _filter_temporal(self, pkt: InboundPacket, tid: int) -> Drop | None:
         current = self._current_temporal
@@ -240,30 +263,3 @@ class Forwarder:
         if pkt.marker and target < current:
             self._current_temporal = target
         return _TEMPORAL
-
-    def _forward(self, pkt: InboundPacket) -> Forward | Drop:
-        resync = self._needs_resync
-        vp8: tuple[int | None, int | None] | None = None
-        if pkt.picture_id is not None or pkt.tl0_pic_idx is not None:
-            vp8 = self._vp8.forward(
-                pkt.picture_id,
-                pkt.tl0_pic_idx,
-                resync=resync,
-                picture_id_bits=pkt.picture_id_bits,
-            )
-            if vp8 is None:  # a picture dropped earlier, or older than the resync
-                self._munger.skip(pkt.ext_seq)
-                return _TOO_OLD
-        ts_advance = 1
-        if resync and self._last_forward_arrival_ms is not None:
-            elapsed = pkt.arrival_ms - self._last_forward_arrival_ms
-            ts_advance = max(1, elapsed * self._clock_rate // 1000)
-        out = self._munger.forward(
-            pkt.ext_seq, pkt.ext_timestamp, resync=resync, ts_advance=ts_advance
-        )
-        if out is None:
-            return _TOO_OLD
-        self._needs_resync = False
-        if self._last_forward_arrival_ms is None or pkt.arrival_ms > self._last_forward_arrival_ms:
-            self._last_forward_arrival_ms = pkt.arrival_ms
-        return Forward(out[0], out[1], out[2], vp8)

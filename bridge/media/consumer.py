@@ -11,19 +11,11 @@ from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.forwarding.retransmit_guard import RetransmitGuard, RetransmitSettings
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
-from bridge.rtp.header import (
-    ABS_SEND_TIME_BLOCK,
-    HEADER_SIZE,
-    fill_header,
-    parse_rtp_header,
-    rewrite_packet,
-    set_abs_send_time_id,
-    wrap_rtx,
-)
+from bridge.rtp.forwarded import ForwardingTemplate, abs_send_time_element
+from bridge.rtp.header import parse_rtp_header, rewrite_packet, wrap_rtx
 from bridge.rtp.munger import RtpMunger
 from bridge.rtp.packet_cache import SequenceMap
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_sdes_cname, build_sender_report
-from bridge.rtp.vp8_munger import rewrite_vp8_descriptor
 
 from .peer import SendSlot, SlotParameters
 from .producer import Producer
@@ -64,6 +56,7 @@ class Consumer:
         self._clock = clock
         self._metrics = metrics
         self._params: SlotParameters | None = None
+        self._abs_send_time_element = 0  # of _params, for ForwardingTemplate.fill
         self._first_out_seq = rng.randrange(32768)
         self._forwarder = Forwarder(
             producer.kind,
@@ -71,6 +64,15 @@ class Consumer:
             producer.track.clock_rate,
         )
         self._forwarder.pause()
+        # Bit i set: packets of the producer's layer i may matter to this consumer, and
+        # the producer hands it only those. The forwarder drops any other packet as
+        # "other_layer", "paused" or "allocation" without asking for a key frame, so
+        # calling it for them is wasted (with simulcast, most of a low-layer
+        # subscriber's calls). Every method that changes the target, the pause or the
+        # parameters recomputes it; between those the forwarder only moves its current
+        # layer to the target or to none, so the bits stay a superset. (Its forwarder's
+        # temporal_layers_seen so counts the TIDs of the layers it is given.)
+        self.layer_mask = 0
         self._sent = SequenceMap(CACHE_PACKETS[producer.kind])
         self._rtx_seq = rng.randrange(32768)
         self._resent = RetransmitGuard(RetransmitSettings())
@@ -96,6 +98,7 @@ class Consumer:
         if self.started and params == self._params:
             return
         self._params = params
+        self._abs_send_time_element = abs_send_time_element(params.abs_send_time_id)
         self.started = True
         self._muted = self.producer.muted
         self._apply_pause()
@@ -119,6 +122,16 @@ class Consumer:
             self._forwarder.pause()
         elif self.started:
             self._forwarder.resume()
+        self._update_layer_mask()
+
+    def _update_layer_mask(self) -> None:
+        forwarder = self._forwarder
+        target = forwarder.target_spatial
+        if self._params is None or forwarder.state == "paused" or target is None:
+            self.layer_mask = 0
+            return
+        current = forwarder.current_spatial
+        self.layer_mask = (1 << target) | (0 if current is None else 1 << current)
 
     def request_keyframe(self, now_ms: int) -> None:
         """The subscriber lost a picture (PLI/FIR): ask for the layer it receives."""
@@ -138,14 +151,19 @@ class Consumer:
         """The producer's stream `layer_index` (None: every stream) restarted."""
         if layer_index is None or layer_index == self._forwarder.current_spatial:
             self._forwarder.restart()
+            self._update_layer_mask()
 
     # --- media -----------------------------------------------------------------------
 
-    def forward(self, template: bytes, packet: InboundPacket) -> None:
-        """Send one incoming packet (its ``forwarding_template``) if the forwarder says so."""
+    def forward(self, template: ForwardingTemplate, packet: InboundPacket) -> bool:
+        """Send one incoming packet (as its template) if the forwarder says so.
+
+        True if sent; the producer counts the bridge's packets and bytes out from that,
+        once per incoming packet.
+        """
         params = self._params
         if params is None:
-            return
+            return False
         decision = self._forwarder.on_packet(packet)
         if isinstance(decision, Drop):
             if decision.request_keyframe:
@@ -153,28 +171,29 @@ class Consumer:
                 self.producer.request_keyframe(
                     packet.arrival_ms, packet.spatial if target is None else target
                 )
-            return
-        buf = bytearray(template)
-        marker_pt = (0x80 | params.payload_type) if packet.marker else params.payload_type
-        fill_header(buf, marker_pt, decision.sequence_number, decision.timestamp, params.ssrc)
-        payload_at = HEADER_SIZE
-        if buf[0] & 0x10:  # the producer reserved abs-send-time (video)
-            set_abs_send_time_id(buf, params.abs_send_time_id)
-            payload_at += ABS_SEND_TIME_BLOCK
-        if decision.vp8 is not None:
-            rewrite_vp8_descriptor(buf, payload_at, decision.vp8[0], decision.vp8[1])
-        self._sent.put(decision.out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
-        if self._send(buf):
-            size = len(buf)
-            self._packets_sent += 1
-            # RFC 3550 §6.4.1: the octet count leaves out header and padding
-            self._octets_sent += size - payload_at - (buf[-1] if buf[0] & 0x20 else 0)
-            self.bytes_sent += size
-            self._metrics.rtp_packets_out += 1
-            self._metrics.rtp_bytes_out += size
+            return False
+        out_ext_seq, sequence_number, timestamp, picture_id, tl0_pic_idx = decision
+        buf = template.fill(
+            params.payload_type,
+            sequence_number,
+            timestamp,
+            params.ssrc,
+            self._abs_send_time_element,
+            picture_id,
+            tl0_pic_idx,
+        )
+        self._sent.put(out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
+        if not self._send(buf):
+            return False
+        self._packets_sent += 1
+        # RFC 3550 §6.4.1: the octet count leaves out header and padding
+        self._octets_sent += template.payload_octets
+        self.bytes_sent += template.size
+        return True
 
     def set_target(self, spatial: int | None, temporal: int) -> None:
         self._forwarder.set_target(spatial, temporal)
+        self._update_layer_mask()
 
     @property
     def target_spatial(self) -> int | None:

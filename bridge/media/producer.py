@@ -10,9 +10,10 @@ from bridge.forwarding.forwarder import InboundPacket
 from bridge.forwarding.layer_bitrates import LayerRateMeter
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
-from bridge.rtp.header import RtpHeader, find_extension, forwarding_template
+from bridge.rtp.forwarded import ForwardingTemplate
+from bridge.rtp.header import RtpHeader, find_extension
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_nack, build_pli
-from bridge.rtp.vp8 import parse_vp8_descriptor
+from bridge.rtp.vp8 import Vp8Descriptor, parse_vp8_descriptor
 
 from .peer import RemoteTrack
 from .receive_layer import ReceiveLayer
@@ -85,6 +86,7 @@ class Producer:
         self._rates.add(layer.index, len(data), arrival_ms)
         if self.muted:
             return
+        vp8: Vp8Descriptor | None = None
         if self.kind == "video":
             try:
                 vp8 = parse_vp8_descriptor(
@@ -115,10 +117,16 @@ class Producer:
                 marker=header.marker,
             )
         # forwarded video carries abs-send-time (see forwarding_template); we send now
-        send_ms = arrival_ms if self.kind == "video" else None
-        template = forwarding_template(data, header, send_ms)
+        send_ms = arrival_ms if vp8 is not None else None
+        template = ForwardingTemplate(data, header, send_ms, vp8)
+        layer_bit = 1 << layer.index
+        sent = 0
         for consumer in self.consumers:
-            consumer.forward(template, packet)
+            if consumer.layer_mask & layer_bit:
+                sent += consumer.forward(template, packet)
+        # every copy of a packet has the template's size
+        self._metrics.rtp_packets_out += sent
+        self._metrics.rtp_bytes_out += sent * template.size
 
     def _update_audio_level(self, data: bytes, header: RtpHeader, arrival_ms: int) -> None:
         ext_id = self.track.audio_level_ext_id

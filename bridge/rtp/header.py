@@ -23,7 +23,7 @@ from bridge.rtp.errors import RtpParseError
 _FIXED = struct.Struct("!BBHII")  # RFC 3550 §5.1: V/P/X/CC, M/PT, seq, ts, ssrc
 _EXT = struct.Struct("!HH")  # RFC 3550 §5.3.1: profile, length in words
 _OSN = struct.Struct("!H")  # RFC 4588 §4: original sequence number
-_REWRITE = struct.Struct("!BHII")  # from byte 1 of the fixed header: M/PT, seq, ts, ssrc
+HEADER_FIELDS = struct.Struct("!BHII")  # from byte 1 of the fixed header: M/PT, seq, ts, ssrc
 HEADER_SIZE = 12
 
 _ONE_BYTE_PROFILE = 0xBEDE  # RFC 8285 §4.2
@@ -215,14 +215,14 @@ def rewrite_packet_buffer(
 
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 ABS_SEND_TIME_BLOCK = 8  # 0xBEDE, length 1, one element (id/len byte + 3 value bytes)
-_ABS_SEND_TIME_ELEMENT = HEADER_SIZE + 4
+ABS_SEND_TIME_ELEMENT = HEADER_SIZE + 4  # after the 0xBEDE profile and length words
 
 
 def forwarding_template(
     data: bytes, header: RtpHeader, abs_send_time_ms: int | None = None
 ) -> bytes:
-    """A forwarded packet with its header left to fill (``fill_header``), made once per
-    incoming packet and copied per subscriber.
+    """A forwarded packet with its header left to fill (``fill_header``, or
+    ``forwarded.ForwardingTemplate.fill`` per subscriber).
 
     V=2, the P bit kept, CC=0: CSRCs and the publisher's header extensions are stripped
     because extension ids are negotiated per peer. Padding is kept as is.
@@ -231,7 +231,7 @@ def forwarding_template(
     REMB, needs it on every packet) a one-byte-header extension block (RFC 8285 §4.2)
     follows the fixed header, holding abs-send-time (seconds in 6.18 fixed point, 24 bits).
     The send time is the same for every subscriber; its element id is per peer and is
-    written by ``set_abs_send_time_id``. The payload then starts ``ABS_SEND_TIME_BLOCK``
+    written by ``ForwardingTemplate.fill``. The payload then starts ``ABS_SEND_TIME_BLOCK``
     bytes later.
     """
     payload = memoryview(data)[header.payload_offset :]
@@ -255,28 +255,17 @@ def restamp_abs_send_time(buf: bytearray, now_ms: int) -> None:
         and buf[0] & 0x10
         and buf[HEADER_SIZE] == 0xBE
         and buf[HEADER_SIZE + 1] == 0xDE
-        and buf[_ABS_SEND_TIME_ELEMENT] & 0x0F == 2
-        and buf[_ABS_SEND_TIME_ELEMENT] >> 4
+        and buf[ABS_SEND_TIME_ELEMENT] & 0x0F == 2
+        and buf[ABS_SEND_TIME_ELEMENT] >> 4
     ):
-        buf[_ABS_SEND_TIME_ELEMENT + 1 : _ABS_SEND_TIME_ELEMENT + 4] = _abs_send_time(now_ms)
-
-
-def set_abs_send_time_id(buf: bytearray, ext_id: int | None) -> None:
-    """Name the template's abs-send-time element with this peer's id; a peer that did not
-    negotiate it gets the element turned into padding (zero bytes, RFC 8285 §4.2)."""
-    if ext_id is None:
-        buf[_ABS_SEND_TIME_ELEMENT : _ABS_SEND_TIME_ELEMENT + 4] = bytes(4)
-    elif 1 <= ext_id <= 14:
-        buf[_ABS_SEND_TIME_ELEMENT] = (ext_id << 4) | 2
-    else:
-        raise ValueError(f"one-byte extension id {ext_id} out of range 1..14")
+        buf[ABS_SEND_TIME_ELEMENT + 1 : ABS_SEND_TIME_ELEMENT + 4] = _abs_send_time(now_ms)
 
 
 def fill_header(
     buf: bytearray, marker_payload_type: int, sequence_number: int, timestamp: int, ssrc: int
 ) -> None:
     """Write RFC 3550 §5.1 header bytes 1..11 (M bit | PT, seq, ts, SSRC) into ``buf``."""
-    _REWRITE.pack_into(buf, 1, marker_payload_type, sequence_number, timestamp, ssrc)
+    HEADER_FIELDS.pack_into(buf, 1, marker_payload_type, sequence_number, timestamp, ssrc)
 
 
 def wrap_rtx(

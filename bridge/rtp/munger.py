@@ -147,7 +147,7 @@ class RtpMunger:
         return (ts32 - self._ts_offset) & _TS_MASK
 
     def forward(
-        self, ext_seq: int, ext_ts: int, *, resync: bool, ts_advance: int
+        self, ext_seq: int, ext_ts: int, resync: bool, ts_advance: int
     ) -> tuple[int, int, int] | None:
         """Return (out_ext_seq, out_seq16, out_ts32), or None to drop.
 

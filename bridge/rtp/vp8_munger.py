@@ -13,7 +13,7 @@ PictureID and TL0PICIDX sequences), both fields must be rewritten to stay contin
 - TL0PICIDX: base layer (TID 0) frames are never dropped, so it only needs a new offset
   at a resync: the key frame's TL0PICIDX follows the last outgoing one (+1).
 
-RFC 7741 §4.2 descriptor (the bytes ``rewrite_vp8_descriptor`` patches)::
+RFC 7741 §4.2 descriptor (the bytes ``forwarded.ForwardingTemplate.fill`` patches)::
 
          0 1 2 3 4 5 6 7
         +-+-+-+-+-+-+-+-+
@@ -66,7 +66,15 @@ class Vp8Munger:
     15-bit PictureID and 8-bit TL0PICIDX (None where the packet has no such field).
     """
 
-    __slots__ = ("_pid_out_highest", "_pids", "_pids_started", "_tl0", "_tl0_out_highest")
+    __slots__ = (
+        "_last_in",
+        "_last_out",
+        "_pid_out_highest",
+        "_pids",
+        "_pids_started",
+        "_tl0",
+        "_tl0_out_highest",
+    )
 
     def __init__(self) -> None:
         self._pids = OffsetMap()
@@ -74,12 +82,16 @@ class Vp8Munger:
         self._pid_out_highest = 0  # extended
         self._tl0: tuple[int, int] | None = None  # (highest incoming ext, offset)
         self._tl0_out_highest = 0  # extended
+        # The previous forward's arguments (picture_id, tl0_pic_idx, picture_id_bits) and
+        # result: a picture is several packets, and without a resync or skip in between
+        # the same fields map to the same values (no state changes on the way either).
+        self._last_in: tuple[int | None, int | None, int] | None = None
+        self._last_out: tuple[int | None, int | None] | None = None
 
     def forward(
         self,
         picture_id: int | None,
         tl0_pic_idx: int | None,
-        *,
         resync: bool,
         picture_id_bits: int = 15,
     ) -> tuple[int | None, int | None] | None:
@@ -89,6 +101,22 @@ class Vp8Munger:
         restart; a key frame). Returns None if the picture was dropped (``skip``) or
         is older than the last resync: the caller drops the packet.
         """
+        if not resync:
+            last = self._last_in
+            if (
+                last is not None
+                and last[0] == picture_id
+                and last[1] == tl0_pic_idx
+                and last[2] == picture_id_bits
+            ):
+                return self._last_out
+        self._last_in = (picture_id, tl0_pic_idx, picture_id_bits)
+        self._last_out = self._map(picture_id, tl0_pic_idx, resync, picture_id_bits)
+        return self._last_out
+
+    def _map(
+        self, picture_id: int | None, tl0_pic_idx: int | None, resync: bool, picture_id_bits: int
+    ) -> tuple[int | None, int | None] | None:
         pid_out: int | None = None
         if picture_id is not None:
             rng = 1 << picture_id_bits
@@ -130,39 +158,7 @@ class Vp8Munger:
         Later pictures shift down so the outgoing PictureIDs stay contiguous; all packets
         of a dropped picture may be passed, only the first counts.
         """
+        self._last_in = None  # a skip changes the mapping
         if picture_id is None or not self._pids_started:
             return
         self._pids.skip(_unwrap(picture_id, self._pids.highest, picture_id_bits))
-
-
-def rewrite_vp8_descriptor(
-    packet: bytearray, payload_offset: int, picture_id: int | None, tl0_pic_idx: int | None
-) -> None:
-    """Patch PictureID / TL0PICIDX of the VP8 descriptor at ``payload_offset`` in place.
-
-    The length never changes: a 7-bit PictureID (M=0) gets the low 7 bits, a 15-bit one
-    the low 15. ``None`` leaves a field alone; fields the descriptor lacks, and a
-    descriptor truncated before them, are left alone too (never raises).
-    """
-    end = len(packet)
-    pos = payload_offset
-    if pos < 0 or pos + 1 >= end or not packet[pos] & 0x80:  # no X byte
-        return
-    x = packet[pos + 1]
-    pos += 2
-    if x & 0x80:  # I: PictureID present
-        if pos >= end:
-            return
-        if packet[pos] & 0x80:  # M: 15-bit
-            if pos + 1 >= end:
-                return
-            if picture_id is not None:
-                packet[pos] = 0x80 | ((picture_id >> 8) & 0x7F)
-                packet[pos + 1] = picture_id & 0xFF
-            pos += 2
-        else:
-            if picture_id is not None:
-                packet[pos] = picture_id & 0x7F
-            pos += 1
-    if x & 0x40 and tl0_pic_idx is not None and pos < end:  # L: TL0PICIDX
-        packet[pos] = tl0_pic_idx & 0xFF

@@ -11,6 +11,7 @@ from bridge.media.ingress import PublisherIngress
 from bridge.media.peer import RemoteTrack
 from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
+from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.transport_feedback import TransportFeedback
 
 TRACK = RemoteTrack(
@@ -50,9 +51,11 @@ class Recorder:
         self.got: list[InboundPacket] = []
         self.producer: Producer | None = None
         self.max_spatial = 2
+        self.layer_mask = 0b111  # every layer
 
-    def forward(self, template: bytes, pkt: InboundPacket) -> None:
+    def forward(self, template: ForwardingTemplate, pkt: InboundPacket) -> bool:
         self.got.append(pkt)
+        return False
 
     def restart(self, layer_index: int | None = None) -> None:
         return None

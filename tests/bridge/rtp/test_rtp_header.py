@@ -6,13 +6,10 @@ import pytest
 
 from bridge.rtp.errors import RtpParseError
 from bridge.rtp.header import (
-    fill_header,
     find_extension,
-    forwarding_template,
     is_rtcp,
     parse_rtp_header,
     rewrite_packet,
-    set_abs_send_time_id,
     unwrap_rtx,
     wrap_rtx,
 )
@@ -198,38 +195,6 @@ def test_rewrite_packet_strips_csrcs_and_extensions_keeps_marker_and_padding() -
     h2 = parse_rtp_header(out)
     assert data[h.payload_offset : h.payload_end] == out[h2.payload_offset : h2.payload_end]
     assert isinstance(out, bytes)
-
-
-def _template_with_time(ms: int, ext_id: int | None) -> bytes:
-    data = make_rtp(marker=True, ext=(0xBEDE, b"\x10\xaa\x00\x00"), payload=b"PAY", padding=2)
-    buf = bytearray(forwarding_template(data, parse_rtp_header(data), ms))
-    fill_header(buf, 0x80 | 96, 1, 2, 3)
-    set_abs_send_time_id(buf, ext_id)
-    return bytes(buf)
-
-
-def test_forwarding_template_carries_abs_send_time() -> None:
-    out = _template_with_time(1500, 3)  # 1.5 s = 0x060000 in 6.18 fixed point
-    assert out[12:20] == bytes.fromhex("bede0001 32060000".replace(" ", ""))
-    h = parse_rtp_header(out)
-    assert out[0] & 0x10 and out[0] & 0x20  # X and P set
-    assert find_extension(out, h, 3) == bytes.fromhex("060000")
-    assert out[h.payload_offset : h.payload_end] == b"PAY"
-
-
-def test_abs_send_time_wraps_at_64_seconds_and_checks_id() -> None:
-    assert _template_with_time(64_000, 1)[17:20] == b"\x00\x00\x00"
-    assert _template_with_time(64_001, 1)[17:20] == (262).to_bytes(3, "big")
-    with pytest.raises(ValueError):
-        _template_with_time(0, 15)
-
-
-def test_a_peer_without_abs_send_time_gets_padding() -> None:
-    out = _template_with_time(1500, None)
-    h = parse_rtp_header(out)
-    assert out[16:20] == bytes(4)  # RFC 8285 §4.2: zero bytes are padding
-    assert find_extension(out, h, 3) is None
-    assert out[h.payload_offset : h.payload_end] == b"PAY"
 
 
 def test_rewrite_packet_without_marker_or_padding() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.rtp.vp8 import parse_vp8_descriptor
-from bridge.rtp.vp8_munger import Vp8Munger, picture_id_bits, rewrite_vp8_descriptor
+from bridge.rtp.vp8_munger import Vp8Munger, picture_id_bits
 
 
 def test_first_picture_keeps_incoming_values() -> None:
@@ -69,35 +69,6 @@ def desc(pid: bytes, tl0: bool = True, tid: bool = True) -> bytes:
     return bytes([0x90, x]) + pid + (b"\x21" if tl0 else b"") + (b"\x40" if tid else b"") + b"\x00"
 
 
-def test_rewrite_15_bit() -> None:
-    pkt = bytearray(b"\xaa" * 12 + desc(b"\x81\x02"))
-    rewrite_vp8_descriptor(pkt, 12, 0x1234, 0x56)
-    d = parse_vp8_descriptor(bytes(pkt[12:]))
-    assert (d.picture_id, d.tl0_pic_idx, d.temporal_id) == (0x1234, 0x56, 1)
-    assert pkt[:12] == b"\xaa" * 12
-    assert len(pkt) == 12 + 7
-
-
-def test_rewrite_7_bit_keeps_width() -> None:
-    pkt = bytearray(desc(b"\x05"))
-    rewrite_vp8_descriptor(pkt, 0, 0x1234, None)
-    d = parse_vp8_descriptor(bytes(pkt))
-    assert (d.picture_id, d.tl0_pic_idx) == (0x34, 0x21)
-    assert picture_id_bits(d) == 7
-
-
-def test_rewrite_without_fields_or_truncated_is_a_no_op() -> None:
-    no_x = bytearray(b"\x10\x00")
-    rewrite_vp8_descriptor(no_x, 0, 1, 2)
-    assert no_x == b"\x10\x00"
-    truncated = bytearray(b"\x90\xc0\x81")
-    rewrite_vp8_descriptor(truncated, 0, 0x1234, 9)
-    assert truncated == b"\x90\xc0\x81"
-    no_tl0 = bytearray(desc(b"\x81\x02", tl0=False))
-    rewrite_vp8_descriptor(no_tl0, 0, 3, 9)
-    assert no_tl0 == desc(b"\x80\x03", tl0=False)
-
-
 @pytest.mark.parametrize(
     ("pid", "tl0", "tid", "bits"),
     [
@@ -109,3 +80,17 @@ def test_rewrite_without_fields_or_truncated_is_a_no_op() -> None:
 )
 def test_picture_id_bits(pid: bytes, tl0: bool, tid: bool, bits: int) -> None:
     assert picture_id_bits(parse_vp8_descriptor(desc(pid, tl0, tid))) == bits
+
+
+def test_packets_of_one_picture_map_alike_until_a_resync_or_skip() -> None:
+    m = Vp8Munger()
+    assert m.forward(10, 3, resync=True) == (10, 3)
+    assert m.forward(10, 3, resync=False) == (10, 3)  # second packet of picture 10
+    # a resync is never answered from the previous packet: the same picture now follows
+    # the last one sent
+    assert m.forward(10, 3, resync=True) == (11, 4)
+    assert m.forward(10, 3, resync=False) == (11, 4)
+    m.skip(11)  # picture 11 dropped (its first packet)
+    assert m.forward(11, 3, resync=False) is None
+    assert m.forward(12, 3, resync=False) == (12, 4)
+    assert m.forward(12, 4, resync=False) == (12, 5)  # any field differing: mapped anew

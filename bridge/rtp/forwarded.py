@@ -1,0 +1,117 @@
+"""The forwarded packet: one template per incoming packet, filled in per subscriber.
+
+Whatever is the same for every subscriber of a packet is worked out once, when the
+producer makes the ``ForwardingTemplate``: the bytes (``header.forwarding_template``:
+fresh fixed header, the payload, abs-send-time for video), the marker bit, the
+payload octets a sender report counts (RFC 3550 §6.4.1), and where the VP8 PictureID
+and TL0PICIDX sit and how wide the PictureID is (RFC 7741 §4.2). ``fill`` then only
+writes one subscriber's values into a copy: M|PT, seq, timestamp, SSRC (RFC 3550 §5.1),
+the abs-send-time element's id (RFC 8285 §4.2), PictureID and TL0PICIDX. It runs for
+every packet and subscriber, so it is one call with no parsing.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from bridge.rtp.header import (
+    ABS_SEND_TIME_BLOCK,
+    ABS_SEND_TIME_ELEMENT,
+    HEADER_FIELDS,
+    HEADER_SIZE,
+    RtpHeader,
+    forwarding_template,
+)
+from bridge.rtp.vp8 import Vp8Descriptor
+from bridge.rtp.vp8_munger import picture_id_bits
+
+_WIDE_PICTURE_ID = struct.Struct("!H")  # M bit set, then 15 bits (RFC 7741 §4.2)
+_NO_ELEMENT = bytes(4)
+
+
+def abs_send_time_element(ext_id: int | None) -> int:
+    """The first byte of a peer's abs-send-time element: its id and length - 1 = 2
+    (RFC 8285 §4.2). 0 for a peer that did not negotiate it, or negotiated an id the
+    one-byte form cannot carry: ``fill`` then turns the element into padding."""
+    if ext_id is None or not 1 <= ext_id <= 14:
+        return 0
+    return (ext_id << 4) | 2
+
+
+class ForwardingTemplate:
+    """One incoming packet as every subscriber gets it, less the per-subscriber fields."""
+
+    __slots__ = (
+        "_abs_send_time",
+        "_marker",
+        "_picture_id_at",
+        "_tl0_pic_idx_at",
+        "_wide_picture_id",
+        "data",
+        "payload_octets",
+        "size",
+    )
+
+    def __init__(
+        self,
+        data: bytes,
+        header: RtpHeader,
+        abs_send_time_ms: int | None = None,
+        vp8: Vp8Descriptor | None = None,
+    ):
+        """``data``/``header``: the incoming packet; ``abs_send_time_ms``: see
+        ``forwarding_template``; ``vp8``: its parsed descriptor, if the PictureID and
+        TL0PICIDX are to be rewritten per subscriber."""
+        self.data = forwarding_template(data, header, abs_send_time_ms)
+        self.size = len(self.data)
+        self._abs_send_time = abs_send_time_ms is not None
+        payload_at = HEADER_SIZE + (ABS_SEND_TIME_BLOCK if self._abs_send_time else 0)
+        self.payload_octets = header.payload_end - header.payload_offset
+        self._marker = 0x80 if header.marker else 0
+        # 0: the packet has no such field
+        self._picture_id_at = self._tl0_pic_idx_at = 0
+        self._wide_picture_id = False
+        if vp8 is not None:
+            at = payload_at + 2  # required byte, X byte (both needed for I or L)
+            if vp8.picture_id is not None:
+                self._picture_id_at = at
+                self._wide_picture_id = picture_id_bits(vp8) == 15
+                at += 2 if self._wide_picture_id else 1
+            if vp8.tl0_pic_idx is not None:
+                self._tl0_pic_idx_at = at
+
+    def fill(
+        self,
+        payload_type: int,
+        sequence_number: int,
+        timestamp: int,
+        ssrc: int,
+        abs_send_time_element: int,
+        picture_id: int | None,
+        tl0_pic_idx: int | None,
+    ) -> bytearray:
+        """A copy with one subscriber's fields written in.
+
+        ``abs_send_time_element`` comes from ``abs_send_time_element()``. A 7-bit
+        PictureID gets the low 7 bits of ``picture_id``, a 15-bit one the low 15;
+        ``None`` (and a field the packet lacks) leaves the incoming value.
+        """
+        buf = bytearray(self.data)
+        HEADER_FIELDS.pack_into(
+            buf, 1, self._marker | payload_type, sequence_number, timestamp, ssrc
+        )
+        if self._abs_send_time:
+            if abs_send_time_element:
+                buf[ABS_SEND_TIME_ELEMENT] = abs_send_time_element
+            else:
+                buf[ABS_SEND_TIME_ELEMENT : ABS_SEND_TIME_ELEMENT + 4] = _NO_ELEMENT
+        at = self._picture_id_at
+        if at and picture_id is not None:
+            if self._wide_picture_id:
+                _WIDE_PICTURE_ID.pack_into(buf, at, 0x8000 | (picture_id & 0x7FFF))
+            else:
+                buf[at] = picture_id & 0x7F
+        at = self._tl0_pic_idx_at
+        if at and tl0_pic_idx is not None:
+            buf[at] = tl0_pic_idx & 0xFF
+        return buf

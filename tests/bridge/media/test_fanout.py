@@ -1,0 +1,173 @@
+"""Producer -> Consumers: one template per incoming packet, each subscriber's own header,
+and the bridge's packets/bytes out counted once per packet for the sends that worked."""
+
+from __future__ import annotations
+
+import random
+import struct
+
+from bridge.forwarding.forwarder import InboundPacket
+from bridge.media.consumer import Consumer
+from bridge.media.peer import Kind, RemoteTrack, SlotParameters
+from bridge.media.producer import Producer
+from bridge.metrics import BridgeMetrics
+from bridge.rtp.forwarded import ForwardingTemplate
+from bridge.rtp.header import find_extension, parse_rtp_header
+from bridge.rtp.vp8 import parse_vp8_descriptor
+
+VIDEO = RemoteTrack("video", "1", 2222, None, 96, None, 90000)
+KEY = bytes([0x00, 0x9D, 0x01, 0x2A])  # VP8 payload header with P=0 (key frame), RFC 7741 §4.3
+
+
+class _Slot:
+    def __init__(self, kind: Kind, parameters: SlotParameters):
+        self.kind = kind
+        self.parameters = parameters
+
+    def assign(self, stream_id: str, track_id: str) -> None:
+        return None
+
+    def set_active(self, active: bool) -> None:
+        return None
+
+
+def _vp8_packet(seq: int, picture_id: int, key: bool) -> bytes:
+    # RFC 7741 §4.2: S=1 PID 0, X: I, 15-bit PictureID
+    descriptor = bytes([0x90, 0x80]) + struct.pack("!H", 0x8000 | picture_id)
+    payload = descriptor + (KEY if key else b"\x01\x02\x03")
+    return struct.pack("!BBHII", 0x80, 0x80 | 96, seq, 3000 * seq, 2222) + payload
+
+
+def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() -> None:
+    metrics = BridgeMetrics()
+    producer = Producer(
+        participant_id="p",
+        track=VIDEO,
+        feedback_ssrc=1,
+        send_upstream=lambda data: True,
+        metrics=metrics,
+    )
+    sent: dict[int, list[bytes]] = {1000: [], 2000: []}
+    rng = random.Random(3)
+    for ssrc, abs_id, works in ((1000, 3, True), (2000, None, True), (3000, 4, False)):
+        params = SlotParameters(ssrc, ssrc + 1, 100 + ssrc // 1000, None, "c", abs_id)
+
+        def send(data: bytes | bytearray, ssrc: int = ssrc, works: bool = works) -> bool:
+            if works:
+                sent[ssrc].append(bytes(data))
+            return works
+
+        consumer = Consumer(
+            producer=producer,
+            slot=_Slot("video", params),
+            send=send,
+            clock=lambda: 0,
+            metrics=metrics,
+            rng=rng,
+        )
+        consumer.start(params)
+        producer.consumers.append(consumer)
+    layer = producer.layers[0]
+    for seq in range(3):
+        data = _vp8_packet(seq, 500 + seq, key=seq == 0)
+        producer.on_rtp(data, parse_rtp_header(data), 10 * seq, layer)
+
+    for ssrc, abs_id in ((1000, 3), (2000, None)):
+        packets = sent[ssrc]
+        headers = [parse_rtp_header(p) for p in packets]
+        assert [h.ssrc for h in headers] == [ssrc] * 3
+        assert {h.payload_type for h in headers} == {100 + ssrc // 1000}
+        assert all(h.marker for h in headers)
+        seqs = [h.sequence_number for h in headers]
+        assert seqs == [seqs[0], seqs[0] + 1, seqs[0] + 2]
+        # the first PictureID forwarded keeps its value, later ones follow it
+        pids = [
+            parse_vp8_descriptor(p[h.payload_offset :]).picture_id
+            for p, h in zip(packets, headers, strict=True)
+        ]
+        assert pids == [500, 501, 502]
+        # abs-send-time: arrival 20 ms = 0x00051E in 6.18 fixed point, under the peer's id
+        value = None if abs_id is None else find_extension(packets[2], headers[2], abs_id)
+        assert value == (None if abs_id is None else (20 * 262144 // 1000).to_bytes(3, "big"))
+    # the two subscribers' random sequence numbers differ
+    assert sent[1000][0][2:4] != sent[2000][0][2:4]
+    size = len(sent[1000][0])
+    assert metrics.rtp_packets_out == 6
+    assert metrics.rtp_bytes_out == 2 * sum(len(p) for p in sent[1000])
+    assert size == 12 + 8 + 4 + len(KEY)
+    assert [c.bytes_sent for c in producer.consumers] == [
+        sum(len(p) for p in sent[1000]),
+        sum(len(p) for p in sent[2000]),
+        0,
+    ]
+    assert [c.stats().packets_sent for c in producer.consumers] == [3, 3, 0]
+
+
+SIMULCAST = RemoteTrack("video", "1", None, None, 96, None, 90000, rids=("q", "h", "f"))
+
+
+def _simulcast_consumer() -> tuple[Producer, Consumer, list[int]]:
+    metrics = BridgeMetrics()
+    producer = Producer(
+        participant_id="p",
+        track=SIMULCAST,
+        feedback_ssrc=1,
+        send_upstream=lambda data: True,
+        metrics=metrics,
+    )
+    params = SlotParameters(1000, 1001, 96, None, "c", 3)
+    consumer = Consumer(
+        producer=producer,
+        slot=_Slot("video", params),
+        send=lambda data: True,
+        clock=lambda: 0,
+        metrics=metrics,
+        rng=random.Random(1),
+    )
+    producer.consumers.append(consumer)
+    called: list[int] = []
+    forward = consumer.forward
+
+    def counting(template: ForwardingTemplate, packet: InboundPacket) -> bool:
+        called.append(packet.spatial)
+        return forward(template, packet)
+
+    consumer.forward = counting  # type: ignore[method-assign]
+    return producer, consumer, called
+
+
+def _send_layers(producer: Producer, seq: int, key: bool = False) -> None:
+    for layer in producer.layers:
+        data = _vp8_packet(seq, seq, key)
+        producer.on_rtp(data, parse_rtp_header(data), seq, layer)
+
+
+def test_a_consumer_is_handed_only_the_layers_it_forwards_or_switches_to() -> None:
+    producer, consumer, called = _simulcast_consumer()
+    assert consumer.layer_mask == 0  # not started: nothing
+    _send_layers(producer, 0, key=True)
+    assert called == []
+    consumer.start(SlotParameters(1000, 1001, 96, None, "c", 3))
+    assert consumer.layer_mask == 0b001  # waiting for a key frame of layer 0
+    _send_layers(producer, 1, key=True)
+    assert called == [0] and consumer.current_spatial == 0
+    called.clear()
+    consumer.set_target(2, 2)  # switching up: layer 0 keeps flowing until 2's key frame
+    assert consumer.layer_mask == 0b101
+    _send_layers(producer, 2)
+    assert called == [0, 2]
+    _send_layers(producer, 3, key=True)
+    assert consumer.current_spatial == 2
+    # 1, 2, 3 on layer 0 (layer 0 comes first in each round), then 3 on layer 2
+    assert consumer.stats().packets_sent == 4
+    consumer.set_target(2, 2)
+    assert consumer.layer_mask == 0b100
+    consumer.set_target(None, 2)  # paused by the allocator
+    assert consumer.layer_mask == 0
+    consumer.set_target(1, 2)
+    consumer.pause()  # the producer was muted
+    assert consumer.layer_mask == 0
+    consumer.resume()
+    assert consumer.layer_mask == 0b010
+    consumer.restart()
+    assert consumer.layer_mask == 0b010
