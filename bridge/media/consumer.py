@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.forwarding.downlink_loss import DownlinkLossMeter
+from bridge.forwarding.downlink_loss import DownlinkLossMeter, unsent_between
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.forwarding.retransmit_guard import RetransmitGuard, RetransmitSettings
 from bridge.metrics import BridgeMetrics
@@ -82,6 +82,8 @@ class Consumer:
         self.bytes_sent = 0  # on the wire (RTP header + payload, RTX included): for the estimate
         self._last_report: ReportBlock | None = None
         self._downlink_loss = DownlinkLossMeter()
+        self._gaps = 0  # outgoing seqs never sent, up to _gaps_counted_upto
+        self._gaps_counted_upto = self._first_out_seq - 1
         self.downlink_loss = 0.0  # latest, this subscriber's link only
         self._rtt_ms: int | None = None
         self._sr_sent: dict[int, int] = {}  # middle 32 bits of our SR NTP -> send time
@@ -287,10 +289,18 @@ class Consumer:
         if sent_ms is not None:
             # RFC 3550 §6.4.1: RTT = arrival - LSR - DLSR
             self._rtt_ms = max(0, now_ms - sent_ms - block.dlsr * 1000 // 65536)
-        # outgoing seqs never sent: upstream gaps the munger kept (and failed sends)
-        span = self._forwarder.highest_out_ext_seq - self._first_out_seq + 1
-        skipped = max(0, span - self._packets_sent)
-        loss = self._downlink_loss.on_report(block.packets_lost, block.highest_sequence, skipped)
+        # outgoing seqs never sent up to the report's highest: upstream gaps the munger kept
+        # (never beyond what was sent: a report cannot have received more)
+        highest = min(block.highest_sequence, self._forwarder.highest_out_ext_seq)
+        if highest > self._gaps_counted_upto:
+            self._gaps += unsent_between(
+                lambda seq: self._sent.get(seq) is not None,
+                self._gaps_counted_upto,
+                highest,
+                self._sent.capacity,
+            )
+            self._gaps_counted_upto = highest
+        loss = self._downlink_loss.on_report(block.packets_lost, block.highest_sequence, self._gaps)
         if loss is not None:
             self.downlink_loss = loss[0] / loss[1]
         return loss

@@ -98,9 +98,14 @@ async def test_subscriber_loss_reaches_the_publisher_as_an_fec_hint(site) -> Non
     for that audio upstream, so the publisher's Opus encodes in-band FEC."""
     a, b = await _streaming_pair(site)
     audio = next(t for t in b.tracks if t.kind == "audio" and t.ssrc is not None)
-    b.send_feedback(build_receiver_report(0x1234, [ReportBlock(audio.ssrc, 0, 0, 1000, 0, 0, 0)]))
+    # report over sequence numbers the bridge did send (its gaps are not the downlink's)
+    highest = max(seq for seq, _, _, _ in b.received.packets[audio.ssrc])
+    assert highest >= 100
+    rr = [ReportBlock(audio.ssrc, 0, 0, highest - 100, 0, 0, 0)]
+    b.send_feedback(build_receiver_report(0x1234, rr))
     await asyncio.sleep(0.1)
-    b.send_feedback(build_receiver_report(0x1234, [ReportBlock(audio.ssrc, 51, 20, 1100, 0, 0, 0)]))
+    rr = [ReportBlock(audio.ssrc, 51, 20, highest, 0, 0, 0)]
+    b.send_feedback(build_receiver_report(0x1234, rr))
     published = a.published_ssrc("audio")
     before = len(a.feedback.report_blocks)
     await a.stream(3.0)  # the bridge reports upstream about once a second

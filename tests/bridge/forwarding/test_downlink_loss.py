@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bridge.forwarding.downlink_loss import DownlinkLossMeter
+from bridge.forwarding.downlink_loss import DownlinkLossMeter, unsent_between
 
 
 def test_first_report_only_anchors() -> None:
@@ -28,3 +28,21 @@ def test_late_fill_of_a_gap_and_reordering_never_go_negative() -> None:
     # 3 and 4 sent late: fewer skipped than before, nothing lost
     assert meter.on_report(packets_lost=0, highest_sequence=6, skipped=0) == (0, 4)
     assert meter.on_report(packets_lost=0, highest_sequence=6, skipped=0) is None
+
+
+def test_unsent_between_counts_gaps_up_to_the_reports_highest() -> None:
+    sent = set(range(100, 200)) - {120, 121, 150}
+    assert unsent_between(sent.__contains__, 99, 130, 1000) == 2
+    assert unsent_between(sent.__contains__, 130, 199, 1000) == 1
+    # only the last `window` can be looked up
+    assert unsent_between(sent.__contains__, 99, 199, 60) == 1
+
+
+def test_gaps_beyond_the_reports_highest_do_not_come_back_as_loss() -> None:
+    """The subscriber reports up to 149; the bridge has already skipped 160-169 (upstream
+    loss). Counted at the report's highest, neither report shows downlink loss."""
+    sent = set(range(100, 300)) - set(range(160, 170))
+    meter = DownlinkLossMeter()
+    meter.on_report(0, 149, unsent_between(sent.__contains__, 99, 149, 2048))
+    gaps = unsent_between(sent.__contains__, 99, 249, 2048)
+    assert meter.on_report(10, 249, gaps) == (0, 100)
