@@ -70,6 +70,8 @@ class EstimatorSettings:
     probe_rise: float = 1.25
     fallback_room: float = 1.25
     settle_ms: int = 3000
+    # Within an episode, a fall below this share of what it fell back to: the link itself
+    # changed, and the back-off earned on the old one is reset.
     link_change_ratio: float = 0.5
     min_hold_ms: int = 4000
     max_hold_ms: int = 60_000
