@@ -16,6 +16,7 @@ from bridge.rtp.header import parse_rtp_header, rewrite_packet, wrap_rtx
 from bridge.rtp.munger import RtpMunger
 from bridge.rtp.packet_cache import SequenceMap
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_sdes_cname, build_sender_report
+from bridge.rtp.vp8 import parse_vp8_descriptor
 
 from .peer import SendSlot, SlotParameters
 from .producer import Producer
@@ -23,6 +24,12 @@ from .receive_layer import CACHE_PACKETS
 
 # SequenceMap values pack (incoming extended seq, layer index): NACKs name outgoing seqs.
 _LAYER_BITS = 2
+# What the consumer's SequenceMap keeps per forwarded packet, packed in one int:
+# the munged VP8 PictureID + 1 and TL0PICIDX + 1 (0: none) above _VP8_SHIFT, the incoming
+# extended seq, the layer index in the low _LAYER_BITS. A retransmission must carry the
+# PictureID/TL0PICIDX the subscriber saw in that packet the first time, not the publisher's.
+_VP8_SHIFT = 56
+_IN_MASK = (1 << _VP8_SHIFT) - 1
 
 Clock = Callable[[], int]
 
@@ -184,7 +191,15 @@ class Consumer:
             picture_id,
             tl0_pic_idx,
         )
-        self._sent.put(out_ext_seq, (packet.ext_seq << _LAYER_BITS) | packet.spatial)
+        vp8 = 0
+        if picture_id is not None or tl0_pic_idx is not None:
+            vp8 = (((picture_id + 1) if picture_id is not None else 0) << 9) | (
+                (tl0_pic_idx + 1) if tl0_pic_idx is not None else 0
+            )
+        self._sent.put(
+            out_ext_seq,
+            (vp8 << _VP8_SHIFT) | (packet.ext_seq << _LAYER_BITS) | packet.spatial,
+        )
         if not self._send(buf):
             return False
         self._packets_sent += 1
@@ -212,11 +227,13 @@ class Consumer:
             out_ext = highest - ((highest - seq) & 0xFFFF)
             packed = self._sent.get(out_ext)
             original = None
+            vp8 = 0
             if packed is not None:
+                vp8 = packed >> _VP8_SHIFT
                 layers = self.producer.layers
                 index = packed & ((1 << _LAYER_BITS) - 1)
                 if index < len(layers):
-                    original = layers[index].cache.get(packed >> _LAYER_BITS)
+                    original = layers[index].cache.get((packed & _IN_MASK) >> _LAYER_BITS)
             if original is None:
                 self._metrics.rtp_dropped["nack_miss"] += 1
                 continue
@@ -227,20 +244,41 @@ class Consumer:
                 self._metrics.rtp_dropped[refused] += 1
                 continue
             try:
-                self._retransmit(original, out_ext, params)
+                self._retransmit(original, out_ext, vp8, params)
             except RtpError as exc:
                 self._metrics.rtp_dropped[exc.reason] += 1
 
-    def _retransmit(self, original: bytes, out_ext: int, params: SlotParameters) -> None:
+    def _retransmit(self, original: bytes, out_ext: int, vp8: int, params: SlotParameters) -> None:
         header = parse_rtp_header(original)
-        packet = rewrite_packet(
-            original,
-            header,
-            payload_type=params.payload_type,
-            sequence_number=out_ext & 0xFFFF,
-            timestamp=self._forwarder.translate_timestamp(header.timestamp),
-            ssrc=params.ssrc,
-        )
+        sequence_number = out_ext & 0xFFFF
+        timestamp = self._forwarder.translate_timestamp(header.timestamp)
+        if vp8:
+            # Written as when first forwarded (ForwardingTemplate.fill): the munged
+            # PictureID/TL0PICIDX, without which the subscriber's frame reassembly sees a
+            # PictureID jump in the middle of its stream.
+            descriptor = parse_vp8_descriptor(
+                memoryview(original)[header.payload_offset : header.payload_end]
+            )
+            picture_id, tl0_pic_idx = (vp8 >> 9) - 1, (vp8 & 0x1FF) - 1
+            filled = ForwardingTemplate(original, header, None, descriptor).fill(
+                params.payload_type,
+                sequence_number,
+                timestamp,
+                params.ssrc,
+                0,
+                None if picture_id < 0 else picture_id,
+                None if tl0_pic_idx < 0 else tl0_pic_idx,
+            )
+            packet = bytes(filled)
+        else:
+            packet = rewrite_packet(
+                original,
+                header,
+                payload_type=params.payload_type,
+                sequence_number=sequence_number,
+                timestamp=timestamp,
+                ssrc=params.ssrc,
+            )
         if params.rtx_payload_type is not None:
             # RFC 4588 §4: retransmit on the RTX stream, original seq in the payload.
             packet = wrap_rtx(

@@ -171,3 +171,60 @@ def test_a_consumer_is_handed_only_the_layers_it_forwards_or_switches_to() -> No
     assert consumer.layer_mask == 0b010
     consumer.restart()
     assert consumer.layer_mask == 0b010
+
+
+def test_a_retransmission_carries_the_picture_id_the_subscriber_saw() -> None:
+    """After a pause the munger keeps PictureIDs continuous (506 goes out as 503); a NACK
+    for that packet must be answered with 503 too, not the publisher's 506."""
+    metrics = BridgeMetrics()
+    producer = Producer(
+        participant_id="p",
+        track=VIDEO,
+        feedback_ssrc=1,
+        send_upstream=lambda data: True,
+        metrics=metrics,
+    )
+    sent: list[bytes] = []
+    params = SlotParameters(1000, 1001, 100, None, "c", None)
+    consumer = Consumer(
+        producer=producer,
+        slot=_Slot("video", params),
+        send=lambda data: sent.append(bytes(data)) is None,
+        clock=lambda: 0,
+        metrics=metrics,
+        rng=random.Random(5),
+    )
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    layer = producer.layers[0]
+
+    def feed(seq: int, key: bool) -> None:
+        data = _vp8_packet(seq, 500 + seq, key=key)
+        producer.on_rtp(data, parse_rtp_header(data), 10 * seq, layer)
+
+    for seq in range(3):
+        feed(seq, key=seq == 0)
+    consumer.pause()
+    for seq in range(3, 6):
+        feed(seq, key=False)
+    consumer.resume()
+    feed(6, key=True)
+
+    def picture_id(packet: bytes) -> int:
+        h = parse_rtp_header(packet)
+        d = parse_vp8_descriptor(memoryview(packet)[h.payload_offset : h.payload_end])
+        assert d.picture_id is not None
+        return d.picture_id
+
+    forwarded = sent[-1]
+    assert picture_id(forwarded) != 506  # munged: continuous with what went before
+    consumer.on_nack((parse_rtp_header(forwarded).sequence_number,))
+    resent = sent[-1]
+    assert resent is not forwarded
+    assert picture_id(resent) == picture_id(forwarded)
+
+    def payload(packet: bytes) -> bytes:
+        h = parse_rtp_header(packet)
+        return packet[h.payload_offset : h.payload_end]
+
+    assert payload(resent) == payload(forwarded)
