@@ -5,15 +5,13 @@ including the ones the bridge never sent: packets lost between the publisher and
 bridge leave gaps that the munger keeps (so the subscriber can NACK them). Counting those
 as downlink loss would cut a subscriber's estimate for its publisher's bad uplink.
 Subtracting the gaps we forwarded leaves what the downlink lost. The gaps are counted up
-to the report's own highest sequence number (``unsent_between``): counted up to what the
-bridge has sent by the time the report arrives, gaps the subscriber had not reached yet
-were subtracted one report early and came back as downlink loss in the next (a fiber
-viewer of a publisher on a lossy uplink read ~60-95 % video loss, and its video paused).
+to the report's own highest sequence number (``SequenceMap.missing_between``). Counted up
+to what the bridge had sent when the report arrived, gaps the subscriber had not reached
+yet were subtracted one report early and came back as downlink loss in the next (a fiber
+viewer of a publisher on a lossy uplink read 60-95 % video loss, and its video paused).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 
 class DownlinkLossMeter:
@@ -40,10 +38,3 @@ class DownlinkLossMeter:
         # a gap filled late (skipped shrank) was never counted lost: do not add it back
         lost = (packets_lost - last[0]) - max(0, skipped - last[2])
         return min(expected, max(0, lost)), expected
-
-
-def unsent_between(was_sent: Callable[[int], bool], after: int, upto: int, window: int) -> int:
-    """Outgoing sequence numbers in (``after``, ``upto``] the bridge never sent; only the
-    last ``window`` of them can still be looked up (older ones count as sent)."""
-    first = max(after + 1, upto - window + 1)
-    return sum(1 for seq in range(first, upto + 1) if not was_sent(seq))

@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.forwarding.downlink_loss import DownlinkLossMeter, unsent_between
+from bridge.forwarding.downlink_loss import DownlinkLossMeter
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.forwarding.retransmit_guard import RetransmitGuard, RetransmitSettings
 from bridge.metrics import BridgeMetrics
@@ -331,12 +331,7 @@ class Consumer:
         # (never beyond what was sent: a report cannot have received more)
         highest = min(block.highest_sequence, self._forwarder.highest_out_ext_seq)
         if highest > self._gaps_counted_upto:
-            self._gaps += unsent_between(
-                lambda seq: self._sent.get(seq) is not None,
-                self._gaps_counted_upto,
-                highest,
-                self._sent.capacity,
-            )
+            self._gaps += self._sent.missing_between(self._gaps_counted_upto, highest)
             self._gaps_counted_upto = highest
         loss = self._downlink_loss.on_report(block.packets_lost, block.highest_sequence, self._gaps)
         if loss is not None:

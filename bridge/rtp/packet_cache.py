@@ -81,6 +81,14 @@ class SequenceMap:
             return None
         return self._in[index]
 
+    def missing_between(self, after: int, upto: int) -> int:
+        """How many outgoing seqs in (``after``, ``upto``] have no mapping (never sent);
+        only the last ``capacity`` can be looked up (older ones count as present). Runs
+        once per receiver report, over a second of packets: no call per seq."""
+        out, capacity = self._out, self._capacity
+        first = max(after + 1, upto - capacity + 1)
+        return sum(1 for seq in range(first, upto + 1) if out[seq % capacity] != seq)
+
     def clear(self) -> None:
         self._out = [-1] * self._capacity
         self._in = [0] * self._capacity

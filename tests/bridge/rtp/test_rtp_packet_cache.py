@@ -72,3 +72,16 @@ def test_sequence_map() -> None:
     m.clear()
     assert m.get(11) is None
     assert m.capacity == 3
+
+
+def test_sequence_map_counts_what_was_never_sent() -> None:
+    sent = SequenceMap(1000)
+    for seq in set(range(100, 200)) - {120, 121, 150}:
+        sent.put(seq, seq)
+    assert sent.missing_between(99, 130) == 2
+    assert sent.missing_between(130, 199) == 1
+    assert sent.missing_between(199, 199) == 0
+    small = SequenceMap(60)  # only the last `capacity` can be looked up
+    for seq in set(range(100, 200)) - {120, 121, 150}:
+        small.put(seq, seq)
+    assert small.missing_between(99, 199) == 1
