@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Callable
 
 from bridge.forwarding.forwarder import InboundPacket
 from bridge.media.consumer import Consumer
@@ -31,6 +32,33 @@ class _Slot:
         return None
 
 
+def _producer(track: RemoteTrack, metrics: BridgeMetrics) -> Producer:
+    return Producer(
+        participant_id="p",
+        track=track,
+        feedback_ssrc=1,
+        send_upstream=lambda data: True,
+        metrics=metrics,
+    )
+
+
+def _consumer(
+    producer: Producer,
+    params: SlotParameters,
+    send: Callable[[bytes | bytearray], bool],
+    metrics: BridgeMetrics,
+    rng: random.Random,
+) -> Consumer:
+    return Consumer(
+        producer=producer,
+        slot=_Slot("video", params),
+        send=send,
+        clock=lambda: 0,
+        metrics=metrics,
+        rng=rng,
+    )
+
+
 def _vp8_packet(seq: int, picture_id: int, key: bool) -> bytes:
     # RFC 7741 §4.2: S=1 PID 0, X: I, 15-bit PictureID
     descriptor = bytes([0x90, 0x80]) + struct.pack("!H", 0x8000 | picture_id)
@@ -40,13 +68,7 @@ def _vp8_packet(seq: int, picture_id: int, key: bool) -> bytes:
 
 def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() -> None:
     metrics = BridgeMetrics()
-    producer = Producer(
-        participant_id="p",
-        track=VIDEO,
-        feedback_ssrc=1,
-        send_upstream=lambda data: True,
-        metrics=metrics,
-    )
+    producer = _producer(VIDEO, metrics)
     sent: dict[int, list[bytes]] = {1000: [], 2000: []}
     rng = random.Random(3)
     for ssrc, abs_id, works in ((1000, 3, True), (2000, None, True), (3000, 4, False)):
@@ -57,14 +79,7 @@ def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() 
                 sent[ssrc].append(bytes(data))
             return works
 
-        consumer = Consumer(
-            producer=producer,
-            slot=_Slot("video", params),
-            send=send,
-            clock=lambda: 0,
-            metrics=metrics,
-            rng=rng,
-        )
+        consumer = _consumer(producer, params, send, metrics, rng)
         consumer.start(params)
         producer.consumers.append(consumer)
     layer = producer.layers[0]
@@ -108,22 +123,9 @@ SIMULCAST = RemoteTrack("video", "1", None, None, 96, None, 90000, rids=("q", "h
 
 def _simulcast_consumer() -> tuple[Producer, Consumer, list[int]]:
     metrics = BridgeMetrics()
-    producer = Producer(
-        participant_id="p",
-        track=SIMULCAST,
-        feedback_ssrc=1,
-        send_upstream=lambda data: True,
-        metrics=metrics,
-    )
+    producer = _producer(SIMULCAST, metrics)
     params = SlotParameters(1000, 1001, 96, None, "c", 3)
-    consumer = Consumer(
-        producer=producer,
-        slot=_Slot("video", params),
-        send=lambda data: True,
-        clock=lambda: 0,
-        metrics=metrics,
-        rng=random.Random(1),
-    )
+    consumer = _consumer(producer, params, lambda data: True, metrics, random.Random(1))
     producer.consumers.append(consumer)
     called: list[int] = []
     forward = consumer.forward
@@ -177,22 +179,11 @@ def test_a_retransmission_carries_the_picture_id_the_subscriber_saw() -> None:
     """After a pause the munger keeps PictureIDs continuous (506 goes out as 503); a NACK
     for that packet must be answered with 503 too, not the publisher's 506."""
     metrics = BridgeMetrics()
-    producer = Producer(
-        participant_id="p",
-        track=VIDEO,
-        feedback_ssrc=1,
-        send_upstream=lambda data: True,
-        metrics=metrics,
-    )
+    producer = _producer(VIDEO, metrics)
     sent: list[bytes] = []
     params = SlotParameters(1000, 1001, 100, None, "c", None)
-    consumer = Consumer(
-        producer=producer,
-        slot=_Slot("video", params),
-        send=lambda data: sent.append(bytes(data)) is None,
-        clock=lambda: 0,
-        metrics=metrics,
-        rng=random.Random(5),
+    consumer = _consumer(
+        producer, params, lambda data: sent.append(bytes(data)) is None, metrics, random.Random(5)
     )
     consumer.start(params)
     producer.consumers.append(consumer)
