@@ -30,6 +30,7 @@ class _Site:
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._reader: asyncio.Task[None] | None = None
         self.errors: list[dict[str, Any]] = []
+        self.me: dict[str, Any] = {}
 
     async def join(self) -> None:
         self.ws = await self._http.ws_connect(self._url, heartbeat=None)
@@ -37,7 +38,7 @@ class _Site:
         joined = self._expect("joined")
         await self.send({"type": "join", "v": 1, "token": self._token})
         async with asyncio.timeout(20):
-            await joined
+            self.me = (await joined)["self"]
 
     def _expect(self, kind: str) -> asyncio.Future[dict[str, Any]]:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -114,6 +115,9 @@ class DiemcauTarget:
         site.answer = self._publisher_answer
         await site.join()
         reply = await site.request({"type": "publish", "sdp": offer}, "publish_answer")
+        if site.me["muted"]["audio"]:
+            # mics are muted on entry (meeting policy): open it, as bench.load's speaker does
+            await site.request({"type": "mute", "kind": "audio", "muted": False}, "mute_changed")
         return str(reply["sdp"])
 
     async def publisher_up(self) -> None:
