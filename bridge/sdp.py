@@ -1,5 +1,5 @@
-"""SDP text that aiortc does not model: RID-based simulcast (RFC 8853), extmap ids and
-the Opus format parameters of an answer.
+"""SDP text that aiortc does not model: RID-based simulcast (RFC 8853), extmap ids, the
+Opus format parameters of an answer and RED for Opus (RFC 2198) in an offer.
 
 Pure string work on one offer or answer; no aiortc.
 """
@@ -89,16 +89,82 @@ def request_opus_fec(answer: str) -> str:
     for lines in sections[1:]:
         if not lines[0].startswith("m=audio"):
             continue
-        opus = [
+        pt = _opus_payload_type(lines)
+        if pt is None:
+            continue
+        prefix = f"a=fmtp:{pt} "
+        at = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
+        if at is None:
+            lines.append(prefix + "useinbandfec=1")
+        elif "useinbandfec=" not in lines[at]:
+            lines[at] += ";useinbandfec=1"
+    return _join_sections(sections)
+
+
+RED_MIME = "red/48000/2"  # RFC 2198 audio redundancy over Opus (RFC 7587 clock)
+_RED_PREFERRED_PT = 63  # Chromium's own choice; any free dynamic type would do
+
+
+def offer_audio_red(offer: str) -> str:
+    """Offer RFC 2198 redundancy for Opus in each audio section (``red/48000/2`` with the
+    ``OPUS/OPUS`` format parameter, RFC 2198 §5, that libwebrtc requires), listed after
+    Opus: the answerer may receive it, and Opus stays the default. aiortc does not model
+    RED, so it is written here."""
+    sections = _split_sections(offer)
+    used = {
+        line[9:].split()[0]
+        for lines in sections[1:]
+        for line in lines
+        if line.startswith("a=rtpmap:")
+    }
+    free = [pt for pt in (_RED_PREFERRED_PT, *range(99, 128)) if str(pt) not in used]
+    if not free:
+        return offer
+    red = str(free[0])
+    for lines in sections[1:]:
+        if not lines[0].startswith("m=audio"):
+            continue
+        opus = _opus_payload_type(lines)
+        if opus is None or any(line.lower().endswith(" " + RED_MIME) for line in lines):
+            continue
+        lines[0] += " " + red
+        at = max(i for i, line in enumerate(lines) if line.startswith("a=rtpmap:"))
+        lines[at + 1 : at + 1] = [f"a=rtpmap:{red} {RED_MIME}", f"a=fmtp:{red} {opus}/{opus}"]
+    return _join_sections(sections)
+
+
+def answered_audio_red(answer: str) -> dict[str, int]:
+    """Per audio mid, the payload type of RED the answer accepted over its Opus (the
+    fmtp must name the section's Opus type twice, as offered); sections without it are
+    absent."""
+    out: dict[str, int] = {}
+    for lines in _split_sections(answer)[1:]:
+        if not lines[0].startswith("m=audio"):
+            continue
+        mid = next((line[6:].strip() for line in lines if line.startswith("a=mid:")), None)
+        opus = _opus_payload_type(lines)
+        red = next(
+            (
+                line[9:].split()[0]
+                for line in lines
+                if line.startswith("a=rtpmap:") and line.lower().endswith(" " + RED_MIME)
+            ),
+            None,
+        )
+        if mid is None or opus is None or red is None or not red.isdigit():
+            continue
+        fmtp = next((line for line in lines if line.startswith(f"a=fmtp:{red} ")), "")
+        if fmtp.split(" ", 1)[-1].strip() == f"{opus}/{opus}":
+            out[mid] = int(red)
+    return out
+
+
+def _opus_payload_type(lines: list[str]) -> str | None:
+    return next(
+        (
             line[9:].split()[0]
             for line in lines
             if line.startswith("a=rtpmap:") and line.lower().endswith(" opus/48000/2")
-        ]
-        for pt in opus:
-            prefix = f"a=fmtp:{pt} "
-            at = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
-            if at is None:
-                lines.append(prefix + "useinbandfec=1")
-            elif "useinbandfec=" not in lines[at]:
-                lines[at] += ";useinbandfec=1"
-    return _join_sections(sections)
+        ),
+        None,
+    )

@@ -1,7 +1,8 @@
 """Per-subscriber stream allocation: which audio streams and video layers fit the link.
 
 Audio first. Every forwarded audio stream reserves ``audio_bps`` (payload + RTP/SRTP/UDP/IP
-overhead). If the budget cannot carry all of them the link is *tight*: only the
+overhead), ``red_audio_bps`` if it goes out with RFC 2198 redundancy (the payload twice).
+If the budget cannot carry all of them the link is *tight*: only the
 ``max_audio_streams_weak`` loudest are forwarded (active speakers first, then by RFC 6464
 level, so a stream about to speak is not cut when fewer are active) and video gets
 nothing. Otherwise all audio is forwarded and video shares the rest.
@@ -13,10 +14,10 @@ more steps per round. Hidden tiles (``max_spatial`` -1) get nothing.
 Hysteresis, per consumer: the allocation is recomputed on every call from the budget, but
 no consumer may go above what it had unless, for ``upgrade_hold_ms`` without a break, the
 allocation computed with ``budget / upgrade_margin`` would give it more; then it may rise
-to that level. Downgrades are immediate. So a budget oscillating +-10 % around a
-threshold neither flaps nor upgrades. A consumer with no level yet (new, or coming back
-from hidden/audio-only) is allocated what fits right away; one paused for bandwidth waits
-like any upgrade.
+to that level (one paused for bandwidth: to its cheapest step). Downgrades are immediate.
+So a budget oscillating +-10 % around a threshold neither flaps nor upgrades. A consumer
+with no level yet (new, or coming back from hidden/audio-only) is allocated what fits
+right away; one paused for bandwidth waits like any upgrade.
 
 ``audio_only`` (the subscriber asked) or a ``cap_bps`` that leaves less than the cheapest
 video step pauses all video with reason "audio_only". ``video_paused_by_bandwidth`` is
@@ -39,6 +40,7 @@ VideoReason = Literal["ok", "hidden", "bandwidth", "audio_only"]
 @dataclass(frozen=True, slots=True)
 class AllocatorSettings:
     audio_bps: int = 40_000
+    red_audio_bps: int = 70_000
     max_audio_streams_weak: int = 3
     upgrade_margin: float = 1.2
     upgrade_hold_ms: int = 1500
@@ -46,8 +48,16 @@ class AllocatorSettings:
     temporal_fractions: tuple[tuple[float, ...], ...] = ((1.0,), (0.6, 1.0), (0.4, 0.6, 1.0))
 
     def __post_init__(self) -> None:
-        if self.audio_bps < 0 or self.max_audio_streams_weak < 0 or self.upgrade_hold_ms < 0:
-            raise ValueError("audio_bps, max_audio_streams_weak, upgrade_hold_ms must be >= 0")
+        counts = (
+            self.audio_bps,
+            self.red_audio_bps,
+            self.max_audio_streams_weak,
+            self.upgrade_hold_ms,
+        )
+        if min(counts) < 0:
+            raise ValueError(
+                "audio_bps, red_audio_bps, max_audio_streams_weak, upgrade_hold_ms must be >= 0"
+            )
         if self.upgrade_margin < 1:
             raise ValueError(f"upgrade_margin must be >= 1, got {self.upgrade_margin}")
         if not self.temporal_fractions or any(not f for f in self.temporal_fractions):
@@ -69,6 +79,7 @@ class AudioDemand:
     consumer_id: str
     level: int  # RFC 6464 dBov: 0 loudest .. 127 silent
     active: bool
+    redundant: bool = False  # sent with RED (costs red_audio_bps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +140,9 @@ class StreamAllocator:
         s = self._settings
         budget = max(0, budget_bps if cap_bps is None else min(budget_bps, cap_bps))
         audio_out, tight = self._allocate_audio(budget, audio)
-        audio_used = s.audio_bps * sum(a.forward for a in audio_out)
+        audio_used = sum(
+            self._audio_cost(d) for d, a in zip(audio, audio_out, strict=True) if a.forward
+        )
         video_budget = 0 if tight else budget - audio_used
         tracks = self._tracks
         for gone in tracks.keys() - {d.consumer_id for d in demands}:
@@ -176,12 +189,16 @@ class StreamAllocator:
         self, budget: int, audio: Sequence[AudioDemand]
     ) -> tuple[tuple[AudioAllocation, ...], bool]:
         s = self._settings
-        tight = budget < s.audio_bps * len(audio)
+        tight = budget < sum(self._audio_cost(a) for a in audio)
         if not tight or len(audio) <= s.max_audio_streams_weak:
             return tuple(AudioAllocation(a.consumer_id, True) for a in audio), tight
         ranked = sorted(audio, key=lambda a: (not a.active, a.level, a.consumer_id))
         keep = {a.consumer_id for a in ranked[: s.max_audio_streams_weak]}
         return tuple(AudioAllocation(a.consumer_id, a.consumer_id in keep) for a in audio), tight
+
+    def _audio_cost(self, demand: AudioDemand) -> int:
+        s = self._settings
+        return s.red_audio_bps if demand.redundant else s.audio_bps
 
     def _allocate_video(
         self,
@@ -213,7 +230,9 @@ class StreamAllocator:
                 if track.up_since_ms is None:
                     track.up_since_ms = now_ms
                 held = now_ms - track.up_since_ms >= s.upgrade_hold_ms
-                ceilings.append(easy if held else prev)
+                # Out of a pause for bandwidth only to the cheapest step: on a link that
+                # could not carry video, the probe for it should cost as little as it can.
+                ceilings.append((easy if prev >= 0 else 0) if held else prev)
             else:
                 track.up_since_ms = None
                 ceilings.append(prev)

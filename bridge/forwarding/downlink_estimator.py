@@ -204,7 +204,7 @@ class DownlinkEstimator:
         budget that would let its cheapest paused video start (growth may reach it)."""
         self._tick(now_ms)
         self._resume_bps = resume_bps
-        if bps > self._allocated * self._settings.probe_rise:
+        if bps > self._allocated * self._settings.probe_rise and not self._probing(now_ms):
             self._before_rise = (self._allocated, now_ms)
         self._allocated = bps
 
@@ -259,11 +259,20 @@ class DownlinkEstimator:
     def _holding(self, now_ms: int) -> bool:
         return self._hold_until_ms is not None and now_ms < self._hold_until_ms
 
+    def _probing(self, now_ms: int) -> bool:
+        """An upgrade is still on trial: the estimate does not grow on the traffic it
+        added (a second step on top of an unconfirmed one would congest a weak link
+        twice as hard), and a failure falls back to what was sent before the first."""
+        rise = self._before_rise
+        return (
+            rise is not None and rise[0] > 0 and now_ms - rise[1] < self._settings.probe_window_ms
+        )
+
     def _grow(self, now_ms: int) -> None:
         s = self._settings
         last = self._last_growth_ms
         self._last_growth_ms = now_ms
-        if last is None or self._holding(now_ms):
+        if last is None or self._holding(now_ms) or self._probing(now_ms):
             return
         start = max(last, self._hold_until_ms or last)  # growth resumes when a hold ends
         if now_ms <= start:
@@ -288,10 +297,12 @@ class DownlinkEstimator:
         self._episode_ms = now_ms
         rise = self._before_rise
         until = self._hold_until_ms
-        if rise is not None and rise[0] > 0 and now_ms - rise[1] <= s.probe_window_ms:
+        probe = rise is not None and rise[0] > 0 and now_ms - rise[1] <= s.probe_window_ms
+        if probe and rise is not None and rate >= rise[0] * s.link_change_ratio:
             # A failed probe: what was sent before it went through, with room for the
             # measured cost of that same step to vary (layer rates move +-20 %). Failing
             # again soon after the last hold ended: wait longer before the next one.
+            # (Far below what went through before: the link fell during the probe.)
             rate = rise[0] * s.fallback_room
             again = until is not None and now_ms - until < s.calm_reset_ms
             self._hold = min(self._hold * 2, s.max_hold_ms) if again else s.min_hold_ms

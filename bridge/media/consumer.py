@@ -64,6 +64,8 @@ class Consumer:
         self._metrics = metrics
         self._params: SlotParameters | None = None
         self._abs_send_time_element = 0  # of _params, for ForwardingTemplate.fill
+        self._red_wanted = False  # set_redundancy
+        self._red_payload_type: int | None = None  # while RED is wanted and negotiated
         self._first_out_seq = rng.randrange(32768)
         self._forwarder = Forwarder(
             producer.kind,
@@ -108,6 +110,7 @@ class Consumer:
             return
         self._params = params
         self._abs_send_time_element = abs_send_time_element(params.abs_send_time_id)
+        self._apply_redundancy()
         self.started = True
         self._muted = self.producer.muted
         self._apply_pause()
@@ -125,6 +128,22 @@ class Consumer:
         """Whether the allocator gives this (audio) consumer room on the downlink."""
         self._allocated = forward
         self._apply_pause()
+
+    def set_redundancy(self, wanted: bool) -> None:
+        """Audio: send RED (the previous packet again in each one) if the subscriber
+        accepted it; its Downlink decides from the loss on the link."""
+        self._red_wanted = wanted
+        self._apply_redundancy()
+
+    @property
+    def redundant(self) -> bool:
+        """Whether RED is being sent now."""
+        return self._red_payload_type is not None
+
+    def _apply_redundancy(self) -> None:
+        params = self._params
+        red = params.red_payload_type if params is not None and self._red_wanted else None
+        self._red_payload_type = red
 
     def _apply_pause(self) -> None:
         if self._muted or not self._allocated:
@@ -182,8 +201,12 @@ class Consumer:
                 )
             return False
         out_ext_seq, sequence_number, timestamp, picture_id, tl0_pic_idx = decision
+        payload_type = params.payload_type
+        if self._red_payload_type is not None:
+            template = template.redundant(payload_type)
+            payload_type = self._red_payload_type
         buf = template.fill(
-            params.payload_type,
+            payload_type,
             sequence_number,
             timestamp,
             params.ssrc,
@@ -220,6 +243,11 @@ class Consumer:
         """Answer a subscriber's NACK (RFC 4585 §6.2.1) from the producer's cache."""
         params = self._params
         if params is None:
+            return
+        if self._forwarder.current_spatial is None and self.producer.kind == "video":
+            # Paused (allocation, mute) or waiting for a key frame: the subscriber cannot
+            # use old pictures, and a weak link that paused them has no room for them.
+            self._metrics.rtp_dropped["nack_not_forwarding"] += len(lost)
             return
         highest = self._forwarder.highest_out_ext_seq
         now = self._clock()

@@ -2,7 +2,8 @@
 
 It routes the subscriber's RTCP to its consumers, keeps the downlink estimate (REMB and
 receiver-report loss, forwarding/downlink_estimator.py) and, twice a second, asks the pure
-StreamAllocator which layer (or pause) each consumer gets; audio is allocated first.
+StreamAllocator which layer (or pause) each consumer gets; audio is allocated first, with
+RED when the link loses packets (forwarding/redundancy_switch.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from bridge.forwarding.allocator import AudioDemand, StreamAllocator, VideoDemand
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
+from bridge.forwarding.redundancy_switch import RedundancySwitch
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.rtcp import Fir, Nack, Pli, ReceiverReport, Remb, SenderReport, parse_rtcp
@@ -60,6 +62,7 @@ class Downlink:
         listener: EventListener,
         estimator: DownlinkEstimator,
         allocator: StreamAllocator,
+        redundancy: RedundancySwitch,
         adaptive_bitrate: bool,
     ):
         self.consumers: list[Consumer] = []
@@ -72,6 +75,7 @@ class Downlink:
         self._listener = listener
         self._estimator = estimator
         self._allocator = allocator
+        self._redundancy = redundancy  # RED for its audio (with or without adaptation)
         self._adaptive = adaptive_bitrate
         self._views: dict[str, TileView] = {}
         self._audio_only = False
@@ -178,7 +182,12 @@ class Downlink:
             key = consumer.id
             by_id[key] = consumer
             if producer.kind == "audio":
-                audio.append(AudioDemand(key, producer.audio_level, producer.speaking(now)))
+                consumer.set_redundancy(self._redundancy.on)
+                audio.append(
+                    AudioDemand(
+                        key, producer.audio_level, producer.speaking(now), consumer.redundant
+                    )
+                )
                 continue
             publisher = producer.participant_id
             consumer.max_spatial = self.wanted_spatial(publisher, len(producer.layers))
@@ -206,6 +215,8 @@ class Downlink:
             self.pacer.set_rate(
                 pace_rate(result.budget_bps, video_bps, result.used_bps - video_bps, PACE_FLOOR_BPS)
             )
+            if all(a.spatial is None for a in result.video):
+                self.pacer.drop_queued()
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s loss=%s budget=%d used=%d demands=%s video=%s",
@@ -238,6 +249,7 @@ class Downlink:
             self._loss_since_ms = now
         elif now - since >= LOSS_WINDOW_MS and self._expected:
             self._estimator.on_receiver_report(self._lost / self._expected, now)
+            self._redundancy.update(self._lost / self._expected, now)
             self._lost = self._expected = 0
             self._loss_since_ms = now
 

@@ -61,6 +61,13 @@ class PacedSender:
             self._drain()
         return True
 
+    def drop_queued(self) -> None:
+        """The allocator paused all video: what waits here is for pictures the subscriber
+        will not get (and it would hold a weak link full for seconds)."""
+        if self._queue:
+            self._metrics.rtp_dropped["pacer_video_paused"] += len(self._queue)
+            self.close()
+
     def close(self) -> None:
         self._cancel()
         self._queue.clear()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bridge.forwarding.allocator import AllocatorSettings, StreamAllocator
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.rtcp import (
     build_receiver_report,
@@ -91,6 +92,7 @@ class Participant:
             listener=listener,
             estimator=DownlinkEstimator(EstimatorSettings()),
             allocator=StreamAllocator(AllocatorSettings()),
+            redundancy=RedundancySwitch(RedundancySettings()),
             adaptive_bitrate=adaptive_bitrate,
         )
         self._allocation_task: asyncio.Task[None] | None = None

@@ -41,6 +41,7 @@ class SlotParameters:
     rtx_payload_type: int | None
     cname: str
     abs_send_time_id: int | None = None  # negotiated abs-send-time extension id (video)
+    red_payload_type: int | None = None  # RED over Opus (RFC 2198) the subscriber accepted
 
 
 class PacketSink(Protocol):

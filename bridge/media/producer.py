@@ -60,6 +60,8 @@ class Producer:
         ]
         self.audio_level = SILENT  # RFC 6464 dBov, 0 loudest .. 127 silent, smoothed
         self._last_voice_ms: int | None = None
+        # (ext seq, ext timestamp, payload) of the last audio packet, for RED
+        self._previous_audio: tuple[int, int, bytes] | None = None
         self._rates = LayerRateMeter(len(self.layers))
         self._feedback_ssrc = feedback_ssrc
         self._send_upstream = send_upstream
@@ -119,6 +121,8 @@ class Producer:
         # forwarded video carries abs-send-time (see forwarding_template); we send now
         send_ms = arrival_ms if vp8 is not None else None
         template = ForwardingTemplate(data, header, send_ms, vp8)
+        if vp8 is None:
+            self._offer_redundancy(template, data, header, ext_seq, ext_ts)
         layer_bit = 1 << layer.index
         sent = 0
         for consumer in self.consumers:
@@ -127,6 +131,25 @@ class Producer:
         # every copy of a packet has the template's size
         self._metrics.rtp_packets_out += sent
         self._metrics.rtp_bytes_out += sent * template.size
+
+    def _offer_redundancy(
+        self,
+        template: ForwardingTemplate,
+        data: bytes,
+        header: RtpHeader,
+        ext_seq: int,
+        ext_ts: int,
+    ) -> None:
+        """Keep this audio packet's payload for the next one's RED block, and hand the
+        previous one to this template if it came right before (rtp/red.py)."""
+        previous = self._previous_audio
+        if header.payload_end != len(data):  # padded: not worth a RED block
+            self._previous_audio = None
+            return
+        payload = data[header.payload_offset :]
+        self._previous_audio = (ext_seq, ext_ts, payload)
+        if previous is not None and previous[0] == ext_seq - 1:
+            template.allow_redundancy(payload, previous[2], ext_ts - previous[1])
 
     def _update_audio_level(self, data: bytes, header: RtpHeader, arrival_ms: int) -> None:
         ext_id = self.track.audio_level_ext_id

@@ -22,6 +22,7 @@ from bridge.rtp.header import (
     RtpHeader,
     forwarding_template,
 )
+from bridge.rtp.red import block_types_at, red_payload
 from bridge.rtp.vp8 import Vp8Descriptor
 from bridge.rtp.vp8_munger import picture_id_bits
 
@@ -45,6 +46,8 @@ class ForwardingTemplate:
         "_abs_send_time",
         "_marker",
         "_picture_id_at",
+        "_red",
+        "_red_source",
         "_tl0_pic_idx_at",
         "_wide_picture_id",
         "data",
@@ -79,6 +82,41 @@ class ForwardingTemplate:
                 at += 2 if self._wide_picture_id else 1
             if vp8.tl0_pic_idx is not None:
                 self._tl0_pic_idx_at = at
+        self._red_source: tuple[bytes, bytes, int] | None = None
+        self._red: tuple[int, ForwardingTemplate] | None = None
+
+    def allow_redundancy(self, primary: bytes, previous: bytes, timestamp_offset: int) -> None:
+        """Audio: ``redundant()`` may carry ``previous`` (the publisher's packet just
+        before, ``timestamp_offset`` earlier) beside this packet's payload ``primary``."""
+        self._red_source = (primary, previous, timestamp_offset)
+
+    def redundant(self, block_payload_type: int) -> ForwardingTemplate:
+        """This packet as RFC 2198 RED (rtp/red.py) whose blocks are of the subscriber's
+        ``block_payload_type``; built once per packet, for the first subscriber that
+        asks. Without ``allow_redundancy`` the primary block goes alone."""
+        cached = self._red
+        if cached is not None and cached[0] == block_payload_type:
+            return cached[1]
+        source = self._red_source
+        if source is None:
+            payload = red_payload(bytes(self.data[HEADER_SIZE:]), None, 0)
+        else:
+            payload = red_payload(*source)
+        buf = bytearray(payload)
+        for at in block_types_at(payload):
+            buf[at] = (buf[at] & 0x80) | block_payload_type
+        red = ForwardingTemplate.__new__(ForwardingTemplate)
+        red.data = self.data[:HEADER_SIZE] + bytes(buf)
+        red.size = len(red.data)
+        red.payload_octets = len(buf)
+        red._abs_send_time = False
+        red._marker = self._marker
+        red._picture_id_at = red._tl0_pic_idx_at = 0
+        red._wide_picture_id = False
+        red._red_source = None
+        red._red = None
+        self._red = (block_payload_type, red)
+        return red
 
     def fill(
         self,

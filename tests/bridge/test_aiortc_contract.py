@@ -79,3 +79,20 @@ def test_srtp_session_surface() -> None:
         assert hasattr(pylibsrtp._binding.lib, name)
     # _Sender writes to the datagram transport's socket
     assert "self._sock = sock" in inspect.getsource(asyncio.selector_events._SelectorTransport)
+
+
+def test_aioice_consent_surface() -> None:
+    """adapter._patient_consent replaces query_consent on the instance and calls what
+    aioice's own version calls."""
+    conn = aioice.ice.Connection
+    assert "self.query_consent()" in inspect.getsource(conn.connect)
+    consent = inspect.getsource(conn.query_consent)
+    for name in (
+        "self._nominated",
+        "self.build_request(pair, nominate=False)",
+        "self.remote_password",
+        "self._query_consent_task = None",
+        "self.close()",
+    ):
+        assert name in consent
+    assert "retransmissions" in inspect.signature(aioice.stun.Transaction).parameters

@@ -112,6 +112,18 @@ def test_tight_fills_up_with_loudest_inactive() -> None:
     assert forwarded_audio(r) == {"s", "r", "u"}
 
 
+def test_audio_sent_with_red_costs_more_of_the_budget() -> None:
+    """A redundant voice reserves red_audio_bps: on a budget where plain audio leaves
+    room for the lowest video step, RED audio does not."""
+    one = [cam("x", rates=(100_000, 300_000, 900_000))]
+    plain = run(StreamAllocator(AllocatorSettings()), 0, 90_000, one, [mic("m", 30, True)])
+    assert plain.used_bps == 40_000 + 40_000 and layers(plain)["x"] == (0, 0)
+    red = StreamAllocator(AllocatorSettings(red_audio_bps=70_000))
+    r = red.allocate(0, 90_000, one, [AudioDemand("m", 30, True, redundant=True)], False, None)
+    assert r.used_bps == 70_000 and video(r)["x"].reason == "bandwidth"
+    assert forwarded_audio(r) == {"m"}
+
+
 def test_unmeasured_video_gets_lowest_layer_for_free() -> None:
     r = run(StreamAllocator(AllocatorSettings()), 0, 1_000_000, [cam("new", rates=(0, 0, 0))])
     assert video(r)["new"] == VideoAllocation("new", 0, 2, "ok", 0)
@@ -132,12 +144,14 @@ def test_collapse_trace() -> None:
         assert r.video_paused_by_bandwidth
         assert all(v.spatial is None and v.reason == "bandwidth" for v in r.video)
         assert forwarded_audio(r) == {"a-mic", "b-mic", "c-mic"}
-    # recovery: not before the budget held with margin for 1.5 s, then at once
+    # recovery: not before the budget held with margin for 1.5 s, then the cheapest step
+    # (a probe that costs little if the link is still weak), after another 1.5 s the rest
     assert [r.video_paused_by_bandwidth for r in results[18:22]] == [True, True, True, False]
+    assert all(set(layers(r).values()) == {(0, 0)} for r in results[21:25])
     # back to what fits with the margin (1880k / 1.2 = 1567k), and it stays there
     recovered = {"spk": (2, 1), "g1": (1, 1), "g2": (1, 1)}
-    assert all(layers(r) == recovered for r in results[21:])
-    assert results[21].used_bps - 120_000 <= 1_880_000 / 1.2
+    assert all(layers(r) == recovered for r in results[25:])
+    assert results[25].used_bps - 120_000 <= 1_880_000 / 1.2
     assert all(forwarded_audio(r) == {"a-mic", "b-mic", "c-mic"} for r in results)
 
 
@@ -188,7 +202,8 @@ def test_consumer_already_forwarding_is_not_upgraded_without_hold() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"upgrade_margin": 0.9}, {"audio_bps": -1}, {"temporal_fractions": ()},
+    [{"upgrade_margin": 0.9}, {"audio_bps": -1}, {"red_audio_bps": -1},
+     {"temporal_fractions": ()},
      {"temporal_fractions": ((),)}],
 )  # fmt: skip
 def test_settings_validated(kwargs: dict[str, object]) -> None:

@@ -157,6 +157,44 @@ def test_a_failed_probe_falls_back_to_what_was_sent_before_it() -> None:
     assert e.estimate_bps == 120_000
 
 
+def test_an_upgrade_on_trial_neither_grows_the_estimate_nor_moves_its_base() -> None:
+    """Growth on the traffic of an unconfirmed probe let a weak link be probed twice over
+    (bench.weaklink edge: 70k of audio, then 176k, then 338k within 3 s)."""
+    e = est(initial_bps=250_000)
+    sending(e, 100_000)
+    e.on_allocated(100_000, 0)
+    e.on_receiver_report(0.0, 0)
+    e.on_allocated(200_000, 500)  # the probe
+    sending(e, 200_000, start_ms=600)  # it is on the wire
+    for t in (1600, 2600):
+        e.on_receiver_report(0.0, t)
+        e.on_allocated(200_000, t)
+    assert e.estimate_bps == 250_000  # no growth while on trial
+    e.on_allocated(260_000, 2700)  # another step before the trial ended
+    e.on_receiver_report(0.4, 2800)  # it fails
+    assert e.estimate_bps == 100_000 * 1.25  # back to before the first step
+    e2 = est(initial_bps=250_000)
+    sending(e2, 100_000)
+    e2.on_allocated(100_000, 0)
+    e2.on_receiver_report(0.0, 0)
+    e2.on_allocated(200_000, 500)
+    e2.on_receiver_report(0.0, 3600)  # the trial passed: growth resumes
+    e2.on_receiver_report(0.0, 4600)
+    assert e2.estimate_bps > 250_000
+
+
+def test_a_link_that_falls_during_a_probe_is_followed_down() -> None:
+    """The collapse profile can step down while an upgrade is on trial: far below what
+    went through before, the congestion signal is the link, not a failed probe."""
+    e = est(initial_bps=2_000_000)
+    sending(e, 760_000)
+    e.on_allocated(760_000, 0)
+    e.on_remb(900_000, 0)
+    e.on_allocated(1_540_000, 500)  # upgrade
+    e.on_remb(200_000, 1000)  # 0.85 x what a 250k link lets through
+    assert e.estimate_bps == 200_000
+
+
 def test_failed_probes_wait_longer_each_time_and_calm_resets() -> None:
     e = est(initial_bps=300_000)
     e.on_allocated(100_000, -1000)

@@ -15,9 +15,11 @@ from bridge.forwarding.allocator import (
     VideoDemand,
 )
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
 from bridge.media.downlink import Downlink
 from bridge.metrics import BridgeMetrics
-from bridge.rtp.rtcp_build import build_remb
+from bridge.rtp.rtcp import ReportBlock
+from bridge.rtp.rtcp_build import build_receiver_report, build_remb
 
 
 @dataclass
@@ -45,6 +47,14 @@ class FakeConsumer:
     max_spatial: int = 2
     targets: list[tuple[int | None, int]] = field(default_factory=list)
     slot: Any = field(default_factory=lambda: SimpleNamespace(parameters=None))
+    redundant: bool = False
+    report_loss: tuple[int, int] | None = None  # what on_report_block says
+
+    def set_redundancy(self, wanted: bool) -> None:
+        self.redundant = wanted
+
+    def on_report_block(self, block: object, now: int) -> tuple[int, int] | None:
+        return self.report_loss
 
     @property
     def id(self) -> str:
@@ -61,6 +71,7 @@ class SpyAllocator(StreamAllocator):
     def __init__(self) -> None:
         super().__init__(AllocatorSettings())
         self.demands: list[Sequence[VideoDemand]] = []
+        self.audio: list[Sequence[AudioDemand]] = []
 
     def allocate(
         self,
@@ -72,6 +83,7 @@ class SpyAllocator(StreamAllocator):
         cap_bps: int | None,
     ) -> AllocationResult:
         self.demands.append(demands)
+        self.audio.append(audio)
         return super().allocate(now_ms, budget_bps, demands, audio, audio_only, cap_bps)
 
 
@@ -86,6 +98,7 @@ def downlink(
         listener=lambda event: None,
         estimator=DownlinkEstimator(EstimatorSettings()),
         allocator=allocator,
+        redundancy=RedundancySwitch(RedundancySettings()),
         adaptive_bitrate=True,
     )
     d.consumers.extend(consumers)
@@ -101,6 +114,22 @@ def test_the_temporal_layers_a_stream_shows_reach_the_allocator() -> None:
     (demand,) = spy.demands[-1]
     assert demand.temporal_layers == 3
     assert video.targets[-1][1] < 2  # a temporal step below "all": only possible with them
+
+
+def test_loss_on_the_downlink_turns_red_on_for_its_audio() -> None:
+    spy = SpyAllocator()
+    audio = FakeConsumer(
+        FakeProducer("audio"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=7))
+    )
+    now = [0]
+    d = downlink(spy, [audio], now)
+    d.reallocate()
+    assert not audio.redundant and not spy.audio[-1][0].redundant
+    audio.report_loss = (2, 50)  # 4 % of a second's packets
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(7, 10, 2, 50, 0, 0, 0)]))
+    now[0] = 1000
+    d.reallocate()
+    assert audio.redundant and spy.audio[-1][0].redundant  # and the allocator counts it
 
 
 def test_a_remb_that_signals_congestion_reallocates_at_once() -> None:

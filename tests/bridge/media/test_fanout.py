@@ -15,6 +15,7 @@ from bridge.metrics import BridgeMetrics
 from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import find_extension, parse_rtp_header
 from bridge.rtp.vp8 import parse_vp8_descriptor
+from tests.bridge.rtp.test_red import parse_red
 
 VIDEO = RemoteTrack("video", "1", 2222, None, 96, None, 90000)
 KEY = bytes([0x00, 0x9D, 0x01, 0x2A])  # VP8 payload header with P=0 (key frame), RFC 7741 §4.3
@@ -219,3 +220,50 @@ def test_a_retransmission_carries_the_picture_id_the_subscriber_saw() -> None:
         return packet[h.payload_offset : h.payload_end]
 
     assert payload(resent) == payload(forwarded)
+    # paused by the allocator: old pictures are of no use, and the link had no room
+    consumer.set_target(None, 2)
+    count = len(sent)
+    consumer.on_nack((parse_rtp_header(forwarded).sequence_number,))
+    assert len(sent) == count
+    assert metrics.rtp_dropped["nack_not_forwarding"] == 1
+
+
+AUDIO = RemoteTrack("audio", "0", 3333, None, 111, None, 48000)
+
+
+def _opus_packet(seq: int) -> bytes:
+    return struct.pack("!BBHII", 0x80, 111, seq, 960 * seq, 3333) + f"opus-{seq}".encode()
+
+
+def test_red_carries_the_previous_packet_only_where_negotiated_and_wanted() -> None:
+    metrics = BridgeMetrics()
+    producer = _producer(AUDIO, metrics)
+    sent: dict[str, list[bytes]] = {"red": [], "declined": [], "not wanted": []}
+    for name, red_pt in (("red", 63), ("declined", None), ("not wanted", 63)):
+        params = SlotParameters(1000, 1001, 96, None, "c", None, red_payload_type=red_pt)
+        out = sent[name]
+        consumer = _consumer(
+            producer, params, lambda data, out=out: out.append(bytes(data)) is None, metrics,
+            random.Random(2),
+        )  # fmt: skip
+        consumer.start(params)
+        consumer.set_redundancy(name != "not wanted")
+        assert consumer.redundant == (name == "red")
+        producer.consumers.append(consumer)
+    layer = producer.layers[0]
+    for seq in (1, 2, 4):  # 3 was lost on the uplink: 4 has no previous packet to carry
+        data = _opus_packet(seq)
+        producer.on_rtp(data, parse_rtp_header(data), 20 * seq, layer)
+
+    red = [(parse_rtp_header(p).payload_type, parse_red(p[12:])) for p in sent["red"]]
+    assert red == [
+        (63, [(96, 0, b"opus-1")]),
+        (63, [(96, 960, b"opus-1"), (96, 0, b"opus-2")]),
+        (63, [(96, 0, b"opus-4")]),
+    ]
+    for name in ("declined", "not wanted"):
+        assert [(p[1] & 0x7F, p[12:]) for p in sent[name]] == [
+            (96, b"opus-1"), (96, b"opus-2"), (96, b"opus-4")
+        ]  # fmt: skip
+    # what the downlink estimate counts as sent is what went out, RED included
+    assert producer.consumers[0].bytes_sent == sum(len(p) for p in sent["red"])

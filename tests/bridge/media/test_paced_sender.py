@@ -57,3 +57,19 @@ async def test_lifting_the_rate_flushes_what_waits() -> None:
     pacer.set_rate(None)
     assert len(sent) == 5
     pacer.close()
+
+
+async def test_what_waits_is_dropped_when_video_is_paused() -> None:
+    sent: list[bytes | bytearray] = []
+    metrics = BridgeMetrics()
+    pacer = PacedSender(lambda: 0, metrics)
+    pacer.connect(lambda p: sent.append(p) is None)
+    pacer.set_rate(96_000)
+    for _ in range(10):
+        pacer.send(video_packet(1200))
+    went = len(sent)
+    assert went < 10
+    pacer.drop_queued()
+    await asyncio.sleep(0.05)
+    assert len(sent) == went
+    assert metrics.rtp_dropped["pacer_video_paused"] == 10 - went

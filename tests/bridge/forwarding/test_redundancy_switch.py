@@ -1,0 +1,31 @@
+"""RED on when the downlink loses packets, off only after a long clean stretch."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
+
+
+def test_on_at_the_first_lossy_window_and_off_after_a_clean_stretch() -> None:
+    switch = RedundancySwitch(RedundancySettings(off_after_ms=30_000))
+    assert not switch.update(0.0, 0)
+    assert switch.update(0.03, 1000)  # 3 % lost
+    now = 2000
+    while now < 2000 + 30_000:
+        assert switch.update(0.0, now)
+        now += 1000
+    assert not switch.update(0.0, now)
+
+
+def test_any_loss_above_the_floor_restarts_the_clean_stretch() -> None:
+    switch = RedundancySwitch(RedundancySettings(on_loss=0.01, off_loss=0.002))
+    switch.update(0.05, 0)
+    for second in range(1, 120):
+        # a 0.5 % window every 20 s: not enough to turn it on, too much to turn it off
+        assert switch.update(0.005 if second % 20 == 0 else 0.0, second * 1000)
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError):
+        RedundancySettings(on_loss=0.001, off_loss=0.01)
