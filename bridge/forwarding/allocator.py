@@ -1,7 +1,8 @@
 """Per-subscriber stream allocation: which audio streams and video layers fit the link.
 
 Audio first. Every forwarded audio stream reserves ``audio_bps`` (payload + RTP/SRTP/UDP/IP
-overhead), ``red_audio_bps`` if it goes out with RFC 2198 redundancy (the payload twice).
+overhead), ``red_audio_bps`` if it goes out with RFC 2198 redundancy (the payload twice),
+which streams that want it get only if the budget carries all of it.
 If the budget cannot carry all of them the link is *tight*: only the
 ``max_audio_streams_weak`` loudest are forwarded (active speakers first, then by RFC 6464
 level, so a stream about to speak is not cut when fewer are active) and video gets
@@ -79,7 +80,7 @@ class AudioDemand:
     consumer_id: str
     level: int  # RFC 6464 dBov: 0 loudest .. 127 silent
     active: bool
-    redundant: bool = False  # sent with RED (costs red_audio_bps)
+    redundant: bool = False  # RED wanted (lossy link, accepted by the subscriber)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ class VideoAllocation:
 class AudioAllocation:
     consumer_id: str
     forward: bool
+    redundant: bool = False  # with RED (granted only if every wanted RED fits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,7 @@ class StreamAllocator:
         budget = max(0, budget_bps if cap_bps is None else min(budget_bps, cap_bps))
         audio_out, tight = self._allocate_audio(budget, audio)
         audio_used = sum(
-            self._audio_cost(d) for d, a in zip(audio, audio_out, strict=True) if a.forward
+            s.red_audio_bps if a.redundant else s.audio_bps for a in audio_out if a.forward
         )
         video_budget = 0 if tight else budget - audio_used
         tracks = self._tracks
@@ -189,16 +191,18 @@ class StreamAllocator:
         self, budget: int, audio: Sequence[AudioDemand]
     ) -> tuple[tuple[AudioAllocation, ...], bool]:
         s = self._settings
-        tight = budget < sum(self._audio_cost(a) for a in audio)
+        # RED only where all of it fits: on a link too narrow for it, the second copy
+        # would itself cause the loss it is there to repair.
+        with_red = sum(s.red_audio_bps if a.redundant else s.audio_bps for a in audio)
+        red = budget >= with_red and any(a.redundant for a in audio)
+        tight = budget < (with_red if red else s.audio_bps * len(audio))
         if not tight or len(audio) <= s.max_audio_streams_weak:
-            return tuple(AudioAllocation(a.consumer_id, True) for a in audio), tight
+            return tuple(
+                AudioAllocation(a.consumer_id, True, red and a.redundant) for a in audio
+            ), tight
         ranked = sorted(audio, key=lambda a: (not a.active, a.level, a.consumer_id))
         keep = {a.consumer_id for a in ranked[: s.max_audio_streams_weak]}
         return tuple(AudioAllocation(a.consumer_id, a.consumer_id in keep) for a in audio), tight
-
-    def _audio_cost(self, demand: AudioDemand) -> int:
-        s = self._settings
-        return s.red_audio_bps if demand.redundant else s.audio_bps
 
     def _allocate_video(
         self,

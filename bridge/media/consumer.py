@@ -131,9 +131,15 @@ class Consumer:
 
     def set_redundancy(self, wanted: bool) -> None:
         """Audio: send RED (the previous packet again in each one) if the subscriber
-        accepted it; its Downlink decides from the loss on the link."""
+        accepted it; its Downlink decides (loss on the link, room for it)."""
         self._red_wanted = wanted
         self._apply_redundancy()
+
+    @property
+    def accepts_redundancy(self) -> bool:
+        """The subscriber's answer accepted RED for this stream."""
+        params = self._params
+        return params is not None and params.red_payload_type is not None
 
     @property
     def redundant(self) -> bool:

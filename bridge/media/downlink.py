@@ -182,12 +182,8 @@ class Downlink:
             key = consumer.id
             by_id[key] = consumer
             if producer.kind == "audio":
-                consumer.set_redundancy(self._redundancy.on)
-                audio.append(
-                    AudioDemand(
-                        key, producer.audio_level, producer.speaking(now), consumer.redundant
-                    )
-                )
+                red = self._redundancy.on and consumer.accepts_redundancy
+                audio.append(AudioDemand(key, producer.audio_level, producer.speaking(now), red))
                 continue
             publisher = producer.participant_id
             consumer.max_spatial = self.wanted_spatial(publisher, len(producer.layers))
@@ -240,7 +236,9 @@ class Downlink:
             paused = allocation.spatial is None
             self._announce_video(consumer.producer.participant_id, paused, allocation.reason)
         for audio_allocation in result.audio:
-            by_id[audio_allocation.consumer_id].set_allocated(audio_allocation.forward)
+            consumer = by_id[audio_allocation.consumer_id]
+            consumer.set_allocated(audio_allocation.forward)
+            consumer.set_redundancy(audio_allocation.redundant)
         self._announce_link(result.video_paused_by_bandwidth)
 
     def _update_loss(self, now: int) -> None:

@@ -5,6 +5,7 @@ import pytest
 from bridge.forwarding.allocator import (
     AllocationResult,
     AllocatorSettings,
+    AudioAllocation,
     AudioDemand,
     StreamAllocator,
     VideoAllocation,
@@ -119,9 +120,24 @@ def test_audio_sent_with_red_costs_more_of_the_budget() -> None:
     plain = run(StreamAllocator(AllocatorSettings()), 0, 90_000, one, [mic("m", 30, True)])
     assert plain.used_bps == 40_000 + 40_000 and layers(plain)["x"] == (0, 0)
     red = StreamAllocator(AllocatorSettings(red_audio_bps=70_000))
-    r = red.allocate(0, 90_000, one, [AudioDemand("m", 30, True, redundant=True)], False, None)
+    wants = [AudioDemand("m", 30, True, redundant=True)]
+    r = red.allocate(0, 90_000, one, wants, False, None)
+    assert r.audio == (AudioAllocation("m", True, redundant=True),)
     assert r.used_bps == 70_000 and video(r)["x"].reason == "bandwidth"
-    assert forwarded_audio(r) == {"m"}
+
+
+def test_red_only_where_the_budget_carries_all_of_it() -> None:
+    """On a link narrower than the second copy, RED would cause the loss it repairs."""
+    a = StreamAllocator(AllocatorSettings(audio_bps=40_000, red_audio_bps=70_000))
+    wants = [AudioDemand("m1", 30, True, redundant=True), AudioDemand("m2", 60, False, True)]
+    r = a.allocate(0, 100_000, [], wants, False, None)  # 140k with RED: plain for both
+    assert [(x.forward, x.redundant) for x in r.audio] == [(True, False), (True, False)]
+    assert r.used_bps == 80_000
+    r = a.allocate(0, 150_000, [], wants, False, None)
+    assert [(x.forward, x.redundant) for x in r.audio] == [(True, True), (True, True)]
+    mixed = [AudioDemand("m1", 30, True, redundant=True), AudioDemand("m2", 60, False)]
+    r = a.allocate(0, 150_000, [], mixed, False, None)
+    assert [x.redundant for x in r.audio] == [True, False] and r.used_bps == 110_000
 
 
 def test_unmeasured_video_gets_lowest_layer_for_free() -> None:

@@ -48,6 +48,7 @@ class FakeConsumer:
     targets: list[tuple[int | None, int]] = field(default_factory=list)
     slot: Any = field(default_factory=lambda: SimpleNamespace(parameters=None))
     redundant: bool = False
+    accepts_redundancy: bool = True
     report_loss: tuple[int, int] | None = None  # what on_report_block says
 
     def set_redundancy(self, wanted: bool) -> None:
