@@ -57,6 +57,7 @@ class EstimatorSettings:
     # send rate that also fell (by more than remb_drop) is congestion.
     remb_congestion_ratio: float = 0.85
     remb_drop: float = 0.03
+    remb_noise: float = 0.1
     # The very first REMB trails a stream that is just starting (the browser initialises
     # its estimate from what it has received so far): only far under the send rate is it
     # read as congestion.
@@ -161,7 +162,11 @@ class DownlinkEstimator:
             # also one that does not climb (the overuse goes on). One that climbs trails
             # what we send without meaning congestion: after an upgrade, and for long
             # after an overuse (Chromium then climbs additively from 0.85 x received).
-            fell = video < peak * (1 - s.remb_drop)
+            # A fall within remb_noise of the video we send is noise, not a fall: after a
+            # pause the browser's REMB sits at a few tens of kbit/s and wanders by a few;
+            # read against a resumed stream that wandering failed every probe out of the
+            # pause (bench.weaklink collapse: 76k on a recovered 2 Mbit/s link).
+            fell = video < peak - max(peak * s.remb_drop, video_sent * s.remb_noise)
             flat = self._holding(now_ms) and video <= peak
             congested = video < video_sent * s.remb_congestion_ratio and (fell or flat)
         before = self._estimate

@@ -112,6 +112,10 @@ async def test_three_sites_meet_one_leaves_one_joins_late(
 
     # Everyone gets everyone else's camera (frames decoded) and microphone (packets).
     await all_of(*(sees(s, [o for o in sites if o is not s], audio=True) for s in sites))
+    # Chromium accepted the RED for Opus the bridge offers (sent only on lossy links)
+    for s in sites:
+        answer = await s.page.evaluate("() => window.diemcau.pcs.subscriber.localDescription.sdp")
+        assert "red/48000/2" in answer, answer
 
     # Xã C leaves (browser closed): A and B see it gone.
     await c.handle.close()

@@ -183,6 +183,22 @@ def test_an_upgrade_on_trial_neither_grows_the_estimate_nor_moves_its_base() -> 
     assert e2.estimate_bps > 250_000
 
 
+def test_a_stale_remb_wandering_after_a_pause_does_not_fail_the_resume() -> None:
+    """Video paused, the browser's REMB sits at ~20k and wanders by a few kbit/s; the
+    resumed 76k stream is not congested by a 21k -> 17.5k "fall"."""
+    e = est(initial_bps=200_000)
+    e.on_sent(0, 0, -1000)
+    e.on_sent(70_000 // 8, 0, 0)  # audio only (RED): the REMB does not count it
+    e.on_allocated(70_000, 0)
+    e.on_remb(21_000, 0)
+    e.on_remb(20_000, 400)
+    e.on_allocated(146_000, 500)  # cheapest video step: the probe
+    e.on_sent(146_000 // 8 + 70_000 // 8, 76_000 // 8, 1600)
+    assert not e.on_remb(17_500, 1700)
+    assert e.estimate_bps == 200_000
+    assert e.on_remb(5_000, 1900)  # a real fall (by more than 10 % of the video sent)
+
+
 def test_a_link_that_falls_during_a_probe_is_followed_down() -> None:
     """The collapse profile can step down while an upgrade is on trial: far below what
     went through before, the congestion signal is the link, not a failed probe."""
