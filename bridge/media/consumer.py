@@ -245,6 +245,12 @@ class Consumer:
     def target_spatial(self) -> int | None:
         return self._forwarder.target_spatial
 
+    def unsent(self, sequence_number: int) -> None:
+        """A packet forwarded with this (outgoing, 16-bit) seq never left (its pacer
+        dropped it): a gap like one upstream, not downlink loss."""
+        highest = self._forwarder.highest_out_ext_seq
+        self._sent.discard(highest - ((highest - sequence_number) & 0xFFFF))
+
     def on_nack(self, lost: tuple[int, ...]) -> None:
         """Answer a subscriber's NACK (RFC 4585 §6.2.1) from the producer's cache."""
         params = self._params

@@ -212,7 +212,7 @@ class Downlink:
                 pace_rate(result.budget_bps, video_bps, result.used_bps - video_bps, PACE_FLOOR_BPS)
             )
             if all(a.spatial is None for a in result.video):
-                self.pacer.drop_queued()
+                self._drop_paced(self.pacer.drop_queued())
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s loss=%s budget=%d used=%d demands=%s video=%s",
@@ -240,6 +240,15 @@ class Downlink:
             consumer.set_allocated(audio_allocation.forward)
             consumer.set_redundancy(audio_allocation.redundant)
         self._announce_link(result.video_paused_by_bandwidth)
+
+    def _drop_paced(self, packets: list[bytes | bytearray]) -> None:
+        """Packets that got a sequence number but never left: the subscriber will report
+        them lost, and that is no loss on its link (RFC 3550 §5.1: SSRC at 8, seq at 2)."""
+        by_ssrc = self._by_ssrc()
+        for packet in packets:
+            consumer = by_ssrc.get(int.from_bytes(packet[8:12], "big"))
+            if consumer is not None:
+                consumer.unsent(int.from_bytes(packet[2:4], "big"))
 
     def _update_loss(self, now: int) -> None:
         since = self._loss_since_ms

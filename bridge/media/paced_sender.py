@@ -61,12 +61,15 @@ class PacedSender:
             self._drain()
         return True
 
-    def drop_queued(self) -> None:
+    def drop_queued(self) -> list[bytes | bytearray]:
         """The allocator paused all video: what waits here is for pictures the subscriber
-        will not get (and it would hold a weak link full for seconds)."""
-        if self._queue:
-            self._metrics.rtp_dropped["pacer_video_paused"] += len(self._queue)
+        will not get (and it would hold a weak link full for seconds). Returns it: its
+        sequence numbers were never sent (downlink loss must not count them)."""
+        dropped = list(self._queue)
+        if dropped:
+            self._metrics.rtp_dropped["pacer_video_paused"] += len(dropped)
             self.close()
+        return dropped
 
     def close(self) -> None:
         self._cancel()

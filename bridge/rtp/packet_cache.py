@@ -81,6 +81,12 @@ class SequenceMap:
             return None
         return self._in[index]
 
+    def discard(self, out_ext_seq: int) -> None:
+        """Forget a mapping: that outgoing seq counts as never sent."""
+        index = out_ext_seq % self._capacity
+        if out_ext_seq >= 0 and self._out[index] == out_ext_seq:
+            self._out[index] = -1
+
     def missing_between(self, after: int, upto: int) -> int:
         """How many outgoing seqs in (``after``, ``upto``] have no mapping (never sent);
         only the last ``capacity`` can be looked up (older ones count as present). Runs

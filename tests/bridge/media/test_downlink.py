@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -49,10 +50,14 @@ class FakeConsumer:
     slot: Any = field(default_factory=lambda: SimpleNamespace(parameters=None))
     redundant: bool = False
     accepts_redundancy: bool = True
+    unsent_seqs: list[int] = field(default_factory=list)
     report_loss: tuple[int, int] | None = None  # what on_report_block says
 
     def set_redundancy(self, wanted: bool) -> None:
         self.redundant = wanted
+
+    def unsent(self, sequence_number: int) -> None:
+        self.unsent_seqs.append(sequence_number)
 
     def on_report_block(self, block: object, now: int) -> tuple[int, int] | None:
         return self.report_loss
@@ -89,7 +94,10 @@ class SpyAllocator(StreamAllocator):
 
 
 def downlink(
-    allocator: StreamAllocator, consumers: list[Any], now: list[int] | None = None
+    allocator: StreamAllocator,
+    consumers: list[Any],
+    now: list[int] | None = None,
+    estimate_bps: int = 300_000,
 ) -> Downlink:
     clock = now or [1000]
     d = Downlink(
@@ -97,7 +105,7 @@ def downlink(
         clock=lambda: clock[0],
         metrics=BridgeMetrics(),
         listener=lambda event: None,
-        estimator=DownlinkEstimator(EstimatorSettings()),
+        estimator=DownlinkEstimator(EstimatorSettings(initial_bps=estimate_bps)),
         allocator=allocator,
         redundancy=RedundancySwitch(RedundancySettings()),
         adaptive_bitrate=True,
@@ -131,6 +139,24 @@ def test_loss_on_the_downlink_turns_red_on_for_its_audio() -> None:
     now[0] = 1000
     d.reallocate()
     assert audio.redundant and spy.audio[-1][0].redundant  # and the allocator counts it
+
+
+async def test_video_paced_but_never_sent_is_dropped_and_not_read_as_loss() -> None:
+    """All video paused: what the pacer still holds is dropped, and its consumers learn
+    which sequence numbers never left (the subscriber will report them lost)."""
+    video = FakeConsumer(
+        FakeProducer("video"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=9))
+    )
+    d = downlink(SpyAllocator(), [video], estimate_bps=30_000)  # not even the audio fits
+    sent: list[bytes | bytearray] = []
+    d.pacer.connect(lambda p: sent.append(p) is None)
+    d.pacer.set_rate(64_000)
+    for seq in range(100, 105):  # a keyframe's packets, 1200 bytes each
+        d.pacer.send(struct.pack("!BBHII", 0x80, 96, seq, 0, 9) + bytes(1188))
+    assert len(sent) < 5
+    d.reallocate()
+    assert video.targets[-1][0] is None  # paused
+    assert video.unsent_seqs == list(range(100 + len(sent), 105))
 
 
 def test_a_remb_that_signals_congestion_reallocates_at_once() -> None:

@@ -267,3 +267,24 @@ def test_red_carries_the_previous_packet_only_where_negotiated_and_wanted() -> N
         ]  # fmt: skip
     # what the downlink estimate counts as sent is what went out, RED included
     assert producer.consumers[0].bytes_sent == sum(len(p) for p in sent["red"])
+
+
+def test_a_packet_that_never_left_is_forgotten() -> None:
+    """Dropped by the pacer after the forwarder numbered it: not in the sent map, so the
+    subscriber's report of it is a gap, not downlink loss, and a NACK finds nothing."""
+    metrics = BridgeMetrics()
+    producer = _producer(VIDEO, metrics)
+    sent: list[bytes] = []
+    params = SlotParameters(1000, 1001, 100, None, "c", None)
+    consumer = _consumer(
+        producer, params, lambda data: sent.append(bytes(data)) is None, metrics, random.Random(4)
+    )
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    for seq in range(3):
+        data = _vp8_packet(seq, 500 + seq, key=seq == 0)
+        producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
+    last = parse_rtp_header(sent[-1]).sequence_number
+    consumer.unsent(last)
+    consumer.on_nack((last,))
+    assert metrics.rtp_dropped["nack_miss"] == 1 and len(sent) == 3

@@ -85,3 +85,13 @@ def test_sequence_map_counts_what_was_never_sent() -> None:
     for seq in set(range(100, 200)) - {120, 121, 150}:
         small.put(seq, seq)
     assert small.missing_between(99, 199) == 1
+
+
+def test_a_discarded_mapping_counts_as_never_sent() -> None:
+    sent = SequenceMap(100)
+    for seq in range(10, 20):
+        sent.put(seq, seq)
+    sent.discard(15)
+    sent.discard(115)  # not the one in that slot: nothing happens
+    assert sent.get(15) is None and sent.get(16) == 16
+    assert sent.missing_between(9, 19) == 1
