@@ -189,6 +189,13 @@ class DownlinkEstimator:
         else:
             self._grow(now_ms)
 
+    def on_feedback_lost(self, now_ms: int) -> None:
+        """No report from the subscriber for seconds while video went out: its link may be
+        gone (an outage). Back to what the audio needs; video comes back by probing once
+        reports arrive again (until then nothing grows the estimate)."""
+        self._tick(now_ms)
+        self._congested(float(self._unseen_bps), now_ms)
+
     def on_sent(self, bytes_total: int, video_bytes_total: int, now_ms: int) -> None:
         """Bytes sent to this subscriber so far, all and video only (monotonic counters)."""
         self._tick(now_ms)

@@ -85,7 +85,7 @@ class Consumer:
         self._sent = SequenceMap(CACHE_PACKETS[producer.kind])
         self._rtx_seq = rng.randrange(32768)
         self._resent = RetransmitGuard(RetransmitSettings())
-        self._rtx_bytes = 0  # of bytes_sent, retransmissions
+        self.rtx_bytes = 0  # of bytes_sent, retransmissions
         self._packets_sent = 0
         self._octets_sent = 0
         self.bytes_sent = 0  # on the wire (RTP header + payload, RTX included): for the estimate
@@ -278,7 +278,7 @@ class Consumer:
                 self._metrics.rtp_dropped["nack_miss"] += 1
                 continue
             refused = self._resent.allow(
-                out_ext, len(original), now, self._rtt_ms, self.bytes_sent - self._rtx_bytes
+                out_ext, len(original), now, self._rtt_ms, self.bytes_sent - self.rtx_bytes
             )
             if refused is not None:
                 self._metrics.rtp_dropped[refused] += 1
@@ -331,7 +331,7 @@ class Consumer:
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
         if self._send(packet):
             self.bytes_sent += len(packet)
-            self._rtx_bytes += len(packet)
+            self.rtx_bytes += len(packet)
             self._metrics.retransmissions += 1
 
     # --- RTCP ------------------------------------------------------------------------

@@ -33,6 +33,10 @@ PRIORITY_SPEAKER = 2
 PRIORITY_GALLERY = 1
 # Budget when adaptive bitrate is off: only views, audio-only and the site's cap apply.
 UNLIMITED_BPS = 1_000_000_000
+# Browsers report about once a second while they receive video; this long without any
+# RTCP while video goes out, the link is taken as gone (outage profile: 8 s at 100 % loss,
+# during which the bridge kept sending ~1 Mbit/s into it).
+FEEDBACK_TIMEOUT_MS = 3000
 PACE_FLOOR_BPS = 64_000  # while video is paused, retransmissions still leave
 
 
@@ -88,6 +92,8 @@ class Downlink:
         self._lost = 0
         self._expected = 0
         self._loss_since_ms: int | None = None
+        self._feedback_ms: int | None = None  # last RTCP from the subscriber
+        self._sending_video = False  # the last allocation gave some video
 
     @property
     def link_state(self) -> str | None:
@@ -128,6 +134,7 @@ class Downlink:
             return
         self._metrics.rtcp_packets_in += 1
         now = self._clock()
+        self._feedback_ms = now
         by_ssrc = self._by_ssrc()
         for packet in packets:
             if isinstance(packet, ReceiverReport | SenderReport):
@@ -168,9 +175,17 @@ class Downlink:
 
     def reallocate(self) -> None:
         now = self._clock()
-        video_bytes = sum(c.bytes_sent for c in self.consumers if c.producer.kind == "video")
+        # Retransmissions carry no abs-send-time, so the browser's REMB does not count them:
+        # with the audio, they are what it cannot see (after an outage, NACK answers were
+        # a third of the video, and every REMB read as a fall under what we sent).
+        video_bytes = sum(
+            c.bytes_sent - c.rtx_bytes for c in self.consumers if c.producer.kind == "video"
+        )
         self._estimator.on_sent(sum(c.bytes_sent for c in self.consumers), video_bytes, now)
         self._update_loss(now)
+        silent = self._feedback_ms is not None and now - self._feedback_ms > FEEDBACK_TIMEOUT_MS
+        if self._adaptive and self._sending_video and silent:
+            self._estimator.on_feedback_lost(now)
         speaker = self._loudest_publisher()
         video: list[VideoDemand] = []
         audio: list[AudioDemand] = []
@@ -206,6 +221,7 @@ class Downlink:
             cap_bps=self._cap_bps,
         )
         self._estimator.on_allocated(result.used_bps, now, result.resume_budget_bps)
+        self._sending_video = any(a.spatial is not None for a in result.video)
         if self._adaptive:
             video_bps = sum(a.bitrate_bps for a in result.video)
             self.pacer.set_rate(

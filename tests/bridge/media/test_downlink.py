@@ -43,6 +43,7 @@ class FakeConsumer:
     producer: FakeProducer
     temporal_layers: int = 1
     bytes_sent: int = 0
+    rtx_bytes: int = 0
     started: bool = True
     current_spatial: int | None = 0
     max_spatial: int = 2
@@ -157,6 +158,45 @@ async def test_video_paced_but_never_sent_is_dropped_and_not_read_as_loss() -> N
     d.reallocate()
     assert video.targets[-1][0] is None  # paused
     assert video.unsent_seqs == list(range(100 + len(sent), 105))
+
+
+def test_retransmissions_are_not_held_against_the_remb() -> None:
+    """Chromium's REMB does not count retransmissions (no abs-send-time): 400k sent of
+    which 200k answered NACKs, a REMB of 190k is no congestion."""
+    spy = SpyAllocator()
+    video = FakeConsumer(FakeProducer("video"))
+    now = [0]
+    d = downlink(spy, [video, FakeConsumer(FakeProducer("audio"))], now)
+    d.reallocate()
+    video.bytes_sent, video.rtx_bytes, now[0] = 50_000, 25_000, 1000
+    d.reallocate()
+    rounds = len(spy.demands)
+    d.route_rtcp(build_remb(1, 190_000, [2]))
+    assert len(spy.demands) == rounds  # not lowered: no reallocation
+
+
+def test_no_report_for_seconds_while_video_goes_out_pauses_it() -> None:
+    """The outage profile: the link is gone, nothing comes back; keep sending ~1 Mbit/s
+    into it and the site's first seconds back are spent draining and repairing that."""
+    spy = SpyAllocator()
+    video = FakeConsumer(
+        FakeProducer("video"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=9))
+    )
+    audio = FakeConsumer(FakeProducer("audio"))
+    now = [0]
+    d = downlink(spy, [video, audio], now, estimate_bps=1_000_000)
+    d.route_rtcp(build_receiver_report(1, []))
+    d.reallocate()
+    assert video.targets[-1][0] is not None
+    for t in range(500, 3001, 500):  # reports stop, but not for long yet
+        video.bytes_sent += 40_000
+        audio.bytes_sent += 2_500
+        now[0] = t
+        d.reallocate()
+    assert video.targets[-1][0] is not None
+    now[0] = 3600
+    d.reallocate()
+    assert video.targets[-1][0] is None  # paused until reports come back and it probes
 
 
 def test_a_remb_that_signals_congestion_reallocates_at_once() -> None:
