@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class MediaSettings:
     max_participants: int = 300
-    # Pause/lower video per subscriber from its downlink estimate (REMB + RR loss). Off by
-    # default until it is validated over shaped links: with it on, the estimate collapsed
-    # on loopback in a 3-site Chromium meeting (README, "Not built yet").
+    # Pause/lower video per subscriber from its downlink estimate (REMB + RR loss). Off
+    # here (synthetic sites in tests and load benches send no REMB); `diemcau serve` turns
+    # it on unless DIEMCAU_ADAPTIVE_BITRATE=0 (signaling/settings.py).
     adaptive_bitrate: bool = False
