@@ -22,7 +22,11 @@ FMT_TRANSPORT_CC = 15  # §3.1
 _FIXED = struct.Struct("!BBHIIHHI")  # header, SSRCs, base seq, count, ref time + fb count
 _UNITS_PER_MS = 4  # receive deltas are multiples of 250 us (§3.1.5)
 _REF_MS = 64  # reference time unit (§3.1)
-_MAX_STATUSES = 4096  # per packet; keeps one feedback well under the MTU at 2 bytes/status
+# Per feedback packet, so it stays under ~1.2 kB (no IP fragments): at most this many
+# statuses (286 bytes of two-bit chunks at worst) and this many bytes of receive deltas.
+_MAX_STATUSES = 1000
+_MAX_DELTA_BYTES = 800
+_RUN_MAX = 0x1FFF  # run length is 13 bits (§3.1.3)
 _MAX_PENDING = 8192  # arrivals kept when feedback cannot be sent (no transport yet)
 
 
@@ -70,7 +74,7 @@ class TransportFeedback:
         symbols: list[int] = []
         deltas = bytearray()
         seq = base
-        while seq <= end and len(symbols) < _MAX_STATUSES:
+        while seq <= end and len(symbols) < _MAX_STATUSES and len(deltas) < _MAX_DELTA_BYTES:
             arrival = arrivals.get(seq)
             if arrival is None:
                 symbols.append(0)  # not received
@@ -86,14 +90,7 @@ class TransportFeedback:
                     break  # too far from the previous one: the next packet re-anchors
                 previous = arrival * _UNITS_PER_MS
             seq += 1
-        chunks = bytearray()
-        for i in range(0, len(symbols), 7):
-            # two-bit status vector chunk: T=1, S=1, seven symbols (§3.1.4)
-            group = symbols[i : i + 7] + [0] * (7 - len(symbols[i : i + 7]))
-            value = 0xC000
-            for j, symbol in enumerate(group):
-                value |= symbol << (12 - 2 * j)
-            chunks += value.to_bytes(2, "big")
+        chunks = _encode_chunks(symbols)
         body = len(chunks) + len(deltas)
         padding = -(_FIXED.size + body) % 4
         size = _FIXED.size + body + padding
@@ -115,3 +112,35 @@ class TransportFeedback:
         if padding:
             buf[-1] = padding  # RFC 3550 §6.4.1: the last octet counts the padding
         return bytes(buf), seq
+
+
+def _encode_chunks(symbols: list[int]) -> bytearray:
+    """Packet status chunks (§3.1.3, §3.1.4) for ``symbols`` (0 not received, 1 small
+    delta, 2 large or negative delta): a run of 14 or more equal symbols is one run-length
+    chunk (T=0), otherwise a status vector: 14 one-bit symbols (T=1, S=0) when none of them
+    is a large delta, else 7 two-bit symbols (T=1, S=1). A last vector is padded with
+    "not received", which the reader ignores beyond the packet status count."""
+    out = bytearray()
+    i, n = 0, len(symbols)
+    while i < n:
+        symbol = symbols[i]
+        run = 1
+        while i + run < n and symbols[i + run] == symbol and run < _RUN_MAX:
+            run += 1
+        if run >= 14:
+            out += ((symbol << 13) | run).to_bytes(2, "big")
+            i += run
+            continue
+        group = symbols[i : i + 14]
+        if 2 not in group:
+            value = 0x8000
+            for j, bit in enumerate(group):
+                value |= bit << (13 - j)
+            i += 14
+        else:
+            value = 0xC000
+            for j, two in enumerate(symbols[i : i + 7]):
+                value |= two << (12 - 2 * j)
+            i += 7
+        out += value.to_bytes(2, "big")
+    return out
