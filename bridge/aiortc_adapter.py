@@ -81,8 +81,8 @@ class AdapterSettings:
     ice_addresses: tuple[str, ...]
     ice_servers: tuple[str, ...] = ()
     # Answer publishers' transport-wide CC (their browser estimates the uplink from our
-    # feedback). Off by default: not yet validated on shaped links (see README).
-    transport_cc: bool = False
+    # feedback; measured over shaped links in docs/benchmarks.md, "Weak links").
+    transport_cc: bool = True
 
     def candidate_addresses(self) -> list[str]:
         if self.ice_addresses:
