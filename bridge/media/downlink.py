@@ -181,6 +181,11 @@ class Downlink:
                 audio.append(AudioDemand(key, producer.audio_level, producer.speaking(now)))
                 continue
             publisher = producer.participant_id
+            if producer.uplink_paused:
+                # the publisher sends no video: say why, and wait for a keyframe after it
+                consumer.set_target(None, 0)
+                self._announce_video(publisher, True, "uplink")
+                continue
             consumer.max_spatial = self.wanted_spatial(publisher, len(producer.layers))
             video.append(
                 VideoDemand(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bridge.forwarding.allocator import AllocatorSettings, StreamAllocator
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+from bridge.forwarding.uplink_guard import UplinkGuard
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.rtcp import (
     build_receiver_report,
@@ -31,12 +33,16 @@ from .ingress import PublisherIngress
 from .peer import Kind, PeerFactory, PublisherPeer, RemoteTrack, SendSlot, SubscriberPeer
 from .producer import Producer
 
+log = logging.getLogger("diemcau.uplink")
+
 RTCP_INTERVAL_S = 1.0
 # libwebrtc sends transport feedback every 50-100 ms; its estimator expects that pace.
 TRANSPORT_FEEDBACK_INTERVAL_S = 0.1
 ALLOCATION_INTERVAL_S = 0.5
-# Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb);
-# the browser's own loss-based controller works below it.
+# Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb): a
+# cap only, the same for every publisher and never derived from subscribers (one weak
+# site must not lower what others receive). The browser's GCC, fed by our transport-wide
+# CC feedback, works below it.
 PUBLISHER_MAX_BITRATE = 2_500_000
 
 
@@ -83,6 +89,8 @@ class Participant:
         self._feedback_ssrc = rng.getrandbits(32) or 1
         self._transport_feedback = TransportFeedback(self._feedback_ssrc)
         self._ingress = PublisherIngress(metrics, self._transport_feedback)
+        self._uplink = UplinkGuard()
+        self._uplink_reported = (0, 0, 0)  # received, lost, bytes at the last feedback
         self._arrivals = ArrivalTracker()
         self._downlink = Downlink(
             subscriber_id=id,
@@ -94,7 +102,7 @@ class Participant:
             adaptive_bitrate=adaptive_bitrate,
         )
         self._allocation_task: asyncio.Task[None] | None = None
-        self._published_layers: dict[Kind, tuple[bool, ...]] = {}
+        self._published_layers: dict[Kind, PublisherLayers] = {}
         self._negotiation = _Negotiation()
         self._rtcp_task: asyncio.Task[None] | None = None
         self._transport_feedback_task: asyncio.Task[None] | None = None
@@ -160,6 +168,7 @@ class Participant:
             metrics=self._metrics,
         )
         producer.set_muted(self._muted[track.kind], self._clock())
+        producer.uplink_paused = track.kind == "video" and self._uplink.video_paused
         if current is not None:
             # renegotiated with a new source: the consumers move over and resync
             producer.consumers = current.consumers
@@ -216,20 +225,45 @@ class Participant:
                 ),
                 0,
             )
-            for packet in self._transport_feedback.build(media_ssrc):
+            feedback = self._transport_feedback
+            for packet in feedback.build(media_ssrc):
                 if publisher.send(packet):
                     self._metrics.rtcp_packets_out += 1
+            self._check_uplink(feedback.reported_received, feedback.reported_lost)
+
+    def _check_uplink(self, received: int, lost: int) -> None:
+        """Stop or restart the publisher's video by what its uplink carries (the counts
+        are what our transport feedback reported, cumulative)."""
+        sent = self._ingress.transport_bytes
+        last = self._uplink_reported
+        self._uplink_reported = (received, lost, sent)
+        now = self._clock()
+        if not self._uplink.on_feedback(now, received - last[0], lost - last[1], sent - last[2]):
+            return
+        paused = self._uplink.video_paused
+        video = self.producers.get("video")
+        log.info("%s video %s: uplink", self.id, "paused" if paused else "resumed")
+        if video is not None:
+            video.uplink_paused = paused
+        self._announce_wanted_layers()
 
     def _announce_wanted_layers(self) -> None:
         """Dynacast: tell the client which simulcast layers anyone watches."""
         for kind, producer in self.producers.items():
-            if not producer.simulcast:
+            if kind != "video":
                 continue
-            wanted = max((c.max_spatial for c in producer.consumers), default=0)
-            active = tuple(i <= max(wanted, 0) for i in range(len(producer.layers)))
-            if self._published_layers.get(kind) != active:
-                self._published_layers[kind] = active
-                self.listener(PublisherLayers(active))
+            active: tuple[bool, ...] = (True,)
+            if producer.simulcast:
+                wanted = max((c.max_spatial for c in producer.consumers), default=0)
+                active = tuple(i <= max(wanted, 0) for i in range(len(producer.layers)))
+            state = PublisherLayers(active, paused=producer.uplink_paused)
+            previous = self._published_layers.get(kind)
+            if previous == state:
+                continue
+            self._published_layers[kind] = state
+            # one stream (no simulcast) hears only of pauses
+            if producer.simulcast or state.paused or previous is not None:
+                self.listener(state)
 
     # --- subscribing -----------------------------------------------------------------
 

@@ -33,7 +33,15 @@ _MAX_PENDING = 8192  # arrivals kept when feedback cannot be sent (no transport 
 class TransportFeedback:
     """Records arrivals of transport-wide sequence numbers and builds feedback packets."""
 
-    __slots__ = ("_arrivals", "_count", "_next", "_sender_ssrc", "_unwrap")
+    __slots__ = (
+        "_arrivals",
+        "_count",
+        "_next",
+        "_sender_ssrc",
+        "_unwrap",
+        "reported_lost",
+        "reported_received",
+    )
 
     def __init__(self, sender_ssrc: int) -> None:
         self._sender_ssrc = sender_ssrc
@@ -41,6 +49,9 @@ class TransportFeedback:
         self._arrivals: dict[int, int] = {}  # extended seq -> arrival ms
         self._next: int | None = None  # first extended seq not reported yet
         self._count = 0  # feedback packet count, 8 bits (§3.1)
+        # what the feedback built so far told the sender (for the uplink guard)
+        self.reported_received = 0
+        self.reported_lost = 0
 
     def on_packet(self, sequence_number: int, arrival_ms: int) -> None:
         seq = self._unwrap.unwrap(sequence_number)
@@ -90,6 +101,9 @@ class TransportFeedback:
                     break  # too far from the previous one: the next packet re-anchors
                 previous = arrival * _UNITS_PER_MS
             seq += 1
+        lost = symbols.count(0)
+        self.reported_lost += lost
+        self.reported_received += len(symbols) - lost
         chunks = _encode_chunks(symbols)
         body = len(chunks) + len(deltas)
         padding = -(_FIXED.size + body) % 4

@@ -582,7 +582,7 @@ function bindSignaling(sig) {
     renderLinkState();
   });
   on('publisher_layers', (msg) => {
-    app.media?.setPublisherLayers(msg.active);
+    app.media?.setPublisherLayers(msg.active, msg.paused === true);
   });
   on('track_published', (msg) => {
     if (msg.participant_id !== app.selfId) tiles.setPublished(msg.participant_id, msg.kind, true);

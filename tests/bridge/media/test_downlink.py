@@ -16,6 +16,7 @@ from bridge.forwarding.allocator import (
 )
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
 from bridge.media.downlink import Downlink
+from bridge.media.events import RoomEvent, VideoState
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.rtcp_build import build_remb
 
@@ -27,6 +28,7 @@ class FakeProducer:
     muted: bool = False
     layers: tuple[object, ...] = (object(), object(), object())
     audio_level: int = 30
+    uplink_paused: bool = False
 
     def speaking(self, now: int) -> bool:
         return True
@@ -76,14 +78,18 @@ class SpyAllocator(StreamAllocator):
 
 
 def downlink(
-    allocator: StreamAllocator, consumers: list[Any], now: list[int] | None = None
+    allocator: StreamAllocator,
+    consumers: list[Any],
+    now: list[int] | None = None,
+    events: list[RoomEvent] | None = None,
 ) -> Downlink:
     clock = now or [1000]
+    sink = events if events is not None else []
     d = Downlink(
         subscriber_id="sub",
         clock=lambda: clock[0],
         metrics=BridgeMetrics(),
-        listener=lambda event: None,
+        listener=sink.append,
         estimator=DownlinkEstimator(EstimatorSettings()),
         allocator=allocator,
         adaptive_bitrate=True,
@@ -116,3 +122,18 @@ def test_a_remb_that_signals_congestion_reallocates_at_once() -> None:
     now[0] = 1100
     d.route_rtcp(build_remb(1, 150_000, [2]))  # fell far below what we send
     assert len(spy.demands) == rounds + 1
+
+
+def test_video_the_publisher_stopped_for_its_uplink_is_paused_with_that_reason() -> None:
+    """Not a subscriber's bandwidth problem: no demand, and the tile says whose link it is."""
+    spy = SpyAllocator()
+    producer = FakeProducer("video", uplink_paused=True)
+    video = FakeConsumer(producer)
+    events: list[RoomEvent] = []
+    d = downlink(spy, [video, FakeConsumer(FakeProducer("audio"))], events=events)
+    d.reallocate()
+    assert spy.demands[-1] == [] and video.targets[-1] == (None, 0)
+    assert VideoState("pub", True, "uplink") in events
+    producer.uplink_paused = False
+    d.reallocate()
+    assert len(spy.demands[-1]) == 1 and events[-1] == VideoState("pub", False, None)

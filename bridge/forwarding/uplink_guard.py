@@ -1,0 +1,128 @@
+"""Uplink guard: whether a publisher should stop sending video because its uplink cannot
+carry audio plus the lowest video layer.
+
+With transport-wide CC (draft-holmer-rmcat-transport-wide-cc-extensions-01) the publisher's
+browser runs GCC on our feedback and lowers its own rate and simulcast layers; that is
+enough down to about 150 kbit/s. Below that it cannot help: libwebrtc keeps the lowest
+layer at its minimum bitrate (its estimate stops near 80 kbit/s, measured over the edge
+profile), so audio, video and retransmissions overflow a 64 kbit/s link and the viewers
+lose half the audio. Only stopping video keeps audio clear (issue 3, "audio first").
+
+Signals, per window of transport feedback (what we reported to the browser): the fraction
+of transport-wide sequence numbers lost and the RTP bytes received. The uplink overflows
+when the loss is high while what arrives is less than audio plus the lowest layer need:
+then waiting for GCC will not help. A link that carries more (rural-3g at 200 kbit/s) also
+loses a lot for a second or two while GCC comes down from its start rate; its received
+rate tells it apart. Resuming is the only probe we have (paused, only audio flows): video
+comes back after a hold that doubles while resumes keep failing (like the downlink
+estimator's back-off).
+
+Pure: counts and times come in, a decision comes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class UplinkSettings:
+    window_ms: int = 500
+    min_packets: int = 10  # a window with fewer says nothing
+    congested_loss: float = 0.15  # random loss of the profiles is 0-8 %
+    # Received below this (RTP bytes, audio included) while congested: Opus (~32 kbit/s)
+    # plus the lowest layer at libwebrtc's minimum do not fit with their overhead.
+    video_floor_bps: int = 100_000
+    pause_windows: int = 2  # consecutive overflowing windows before video stops
+    first_hold_ms: int = 10_000
+    max_hold_ms: int = 40_000
+    # Paused again this soon after a resume: the resume failed, the next hold doubles.
+    failed_resume_ms: int = 6000
+
+    def __post_init__(self) -> None:
+        if self.window_ms <= 0 or self.pause_windows < 1:
+            raise ValueError("window_ms must be > 0 and pause_windows >= 1")
+        if not 0 < self.congested_loss <= 1:
+            raise ValueError(f"congested_loss must be in (0, 1], got {self.congested_loss}")
+        if not 0 < self.first_hold_ms <= self.max_hold_ms:
+            raise ValueError("need 0 < first_hold_ms <= max_hold_ms")
+
+
+class UplinkGuard:
+    """Feed it transport feedback counts as they are reported; read ``video_paused``."""
+
+    __slots__ = (
+        "_bytes",
+        "_hold_ms",
+        "_hold_until",
+        "_lost",
+        "_received",
+        "_resumed_at",
+        "_settings",
+        "_silent",
+        "_streak",
+        "_window_start",
+        "video_paused",
+    )
+
+    def __init__(self, settings: UplinkSettings | None = None) -> None:
+        self._settings = settings or UplinkSettings()
+        self.video_paused = False
+        self._window_start: int | None = None
+        self._received = self._lost = self._bytes = 0
+        self._silent = False  # the last window had no arrivals (outage or no media)
+        self._streak = 0
+        self._hold_ms = self._settings.first_hold_ms
+        self._hold_until = 0
+        self._resumed_at: int | None = None
+
+    def on_feedback(self, now_ms: int, received: int, lost: int, received_bytes: int) -> bool:
+        """Counts reported since the last call; True if ``video_paused`` changed."""
+        s = self._settings
+        if self.video_paused and now_ms >= self._hold_until:
+            self.video_paused = False
+            self._resumed_at = now_ms
+            self._streak = 0
+            self._reset_window(now_ms)
+            return True
+        if self._window_start is None:
+            self._reset_window(now_ms)
+        self._received += received
+        self._lost += lost
+        self._bytes += received_bytes
+        assert self._window_start is not None
+        duration = now_ms - self._window_start
+        if duration < s.window_ms:
+            return False
+        overflowing = self._overflowing(duration)
+        self._reset_window(now_ms)
+        if self.video_paused:
+            return False
+        self._streak = self._streak + 1 if overflowing else 0
+        if self._streak < s.pause_windows:
+            return False
+        failed = self._resumed_at is not None and now_ms - self._resumed_at <= s.failed_resume_ms
+        self._hold_ms = min(self._hold_ms * 2, s.max_hold_ms) if failed else s.first_hold_ms
+        self._hold_until = now_ms + self._hold_ms
+        self.video_paused = True
+        return True
+
+    def _overflowing(self, duration_ms: int) -> bool:
+        s = self._settings
+        received, lost = self._received, self._lost
+        if received == 0:
+            self._silent = True
+            return False
+        if self._silent:
+            # the first window after silence reports what was lost during it: an outage
+            # is not congestion
+            self._silent = False
+            return False
+        if received + lost < s.min_packets:
+            return False
+        rate_bps = self._bytes * 8000 // duration_ms
+        return lost / (received + lost) >= s.congested_loss and rate_bps < s.video_floor_bps
+
+    def _reset_window(self, now_ms: int) -> None:
+        self._window_start = now_ms
+        self._received = self._lost = self._bytes = 0
