@@ -8,8 +8,9 @@ layer at its minimum bitrate (its estimate stops near 80 kbit/s, measured over t
 profile), so audio, video and retransmissions overflow a 64 kbit/s link and the viewers
 lose half the audio. Only stopping video keeps audio clear (issue 3, "audio first").
 
-Signals, per window of transport feedback (what we reported to the browser): the fraction
-of transport-wide sequence numbers lost and the RTP bytes received. The uplink overflows
+Signals, over the last second of transport feedback (what we reported to the browser),
+judged every 500 ms: the fraction of transport-wide sequence numbers lost and the RTP bytes
+received. The uplink overflows
 when the loss is high while what arrives is less than audio plus the lowest layer need:
 then waiting for GCC will not help. A link that carries more (rural-3g at 200 kbit/s) also
 loses a lot for a second or two while GCC comes down from its start rate; its received
@@ -27,21 +28,22 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class UplinkSettings:
+    # Loss and rate are judged over the last ``span_windows`` windows, every window.
     window_ms: int = 500
-    min_packets: int = 10  # a window with fewer says nothing
-    congested_loss: float = 0.15  # random loss of the profiles is 0-8 %
+    span_windows: int = 2
+    min_packets: int = 20  # a span with fewer says nothing
+    congested_loss: float = 0.12  # random loss of the profiles is 0-8 %
     # Received below this (RTP bytes, audio included) while congested: Opus (~32 kbit/s)
     # plus the lowest layer at libwebrtc's minimum do not fit with their overhead.
     video_floor_bps: int = 100_000
-    pause_windows: int = 2  # consecutive overflowing windows before video stops
     first_hold_ms: int = 10_000
     max_hold_ms: int = 40_000
     # Paused again this soon after a resume: the resume failed, the next hold doubles.
     failed_resume_ms: int = 6000
 
     def __post_init__(self) -> None:
-        if self.window_ms <= 0 or self.pause_windows < 1:
-            raise ValueError("window_ms must be > 0 and pause_windows >= 1")
+        if self.window_ms <= 0 or self.span_windows < 1:
+            raise ValueError("window_ms must be > 0 and span_windows >= 1")
         if not 0 < self.congested_loss <= 1:
             raise ValueError(f"congested_loss must be in (0, 1], got {self.congested_loss}")
         if not 0 < self.first_hold_ms <= self.max_hold_ms:
@@ -52,6 +54,7 @@ class UplinkGuard:
     """Feed it transport feedback counts as they are reported; read ``video_paused``."""
 
     __slots__ = (
+        "_after_silence",
         "_bytes",
         "_hold_ms",
         "_hold_until",
@@ -59,8 +62,7 @@ class UplinkGuard:
         "_received",
         "_resumed_at",
         "_settings",
-        "_silent",
-        "_streak",
+        "_span",
         "_window_start",
         "video_paused",
     )
@@ -70,8 +72,8 @@ class UplinkGuard:
         self.video_paused = False
         self._window_start: int | None = None
         self._received = self._lost = self._bytes = 0
-        self._silent = False  # the last window had no arrivals (outage or no media)
-        self._streak = 0
+        self._span: list[tuple[int, int, int, int]] = []  # (received, lost, bytes, ms)
+        self._after_silence = False  # the last window had no arrivals (outage, no media)
         self._hold_ms = self._settings.first_hold_ms
         self._hold_until = 0
         self._resumed_at: int | None = None
@@ -82,7 +84,7 @@ class UplinkGuard:
         if self.video_paused and now_ms >= self._hold_until:
             self.video_paused = False
             self._resumed_at = now_ms
-            self._streak = 0
+            self._span.clear()
             self._reset_window(now_ms)
             return True
         if self._window_start is None:
@@ -94,33 +96,34 @@ class UplinkGuard:
         duration = now_ms - self._window_start
         if duration < s.window_ms:
             return False
-        overflowing = self._overflowing(duration)
+        window = (self._received, self._lost, self._bytes, duration)
         self._reset_window(now_ms)
-        if self.video_paused:
+        if window[0] == 0 or self._after_silence:
+            # the window after silence reports what was lost during it: an outage is
+            # not congestion
+            self._after_silence = window[0] == 0
+            self._span.clear()
             return False
-        self._streak = self._streak + 1 if overflowing else 0
-        if self._streak < s.pause_windows:
+        self._span = [*self._span, window][-s.span_windows :]
+        if self.video_paused or not self._overflowing():
             return False
         failed = self._resumed_at is not None and now_ms - self._resumed_at <= s.failed_resume_ms
         self._hold_ms = min(self._hold_ms * 2, s.max_hold_ms) if failed else s.first_hold_ms
         self._hold_until = now_ms + self._hold_ms
         self.video_paused = True
+        self._span.clear()
         return True
 
-    def _overflowing(self, duration_ms: int) -> bool:
+    def _overflowing(self) -> bool:
         s = self._settings
-        received, lost = self._received, self._lost
-        if received == 0:
-            self._silent = True
+        if len(self._span) < s.span_windows:
             return False
-        if self._silent:
-            # the first window after silence reports what was lost during it: an outage
-            # is not congestion
-            self._silent = False
+        received = sum(w[0] for w in self._span)
+        lost = sum(w[1] for w in self._span)
+        duration = sum(w[3] for w in self._span)
+        if received + lost < s.min_packets or duration <= 0:
             return False
-        if received + lost < s.min_packets:
-            return False
-        rate_bps = self._bytes * 8000 // duration_ms
+        rate_bps = sum(w[2] for w in self._span) * 8000 // duration
         return lost / (received + lost) >= s.congested_loss and rate_bps < s.video_floor_bps
 
     def _reset_window(self, now_ms: int) -> None:
