@@ -243,6 +243,7 @@ class Participant:
         paused = self._uplink.video_paused
         video = self.producers.get("video")
         log.info("%s video %s: uplink", self.id, "paused" if paused else "resumed")
+        self._metrics.uplink_video_pauses += paused
         if video is not None:
             video.uplink_paused = paused
         self._announce_wanted_layers()

@@ -165,4 +165,5 @@ async def test_an_overflowing_uplink_pauses_the_publishers_video(fast_loops: Non
             break
     assert pub.producers["video"].uplink_paused
     assert any(isinstance(e, PublisherLayers) and e.paused for e in events)
+    assert registry.metrics.uplink_video_pauses == 1
     await pub.close()
