@@ -40,6 +40,14 @@ class UplinkSettings:
     max_hold_ms: int = 40_000
     # Paused again this soon after a resume: the resume failed, the next hold doubles.
     failed_resume_ms: int = 6000
+    # Paused, only audio flows: if it loses (almost) nothing for a few seconds the link has
+    # recovered (the weak profiles lose 3-8 % at random), so video comes back before the
+    # hold ends; not again after such an early resume failed, until one succeeds (a clean
+    # but narrow link would otherwise flap).
+    clean_loss: float = 0.01
+    clean_windows: int = 8
+    min_clean_packets: int = 150
+    min_pause_ms: int = 3000
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0 or self.span_windows < 1:
@@ -56,11 +64,14 @@ class UplinkGuard:
     __slots__ = (
         "_after_silence",
         "_bytes",
+        "_early_ok",
         "_hold_ms",
         "_hold_until",
         "_lost",
+        "_paused_at",
         "_received",
         "_resumed_at",
+        "_resumed_early",
         "_settings",
         "_span",
         "_window_start",
@@ -77,15 +88,15 @@ class UplinkGuard:
         self._hold_ms = self._settings.first_hold_ms
         self._hold_until = 0
         self._resumed_at: int | None = None
+        self._paused_at = 0
+        self._resumed_early = False
+        self._early_ok = True
 
     def on_feedback(self, now_ms: int, received: int, lost: int, received_bytes: int) -> bool:
         """Counts reported since the last call; True if ``video_paused`` changed."""
         s = self._settings
         if self.video_paused and now_ms >= self._hold_until:
-            self.video_paused = False
-            self._resumed_at = now_ms
-            self._span.clear()
-            self._reset_window(now_ms)
+            self._resume(now_ms, early=False)
             return True
         if self._window_start is None:
             self._reset_window(now_ms)
@@ -104,26 +115,53 @@ class UplinkGuard:
             self._after_silence = window[0] == 0
             self._span.clear()
             return False
-        self._span = [*self._span, window][-s.span_windows :]
-        if self.video_paused or not self._overflowing():
+        self._span = [*self._span, window][-max(s.span_windows, s.clean_windows) :]
+        if self.video_paused:
+            if self._early_ok and now_ms - self._paused_at >= s.min_pause_ms and self._clean():
+                self._resume(now_ms, early=True)
+                return True
+            return False
+        if not self._overflowing():
             return False
         failed = self._resumed_at is not None and now_ms - self._resumed_at <= s.failed_resume_ms
         self._hold_ms = min(self._hold_ms * 2, s.max_hold_ms) if failed else s.first_hold_ms
+        if failed and self._resumed_early:
+            self._early_ok = False
+        elif not failed:
+            self._early_ok = True
         self._hold_until = now_ms + self._hold_ms
+        self._paused_at = now_ms
         self.video_paused = True
         self._span.clear()
         return True
 
+    def _resume(self, now_ms: int, early: bool) -> None:
+        self.video_paused = False
+        self._resumed_at = now_ms
+        self._resumed_early = early
+        self._span.clear()
+        self._reset_window(now_ms)
+
+    def _clean(self) -> bool:
+        s = self._settings
+        span = self._span[-s.clean_windows :]
+        if len(span) < s.clean_windows:
+            return False
+        received = sum(w[0] for w in span)
+        lost = sum(w[1] for w in span)
+        return received + lost >= s.min_clean_packets and lost <= s.clean_loss * (received + lost)
+
     def _overflowing(self) -> bool:
         s = self._settings
-        if len(self._span) < s.span_windows:
+        span = self._span[-s.span_windows :]
+        if len(span) < s.span_windows:
             return False
-        received = sum(w[0] for w in self._span)
-        lost = sum(w[1] for w in self._span)
-        duration = sum(w[3] for w in self._span)
+        received = sum(w[0] for w in span)
+        lost = sum(w[1] for w in span)
+        duration = sum(w[3] for w in span)
         if received + lost < s.min_packets or duration <= 0:
             return False
-        rate_bps = sum(w[2] for w in self._span) * 8000 // duration
+        rate_bps = sum(w[2] for w in span) * 8000 // duration
         return lost / (received + lost) >= s.congested_loss and rate_bps < s.video_floor_bps
 
     def _reset_window(self, now_ms: int) -> None:
