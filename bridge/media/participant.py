@@ -37,7 +37,13 @@ log = logging.getLogger("diemcau.uplink")
 
 RTCP_INTERVAL_S = 1.0
 # libwebrtc sends transport feedback every 50-100 ms; its estimator expects that pace.
-TRANSPORT_FEEDBACK_INTERVAL_S = 0.1
+# NACK retries toward the publisher are checked as often.
+UPLINK_FEEDBACK_INTERVAL_S = 0.1
+# A missing packet is asked for again at most every this many ms (NackTracker.due): above
+# the round trip of a rural-3g uplink (150 ms + jitter), so a retry rarely duplicates an
+# answer still on its way, and far below a freeze (the retry used to wait for the ~1 s
+# RTCP tick).
+UPSTREAM_NACK_RETRY_MS = 250
 ALLOCATION_INTERVAL_S = 0.5
 # Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb): a
 # cap only, the same for every publisher and never derived from subscribers (one weak
@@ -105,7 +111,8 @@ class Participant:
         self._published_layers: dict[Kind, PublisherLayers] = {}
         self._negotiation = _Negotiation()
         self._rtcp_task: asyncio.Task[None] | None = None
-        self._transport_feedback_task: asyncio.Task[None] | None = None
+        self._uplink_task: asyncio.Task[None] | None = None
+        self._transport_cc = False  # the publisher numbers its packets transport-wide
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = False
@@ -148,9 +155,9 @@ class Participant:
                 _PublisherSink(self), lambda s: self.listener(ConnectionChanged("publisher", s))
             )
             self._rtcp_task = asyncio.create_task(self._run_rtcp())
+            self._uplink_task = asyncio.create_task(self._run_uplink())
         answer, tracks = await self._publisher.accept_offer(sdp)
-        if self._transport_feedback_task is None and any(t.transport_cc_ext_id for t in tracks):
-            self._transport_feedback_task = asyncio.create_task(self._run_transport_feedback())
+        self._transport_cc = any(t.transport_cc_ext_id for t in tracks)
         for track in tracks:
             self._add_producer(track)
         return answer
@@ -187,7 +194,7 @@ class Participant:
             producer.set_muted(muted, self._clock())
 
     async def _run_rtcp(self) -> None:
-        """Receiver reports, bitrate cap and NACK retries toward the publisher."""
+        """Receiver reports and the bitrate cap toward the publisher."""
         while not self.closed:
             await asyncio.sleep(RTCP_INTERVAL_S * (0.5 + self._rng.random()))
             publisher = self._publisher
@@ -198,7 +205,6 @@ class Participant:
             blocks = []
             for producer in self.producers.values():
                 blocks.extend(producer.report_blocks(now))
-                producer.due_retransmissions(now, rtt_ms=100)
             self._announce_wanted_layers()
             if not blocks:
                 continue
@@ -209,12 +215,18 @@ class Participant:
             if publisher.send(packet):
                 self._metrics.rtcp_packets_out += 1
 
-    async def _run_transport_feedback(self) -> None:
-        """Arrival times of the publisher's packets, for its own congestion control."""
+    async def _run_uplink(self) -> None:
+        """NACK retries and, with transport-wide CC, the arrival times of the publisher's
+        packets for its own congestion control (and the uplink guard)."""
         while not self.closed:
-            await asyncio.sleep(TRANSPORT_FEEDBACK_INTERVAL_S)
+            await asyncio.sleep(UPLINK_FEEDBACK_INTERVAL_S)
             publisher = self._publisher
             if publisher is None:
+                continue
+            now = self._clock()
+            for producer in self.producers.values():
+                producer.due_retransmissions(now, rtt_ms=UPSTREAM_NACK_RETRY_MS)
+            if not self._transport_cc:
                 continue
             media_ssrc = next(
                 (
@@ -386,7 +398,7 @@ class Participant:
         if self.closed:
             return
         self.closed = True
-        for task in (self._rtcp_task, self._transport_feedback_task, self._allocation_task):
+        for task in (self._rtcp_task, self._uplink_task, self._allocation_task):
             if task is not None:
                 task.cancel()
         for consumer in self.consumers:

@@ -16,7 +16,7 @@ from bridge.media import participant as participant_module
 from bridge.media.events import PublisherLayers, RoomEvent
 from bridge.media.peer import Kind, PacketSink, RemoteTrack, SendSlot, SlotParameters
 from bridge.media.rooms import RoomRegistry
-from bridge.rtp.rtcp import Remb, parse_rtcp
+from bridge.rtp.rtcp import Nack, Remb, parse_rtcp
 
 TRANSPORT_CC_ID = 3
 TRACKS = [
@@ -108,7 +108,7 @@ def rtp(ssrc: int, seq: int, transport_seq: int, pt: int) -> bytes:
 @pytest.fixture
 def fast_loops(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(participant_module, "RTCP_INTERVAL_S", 0.005)
-    monkeypatch.setattr(participant_module, "TRANSPORT_FEEDBACK_INTERVAL_S", 0.002)
+    monkeypatch.setattr(participant_module, "UPLINK_FEEDBACK_INTERVAL_S", 0.002)
 
 
 async def test_the_remb_cap_toward_a_publisher_ignores_its_subscribers_loss(
@@ -166,4 +166,37 @@ async def test_an_overflowing_uplink_pauses_the_publishers_video(fast_loops: Non
     assert pub.producers["video"].uplink_paused
     assert any(isinstance(e, PublisherLayers) and e.paused for e in events)
     assert registry.metrics.uplink_video_pauses == 1
+    await pub.close()
+
+
+async def test_a_missing_packet_is_asked_for_again_without_waiting_for_the_rtcp_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(participant_module, "RTCP_INTERVAL_S", 3600)  # never, in this test
+    monkeypatch.setattr(participant_module, "UPLINK_FEEDBACK_INTERVAL_S", 0.002)
+    peers = FakePeers()
+    now = [1000]
+    registry = RoomRegistry(peers=peers, clock=lambda: now[0], rng=random.Random(1))
+    pub = await registry.get_or_create("r").join("a", "A", "participant", lambda e: None)
+    await pub.publish("offer")
+    assert peers.sink is not None
+    for seq in (0, 1, 3):  # 2 is lost: NACKed at once
+        peers.sink.on_rtp(rtp(22, seq, seq, 96), now[0])
+
+    def nacked() -> list[int]:
+        return [
+            s
+            for data in peers.publisher_peer.sent
+            for p in parse_rtcp(data)
+            if isinstance(p, Nack)
+            for s in p.lost
+        ]
+
+    assert nacked() == [2]
+    now[0] += participant_module.UPSTREAM_NACK_RETRY_MS
+    for _ in range(200):
+        await asyncio.sleep(0.002)
+        if len(nacked()) > 1:
+            break
+    assert nacked() == [2, 2]
     await pub.close()
