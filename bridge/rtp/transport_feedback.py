@@ -28,6 +28,12 @@ _MAX_STATUSES = 1000
 _MAX_DELTA_BYTES = 800
 _RUN_MAX = 0x1FFF  # run length is 13 bits (§3.1.3)
 _MAX_PENDING = 8192  # arrivals kept when feedback cannot be sent (no transport yet)
+# A packet that arrives after a feedback reported it lost (reordered) is reported again,
+# received, if it is within this many sequence numbers of the reported range. libwebrtc's
+# receive side does the same, and its sender keeps lost packets in its history because
+# "they might be reported as received by a later feedback" (transport_feedback_adapter.cc);
+# otherwise reordering would count as loss in the sender's estimate.
+_LATE_WINDOW = 1000
 
 
 class TransportFeedback:
@@ -36,6 +42,8 @@ class TransportFeedback:
     __slots__ = (
         "_arrivals",
         "_count",
+        "_late",
+        "_lost",
         "_next",
         "_sender_ssrc",
         "_unwrap",
@@ -47,6 +55,8 @@ class TransportFeedback:
         self._sender_ssrc = sender_ssrc
         self._unwrap = SequenceUnwrapper()
         self._arrivals: dict[int, int] = {}  # extended seq -> arrival ms
+        self._late: dict[int, int] = {}  # arrived after being reported lost
+        self._lost: set[int] = set()  # reported lost, within _LATE_WINDOW of _next
         self._next: int | None = None  # first extended seq not reported yet
         self._count = 0  # feedback packet count, 8 bits (§3.1)
         # what the feedback built so far told the sender (for the uplink guard)
@@ -56,28 +66,40 @@ class TransportFeedback:
     def on_packet(self, sequence_number: int, arrival_ms: int) -> None:
         seq = self._unwrap.unwrap(sequence_number)
         if self._next is not None and seq < self._next:
-            return  # arrived after we reported it lost; the sender has moved on
+            if seq in self._lost:
+                self._lost.discard(seq)
+                self._late[seq] = arrival_ms
+            return  # else a duplicate, or too late to matter
         if len(self._arrivals) < _MAX_PENDING:
             self._arrivals.setdefault(seq, arrival_ms)
 
     def build(self, media_ssrc: int) -> list[bytes]:
         """Feedback for everything recorded since the last call ([] if nothing)."""
+        packets: list[bytes] = []
+        late, self._late = self._late, {}
+        for seq in sorted(late):
+            # one status each: a range would report the packets around it lost again
+            packets.append(self._packet(media_ssrc, seq, seq, {seq: late[seq]}, count=False)[0])
         arrivals = self._arrivals
         if not arrivals:
-            return []
+            return packets
         start = min(arrivals) if self._next is None else self._next
         end = max(arrivals)
-        packets: list[bytes] = []
         while start <= end:
-            packet, start = self._packet(media_ssrc, start, end)
+            packet, start = self._packet(media_ssrc, start, end, arrivals)
             packets.append(packet)
         self._next = end + 1
         arrivals.clear()
+        floor = self._next - _LATE_WINDOW
+        if self._lost and min(self._lost) < floor:
+            self._lost = {seq for seq in self._lost if seq >= floor}
         return packets
 
-    def _packet(self, media_ssrc: int, base: int, end: int) -> tuple[bytes, int]:
-        """One feedback packet from ``base``; returns it and the first seq not covered."""
-        arrivals = self._arrivals
+    def _packet(
+        self, media_ssrc: int, base: int, end: int, arrivals: dict[int, int], count: bool = True
+    ) -> tuple[bytes, int]:
+        """One feedback packet from ``base``; returns it and the first seq not covered.
+        ``count``: add its statuses to reported_received/reported_lost."""
         # deltas start from the reference time, so anchor it at the first received packet
         first = next(s for s in range(base, end + 1) if s in arrivals)
         reference = arrivals[first] // _REF_MS
@@ -89,6 +111,8 @@ class TransportFeedback:
             arrival = arrivals.get(seq)
             if arrival is None:
                 symbols.append(0)  # not received
+                if count:
+                    self._lost.add(seq)
             else:
                 delta = arrival * _UNITS_PER_MS - previous
                 if 0 <= delta <= 0xFF:
@@ -101,9 +125,10 @@ class TransportFeedback:
                     break  # too far from the previous one: the next packet re-anchors
                 previous = arrival * _UNITS_PER_MS
             seq += 1
-        lost = symbols.count(0)
-        self.reported_lost += lost
-        self.reported_received += len(symbols) - lost
+        if count:
+            lost = symbols.count(0)
+            self.reported_lost += lost
+            self.reported_received += len(symbols) - lost
         chunks = _encode_chunks(symbols)
         body = len(chunks) + len(deltas)
         padding = -(_FIXED.size + body) % 4

@@ -82,6 +82,22 @@ def test_next_feedback_continues_and_reports_losses_at_its_start() -> None:
     assert decode(second[0])[1:] == (1, [(0, None), (1, None), (2, 20)])
 
 
+def test_a_packet_reported_lost_that_arrives_later_is_reported_received() -> None:
+    fb = TransportFeedback(1)
+    for seq in (10, 11, 13):
+        fb.on_packet(seq, 100 + seq)
+    assert decode(fb.build(0)[0])[2] == [(10, 110), (11, 111), (12, None), (13, 113)]
+    assert (fb.reported_received, fb.reported_lost) == (3, 1)
+    fb.on_packet(12, 130)  # reordered behind a feedback, not lost
+    fb.on_packet(14, 131)
+    late, new = fb.build(0)
+    assert decode(late)[2] == [(12, 130)]  # alone: 11 and 13 are not reported lost again
+    assert decode(new)[2] == [(14, 131)]
+    assert (fb.reported_received, fb.reported_lost) == (4, 1)  # the guard counts it lost
+    fb.on_packet(12, 140)  # a duplicate of the late one is not reported a third time
+    assert fb.build(0) == []
+
+
 def test_a_delta_beyond_16_bits_starts_a_new_packet() -> None:
     fb = TransportFeedback(1)
     fb.on_packet(1, 1000)
