@@ -254,10 +254,11 @@ class Participant:
             return
         paused = self._uplink.video_paused
         video = self.producers.get("video")
+        if video is None:
+            return  # audio only: nothing to stop (the guard's state carries to a new one)
         log.info("%s video %s: uplink", self.id, "paused" if paused else "resumed")
         self._metrics.uplink_video_pauses += paused
-        if video is not None:
-            video.uplink_paused = paused
+        video.uplink_paused = paused
         self._announce_wanted_layers()
 
     def _announce_wanted_layers(self) -> None:
