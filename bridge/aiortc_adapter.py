@@ -18,7 +18,9 @@ tests/bridge/test_aiortc_contract.py fails loudly if these internals change.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from typing import Any, cast
 
 import pylibsrtp
 from aioice import Candidate as IceCandidate
+from aioice import stun
 from aioice.ice import get_host_addresses
 from aiortc import (
     RTCBundlePolicy,
@@ -67,6 +70,15 @@ from bridge.sdp import (
 )
 
 log = logging.getLogger(__name__)
+
+# ICE consent freshness (RFC 7675 §5.1): a check every 4-6 s, consent lost 30 s after the
+# last answered one. aioice waits 500 ms for each answer and never retransmits, so over a
+# round trip above 500 ms (satellite: 600 ms; an uplink with a full queue) every check
+# failed and the connection was closed after 30 s. Retransmitting twice (RFC 8489 §6.2.1
+# timers: 0, 0.5, 1.5 s; gives up at 3.5 s) lets answers up to 3.5 s late count.
+CONSENT_INTERVAL_S = 5.0
+CONSENT_EXPIRY_S = 30.0
+CONSENT_RETRANSMISSIONS = 2
 
 # The codecs diemcau forwards. Every publisher and subscriber must agree, since the
 # bridge never transcodes.
@@ -350,7 +362,10 @@ class _Wire:
             # this connection's packets only
             setattr(dtls, "_handle_rtp_data", self._on_rtp)  # noqa: B010
             setattr(dtls, "_handle_rtcp_data", self._on_rtcp)  # noqa: B010
-            self._restrict_host_candidates(dtls.transport.iceGatherer._connection)
+            connection = dtls.transport.iceGatherer._connection
+            self._restrict_host_candidates(connection)
+            # connect() starts self.query_consent(): the instance attribute wins
+            setattr(connection, "query_consent", patient_consent(connection))  # noqa: B010
 
     def _restrict_host_candidates(self, connection: Any) -> None:
         # aioice gathers on every interface and skips 127.0.0.1; the bridge advertises
@@ -642,3 +657,33 @@ class AiortcPeerFactory:
         on_slot_ready: Callable[[SendSlot], None],
     ) -> OfferingPeer:
         return OfferingPeer(self._settings, sink, on_state, on_slot_ready)
+
+
+def patient_consent(connection: Any) -> Callable[[], Any]:
+    """aioice's Connection.query_consent, expiring 30 s after the last answer instead of
+    after six checks unanswered within 500 ms each (see CONSENT_RETRANSMISSIONS)."""
+
+    async def query_consent() -> None:
+        loop = asyncio.get_running_loop()
+        last_answer = loop.time()
+        while True:
+            await asyncio.sleep(CONSENT_INTERVAL_S * (0.8 + 0.4 * random.random()))
+            for pair in list(connection._nominated.values()):
+                request = connection.build_request(pair, nominate=False)
+                try:
+                    await pair.protocol.request(
+                        request,
+                        pair.remote_addr,
+                        integrity_key=connection.remote_password.encode("utf8"),
+                        retransmissions=CONSENT_RETRANSMISSIONS,
+                    )
+                    last_answer = loop.time()
+                except stun.TransactionError:
+                    pass
+            if loop.time() - last_answer >= CONSENT_EXPIRY_S:
+                log.info("ICE consent expired: no answer for %.0f s", loop.time() - last_answer)
+                connection._query_consent_task = None  # close() must not cancel us
+                await connection.close()
+                return
+
+    return query_consent

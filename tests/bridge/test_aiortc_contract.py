@@ -7,6 +7,7 @@ import inspect
 from importlib.metadata import version
 
 import aioice.ice
+import aioice.stun
 import pylibsrtp
 import pylibsrtp._binding
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
@@ -79,3 +80,15 @@ def test_srtp_session_surface() -> None:
         assert hasattr(pylibsrtp._binding.lib, name)
     # _Sender writes to the datagram transport's socket
     assert "self._sock = sock" in inspect.getsource(asyncio.selector_events._SelectorTransport)
+
+
+def test_aioice_consent_surface() -> None:
+    """bridge.aiortc_adapter.patient_consent replaces query_consent per connection."""
+    conn = aioice.ice.Connection
+    assert "self.query_consent()" in inspect.getsource(conn.connect)
+    consent = inspect.getsource(conn.query_consent)
+    # the reason for the replacement: one try, 500 ms (aioice.stun.RETRY_RTO)
+    assert "retransmissions=0" in consent and aioice.stun.RETRY_RTO == 0.5
+    for name in ("self._nominated", "self.build_request(pair, nominate=False)"):
+        assert name in consent
+    assert "self._query_consent_task" in inspect.getsource(conn.close)
