@@ -10,13 +10,12 @@ lose half the audio. Only stopping video keeps audio clear (issue 3, "audio firs
 
 Signals, over the last second of transport feedback (what we reported to the browser),
 judged every 500 ms: the fraction of transport-wide sequence numbers lost and the RTP bytes
-received. The uplink overflows
-when the loss is high while what arrives is less than audio plus the lowest layer need:
-then waiting for GCC will not help. A link that carries more (rural-3g at 200 kbit/s) also
-loses a lot for a second or two while GCC comes down from its start rate; its received
-rate tells it apart. Resuming is the only probe we have (paused, only audio flows): video
-comes back after a hold that doubles while resumes keep failing (like the downlink
-estimator's back-off).
+received. The uplink overflows when the loss is high while what arrives is less than audio
+plus the lowest layer need: then waiting for GCC will not help. A link that carries more
+(rural-3g at 200 kbit/s) also loses a lot for a second or two while GCC comes down from
+its start rate; its received rate tells it apart. Resuming is the only real probe (paused,
+only audio flows): video comes back after a hold that doubles while resumes keep failing
+(like the downlink estimator's back-off), or earlier when audio alone arrives clean.
 
 Pure: counts and times come in, a decision comes out.
 """
