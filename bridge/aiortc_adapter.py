@@ -96,8 +96,8 @@ class AdapterSettings:
     ice_addresses: tuple[str, ...]
     ice_servers: tuple[str, ...] = ()
     # Answer publishers' transport-wide CC (their browser estimates the uplink from our
-    # feedback). Off by default: not yet validated on shaped links (see README).
-    transport_cc: bool = False
+    # feedback; measured over shaped links in docs/benchmarks.md, "Weak links").
+    transport_cc: bool = True
     # Offer subscribers RED for Opus (RFC 2198): the bridge adds the previous packet to
     # each audio packet toward a lossy downlink (media/downlink.py decides when).
     audio_red: bool = True

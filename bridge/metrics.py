@@ -21,6 +21,7 @@ class BridgeMetrics:
     retransmissions: int = 0
     keyframe_requests: int = 0
     nacks_sent: int = 0
+    uplink_video_pauses: int = 0  # publishers told to stop video (uplink_guard)
     # reason -> count, for packets and messages that were refused
     rtp_dropped: Counter[str] = field(default_factory=Counter)
     rtcp_dropped: Counter[str] = field(default_factory=Counter)

@@ -37,6 +37,11 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
         ("diemcau_retransmissions_total", m.retransmissions, "Packets resent for NACKs."),
         ("diemcau_keyframe_requests_total", m.keyframe_requests, "PLIs sent to publishers."),
         ("diemcau_nacks_sent_total", m.nacks_sent, "NACKs sent to publishers."),
+        (
+            "diemcau_uplink_video_pauses_total",
+            m.uplink_video_pauses,
+            "Publishers told to stop video: their uplink could not carry it.",
+        ),
     ):
         lines += _lines(name, "counter", help_text, [("", value)])
     lines += _lines(

@@ -190,8 +190,8 @@ def event_message(event: RoomEvent) -> dict[str, Any] | None:
             }
         case LinkState(state=state, estimate_kbps=kbps):
             return {"type": "link_state", "state": state, "estimate_kbps": kbps}
-        case PublisherLayers(active=active):
-            return {"type": "publisher_layers", "active": list(active)}
+        case PublisherLayers(active=active, paused=paused):
+            return {"type": "publisher_layers", "active": list(active), "paused": paused}
     return None
 
 

@@ -27,7 +27,8 @@ class Settings:
     public_url: str = ""
     max_participants: int = 300
     adaptive_bitrate: bool = True
-    transport_cc: bool = False
+    # Answer publishers' transport-wide CC: their browser's GCC adapts to the uplink.
+    transport_cc: bool = True
     join_timeout_s: float = 10.0
     web_dir: Path = WEB_DIR
     # Bearer key of the admin API (/api/v1); "" disables it.
@@ -95,7 +96,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         public_url=env.get("DIEMCAU_PUBLIC_URL", ""),
         max_participants=_int(env, "DIEMCAU_MAX_PARTICIPANTS", base.max_participants),
         adaptive_bitrate=_flag(env, "DIEMCAU_ADAPTIVE_BITRATE", default=True),
-        transport_cc=_flag(env, "DIEMCAU_TRANSPORT_CC"),
+        transport_cc=_flag(env, "DIEMCAU_TRANSPORT_CC", default=True),
         admin_key=admin_key,
         redis_url=env.get("DIEMCAU_REDIS_URL", ""),
         workers=_workers(overrides.get("workers"), env),

@@ -40,6 +40,13 @@ def _args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="DIEMCAU_LOG_LEVEL=DEBUG (the allocator logs its inputs twice a second)",
     )
+    p.add_argument(
+        "--bridge-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="more bridge environment, e.g. DIEMCAU_TRANSPORT_CC=0 (repeatable)",
+    )
     p.add_argument("--reanalyse", type=Path, metavar="LOGS",
                    help="no runs: recompute the table from LOGS/*/samples.json")  # fmt: skip
     return p.parse_args(argv)
@@ -59,6 +66,12 @@ async def _main(args: argparse.Namespace, command: str) -> int:
         for direction in args.direction.split(",")
     ]
     bridge_env = {"DIEMCAU_LOG_LEVEL": "DEBUG"} if args.bridge_debug else {}
+    for item in args.bridge_env:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("DIEMCAU_"):
+            print(f"--bridge-env wants DIEMCAU_NAME=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        bridge_env[name] = value
     machine = report.machine()
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: list[RunResult] = []

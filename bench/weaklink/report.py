@@ -117,6 +117,10 @@ def evidence(r: RunResult) -> str:
     states = _link_states(r.link_states)
     sent = ", ".join(f"{rid or '-'} {kbps:.0f}" for rid, kbps in r.sent_kbps.items())
     limits = ", ".join(f"{k} {v}" for k, v in sorted(r.limits.items()))
+    rates = ", ".join(
+        f"{t:.0f}s {'-' if bwe is None else f'{bwe:.0f}'}/{sent:.0f}"
+        for t, bwe, sent in r.publisher_rates
+    )
     other = ""
     if r.others_audio is not None:
         conceal = r.others_audio.concealed_pct
@@ -132,6 +136,7 @@ def evidence(r: RunResult) -> str:
         f"link_state {states or 'never sent'}; "
         f"publisher sent kbit/s per layer {sent or '-'}"
         + (f" (qualityLimitationReason samples: {limits})" if limits else "")
+        + (f"; publisher estimate/sent kbit/s {rates}" if rates else "")
         + other
         + f"; audio first heard {r.audio_wait_s:.1f} s after joining; ran {r.seconds:.0f} s"
         + ("" if r.bridge_cpu_pct is None else f"; bridge CPU {r.bridge_cpu_pct:.0f} %")

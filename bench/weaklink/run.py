@@ -87,6 +87,8 @@ class RunResult:
     link_states: tuple[tuple[float, str, float | None], ...]  # (s, state, kbps) changes
     sent_kbps: dict[str, float]  # what the publisher sent per simulcast layer
     limits: dict[str, int]  # publisher's qualityLimitationReason samples
+    # (s, the publisher's own estimate kbit/s or None, what it sent kbit/s, audio included)
+    publisher_rates: tuple[tuple[float, float | None, float], ...]
     seconds: float
     audio_wait_s: float
 
@@ -191,6 +193,29 @@ def _sent(pub: Sequence[sampler.Sample]) -> tuple[dict[str, float], dict[str, in
     return kbps, limits
 
 
+def _publisher_rates(
+    pub: Sequence[sampler.Sample], t0: float, every_s: float = 10.0
+) -> tuple[tuple[float, float | None, float], ...]:
+    """Every ``every_s``: the publisher's estimate (availableOutgoingBitrate) then, and the
+    kbit/s it sent (all video layers and audio, RTP payload + headers) over the window."""
+
+    def total(s: sampler.Sample) -> int:
+        return s.audio_bytes_sent + sum(layer.bytes_sent for layer in s.sent)
+
+    out: list[tuple[float, float | None, float]] = []
+    start = next((s for s in pub if s.t_ms >= t0), None)
+    while start is not None:
+        end = next((s for s in pub if s.t_ms >= start.t_ms + every_s * 1000), None)
+        if end is None:
+            break
+        window = [s for s in pub if start.t_ms <= s.t_ms <= end.t_ms]
+        sent = metrics.counter_delta(window, total) * 8 / (end.t_ms - start.t_ms)
+        bwe = None if end.publisher_bwe_bps is None else end.publisher_bwe_bps / 1000
+        out.append(((end.t_ms - t0) / 1000, bwe, sent))
+        start = end
+    return tuple(out)
+
+
 async def _join_sites(meeting: Meeting, direction: str) -> tuple[Site, Site, Site | None]:
     """(publisher, subscriber under test, unshaped other subscriber or None)."""
     fiber = await meeting.browser("fiber")
@@ -271,6 +296,7 @@ def analyse(raw: RawRun) -> RunResult:
         link_states=_link_states(subs, t0),
         sent_kbps=sent,
         limits=limits,
+        publisher_rates=_publisher_rates(pubs, t0),
         seconds=(raw.t1_ms - t0) / 1000,
         audio_wait_s=raw.audio_wait_s,
     )

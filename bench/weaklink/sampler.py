@@ -25,7 +25,7 @@ INSTALL = """intervalMs => {
                paused: Object.values(d.videoStates()).some(v => v.paused), pc: -1,
                a: {recv: 0, lost: 0, concealed: 0, total: 0},
                v: {frames: 0, height: null, fps: null, freezes: 0, freezeS: 0},
-               bytesIn: 0, audioSent: 0, sent: []};
+               bytesIn: 0, audioSent: 0, audioBytes: 0, bwe: null, sent: []};
     if (pcs.subscriber) {
       if (!pcIds.has(pcs.subscriber)) pcIds.set(pcs.subscriber, nextPc++);
       s.pc = pcIds.get(pcs.subscriber);
@@ -48,8 +48,13 @@ INSTALL = """intervalMs => {
     }
     if (pcs.publisher) {
       (await pcs.publisher.getStats()).forEach(r => {
+        // the publisher's own send-side estimate (GCC with transport-cc, else REMB-capped)
+        if (r.type === 'candidate-pair' && r.nominated &&
+            typeof r.availableOutgoingBitrate === 'number') s.bwe = r.availableOutgoingBitrate;
         if (r.type !== 'outbound-rtp') return;
-        if (r.kind === 'audio') { s.audioSent += r.packetsSent || 0; return; }
+        if (r.kind === 'audio') {
+          s.audioSent += r.packetsSent || 0; s.audioBytes += r.bytesSent || 0; return;
+        }
         s.sent.push({rid: r.rid ?? null, height: r.frameHeight ?? null, bytes: r.bytesSent || 0,
                      fps: r.framesPerSecond ?? null, active: r.active !== false,
                      limit: r.qualityLimitationReason ?? null});
@@ -102,6 +107,8 @@ class Sample:
     bytes_in: int
     audio_sent: int
     sent: tuple[SentLayer, ...]
+    audio_bytes_sent: int = 0
+    publisher_bwe_bps: float | None = None  # availableOutgoingBitrate of the publisher PC
 
 
 def parse_sample(raw: dict[str, Any]) -> Sample:
@@ -132,6 +139,8 @@ def parse_sample(raw: dict[str, Any]) -> Sample:
             )
             for s in raw["sent"]
         ),
+        audio_bytes_sent=int(raw.get("audioBytes") or 0),
+        publisher_bwe_bps=raw.get("bwe"),
     )
 
 

@@ -93,7 +93,7 @@ class Downlink:
         self._expected = 0
         self._loss_since_ms: int | None = None
         self._feedback_ms: int | None = None  # last RTCP from the subscriber
-        self._sending_video = False  # the last allocation gave some video
+        self._video_bytes = 0  # video sent (without retransmissions) at the last round
 
     @property
     def link_state(self) -> str | None:
@@ -183,8 +183,13 @@ class Downlink:
         )
         self._estimator.on_sent(sum(c.bytes_sent for c in self.consumers), video_bytes, now)
         self._update_loss(now)
+        # Judged on video that actually went out since the last round, not on what was
+        # allocated: a publisher whose own uplink paused its video sends nothing, and its
+        # subscribers then report rarely (audio only) without their links being gone.
+        video_went_out = video_bytes != self._video_bytes
+        self._video_bytes = video_bytes
         silent = self._feedback_ms is not None and now - self._feedback_ms > FEEDBACK_TIMEOUT_MS
-        if self._adaptive and self._sending_video and silent:
+        if self._adaptive and video_went_out and silent:
             self._estimator.on_feedback_lost(now)
         speaker = self._loudest_publisher()
         video: list[VideoDemand] = []
@@ -201,6 +206,11 @@ class Downlink:
                 audio.append(AudioDemand(key, producer.audio_level, producer.speaking(now), red))
                 continue
             publisher = producer.participant_id
+            if producer.uplink_paused:
+                # the publisher sends no video: say why, and wait for a keyframe after it
+                consumer.set_target(None, 0)
+                self._announce_video(publisher, True, "uplink")
+                continue
             consumer.max_spatial = self.wanted_spatial(publisher, len(producer.layers))
             video.append(
                 VideoDemand(
@@ -221,7 +231,6 @@ class Downlink:
             cap_bps=self._cap_bps,
         )
         self._estimator.on_allocated(result.used_bps, now, result.resume_budget_bps)
-        self._sending_video = any(a.spatial is not None for a in result.video)
         if self._adaptive:
             video_bps = sum(a.bitrate_bps for a in result.video)
             self.pacer.set_rate(

@@ -67,7 +67,7 @@ class VideoState:
 
     participant_id: str
     paused: bool
-    reason: str | None  # "bandwidth", "audio_only", "hidden"
+    reason: str | None  # "bandwidth", "audio_only", "hidden", "uplink" (the publisher's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +78,11 @@ class LinkState:
 
 @dataclass(frozen=True, slots=True)
 class PublisherLayers:
-    """Dynacast: which simulcast layers (low to high) anyone receives."""
+    """Dynacast: which simulcast layers (low to high) anyone receives; ``paused``: send no
+    video at all, the uplink cannot carry it (forwarding/uplink_guard.py)."""
 
     active: tuple[bool, ...]
+    paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ class PublisherIngress:
         # this publisher's accepted packets, sampled for its media health
         self.rtp_packets = 0
         self.rtcp_packets = 0
+        # bytes of every packet with a transport-wide sequence number (the uplink's load)
+        self.transport_bytes = 0
 
     def reindex(self, producers: Iterable[Producer]) -> None:
         self._producers = list(producers)
@@ -58,6 +60,7 @@ class PublisherIngress:
                 seq = find_extension(data, header, self._transport_cc_id)
                 if seq is not None and len(seq) == 2:
                     self._transport_feedback.on_packet(int.from_bytes(seq, "big"), arrival_ms)
+                    self.transport_bytes += len(data)
             route = self._media.get(header.ssrc)
             if route is None:
                 found = self._rtx.get(header.ssrc) or self._learn(data, header)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from bridge.forwarding.allocator import AllocatorSettings, StreamAllocator
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
 from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
+from bridge.forwarding.uplink_guard import UplinkGuard
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.rtcp import (
     build_receiver_report,
@@ -32,12 +34,22 @@ from .ingress import PublisherIngress
 from .peer import Kind, PeerFactory, PublisherPeer, RemoteTrack, SendSlot, SubscriberPeer
 from .producer import Producer
 
+log = logging.getLogger("diemcau.uplink")
+
 RTCP_INTERVAL_S = 1.0
 # libwebrtc sends transport feedback every 50-100 ms; its estimator expects that pace.
-TRANSPORT_FEEDBACK_INTERVAL_S = 0.1
+# NACK retries toward the publisher are checked as often.
+UPLINK_FEEDBACK_INTERVAL_S = 0.1
+# A missing packet is asked for again at most every this many ms (NackTracker.due): above
+# the round trip of a rural-3g uplink (150 ms + jitter), so a retry rarely duplicates an
+# answer still on its way, and far below a freeze (the retry used to wait for the ~1 s
+# RTCP tick).
+UPSTREAM_NACK_RETRY_MS = 250
 ALLOCATION_INTERVAL_S = 0.5
-# Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb);
-# the browser's own loss-based controller works below it.
+# Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb): a
+# cap only, the same for every publisher and never derived from subscribers (one weak
+# site must not lower what others receive). The browser's GCC, fed by our transport-wide
+# CC feedback, works below it.
 PUBLISHER_MAX_BITRATE = 2_500_000
 
 
@@ -84,6 +96,8 @@ class Participant:
         self._feedback_ssrc = rng.getrandbits(32) or 1
         self._transport_feedback = TransportFeedback(self._feedback_ssrc)
         self._ingress = PublisherIngress(metrics, self._transport_feedback)
+        self._uplink = UplinkGuard()
+        self._uplink_reported = (0, 0, 0)  # received, lost, bytes at the last feedback
         self._arrivals = ArrivalTracker()
         self._downlink = Downlink(
             subscriber_id=id,
@@ -96,10 +110,11 @@ class Participant:
             adaptive_bitrate=adaptive_bitrate,
         )
         self._allocation_task: asyncio.Task[None] | None = None
-        self._published_layers: dict[Kind, tuple[bool, ...]] = {}
+        self._published_layers: dict[Kind, PublisherLayers] = {}
         self._negotiation = _Negotiation()
         self._rtcp_task: asyncio.Task[None] | None = None
-        self._transport_feedback_task: asyncio.Task[None] | None = None
+        self._uplink_task: asyncio.Task[None] | None = None
+        self._transport_cc = False  # the publisher numbers its packets transport-wide
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = False
@@ -142,9 +157,9 @@ class Participant:
                 _PublisherSink(self), lambda s: self.listener(ConnectionChanged("publisher", s))
             )
             self._rtcp_task = asyncio.create_task(self._run_rtcp())
+            self._uplink_task = asyncio.create_task(self._run_uplink())
         answer, tracks = await self._publisher.accept_offer(sdp)
-        if self._transport_feedback_task is None and any(t.transport_cc_ext_id for t in tracks):
-            self._transport_feedback_task = asyncio.create_task(self._run_transport_feedback())
+        self._transport_cc = any(t.transport_cc_ext_id for t in tracks)
         for track in tracks:
             self._add_producer(track)
         return answer
@@ -162,6 +177,7 @@ class Participant:
             metrics=self._metrics,
         )
         producer.set_muted(self._muted[track.kind], self._clock())
+        producer.uplink_paused = track.kind == "video" and self._uplink.video_paused
         if current is not None:
             # renegotiated with a new source: the consumers move over and resync
             producer.consumers = current.consumers
@@ -180,7 +196,7 @@ class Participant:
             producer.set_muted(muted, self._clock())
 
     async def _run_rtcp(self) -> None:
-        """Receiver reports, bitrate cap and NACK retries toward the publisher."""
+        """Receiver reports and the bitrate cap toward the publisher."""
         while not self.closed:
             await asyncio.sleep(RTCP_INTERVAL_S * (0.5 + self._rng.random()))
             publisher = self._publisher
@@ -191,7 +207,6 @@ class Participant:
             blocks = []
             for producer in self.producers.values():
                 blocks.extend(producer.report_blocks(now))
-                producer.due_retransmissions(now, rtt_ms=100)
             self._announce_wanted_layers()
             if not blocks:
                 continue
@@ -202,12 +217,18 @@ class Participant:
             if publisher.send(packet):
                 self._metrics.rtcp_packets_out += 1
 
-    async def _run_transport_feedback(self) -> None:
-        """Arrival times of the publisher's packets, for its own congestion control."""
+    async def _run_uplink(self) -> None:
+        """NACK retries and, with transport-wide CC, the arrival times of the publisher's
+        packets for its own congestion control (and the uplink guard)."""
         while not self.closed:
-            await asyncio.sleep(TRANSPORT_FEEDBACK_INTERVAL_S)
+            await asyncio.sleep(UPLINK_FEEDBACK_INTERVAL_S)
             publisher = self._publisher
             if publisher is None:
+                continue
+            now = self._clock()
+            for producer in self.producers.values():
+                producer.due_retransmissions(now, rtt_ms=UPSTREAM_NACK_RETRY_MS)
+            if not self._transport_cc:
                 continue
             media_ssrc = next(
                 (
@@ -218,20 +239,47 @@ class Participant:
                 ),
                 0,
             )
-            for packet in self._transport_feedback.build(media_ssrc):
+            feedback = self._transport_feedback
+            for packet in feedback.build(media_ssrc):
                 if publisher.send(packet):
                     self._metrics.rtcp_packets_out += 1
+            self._check_uplink(feedback.reported_received, feedback.reported_lost)
+
+    def _check_uplink(self, received: int, lost: int) -> None:
+        """Stop or restart the publisher's video by what its uplink carries (the counts
+        are what our transport feedback reported, cumulative)."""
+        sent = self._ingress.transport_bytes
+        last = self._uplink_reported
+        self._uplink_reported = (received, lost, sent)
+        now = self._clock()
+        if not self._uplink.on_feedback(now, received - last[0], lost - last[1], sent - last[2]):
+            return
+        paused = self._uplink.video_paused
+        video = self.producers.get("video")
+        if video is None:
+            return  # audio only: nothing to stop (the guard's state carries to a new one)
+        log.info("%s video %s: uplink", self.id, "paused" if paused else "resumed")
+        self._metrics.uplink_video_pauses += paused
+        video.uplink_paused = paused
+        self._announce_wanted_layers()
 
     def _announce_wanted_layers(self) -> None:
         """Dynacast: tell the client which simulcast layers anyone watches."""
         for kind, producer in self.producers.items():
-            if not producer.simulcast:
+            if kind != "video":
                 continue
-            wanted = max((c.max_spatial for c in producer.consumers), default=0)
-            active = tuple(i <= max(wanted, 0) for i in range(len(producer.layers)))
-            if self._published_layers.get(kind) != active:
-                self._published_layers[kind] = active
-                self.listener(PublisherLayers(active))
+            active: tuple[bool, ...] = (True,)
+            if producer.simulcast:
+                wanted = max((c.max_spatial for c in producer.consumers), default=0)
+                active = tuple(i <= max(wanted, 0) for i in range(len(producer.layers)))
+            state = PublisherLayers(active, paused=producer.uplink_paused)
+            previous = self._published_layers.get(kind)
+            if previous == state:
+                continue
+            self._published_layers[kind] = state
+            # one stream (no simulcast) hears only of pauses
+            if producer.simulcast or state.paused or previous is not None:
+                self.listener(state)
 
     # --- subscribing -----------------------------------------------------------------
 
@@ -353,7 +401,7 @@ class Participant:
         if self.closed:
             return
         self.closed = True
-        for task in (self._rtcp_task, self._transport_feedback_task, self._allocation_task):
+        for task in (self._rtcp_task, self._uplink_task, self._allocation_task):
             if task is not None:
                 task.cancel()
         for consumer in self.consumers:

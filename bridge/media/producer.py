@@ -45,6 +45,8 @@ class Producer:
         self.kind = track.kind
         self.id = f"{participant_id}-{track.kind}"
         self.muted = False
+        # video: the bridge told the publisher to stop it, its uplink cannot carry it
+        self.uplink_paused = False
         self.consumers: list[Consumer] = []
         rids: tuple[str | None, ...] = track.rids or (None,)
         self.layers = [

@@ -7,6 +7,7 @@ import inspect
 from importlib.metadata import version
 
 import aioice.ice
+import aioice.stun
 import pylibsrtp
 import pylibsrtp._binding
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
@@ -87,6 +88,8 @@ def test_aioice_consent_surface() -> None:
     conn = aioice.ice.Connection
     assert "self.query_consent()" in inspect.getsource(conn.connect)
     consent = inspect.getsource(conn.query_consent)
+    # the reason for the replacement: one try, 500 ms (aioice.stun.RETRY_RTO)
+    assert "retransmissions=0" in consent and aioice.stun.RETRY_RTO == 0.5
     for name in (
         "self._nominated",
         "self.build_request(pair, nominate=False)",
@@ -95,4 +98,5 @@ def test_aioice_consent_surface() -> None:
         "self.close()",
     ):
         assert name in consent
+    assert "self._query_consent_task" in inspect.getsource(conn.close)
     assert "retransmissions" in inspect.signature(aioice.stun.Transaction).parameters

@@ -20,7 +20,13 @@ def test_adaptive_bitrate_is_on_unless_turned_off(
     assert settings_from_env(env).adaptive_bitrate is expected
 
 
-def test_transport_cc_stays_off_unless_asked(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, True), ("", True), ("1", True), ("0", False), ("off", False)]
+)
+def test_transport_cc_is_on_unless_turned_off(
+    tmp_path: Path, value: str | None, expected: bool
+) -> None:
     env = {"DIEMCAU_DATA_DIR": str(tmp_path)}
-    assert settings_from_env(env).transport_cc is False
-    assert settings_from_env({**env, "DIEMCAU_TRANSPORT_CC": "1"}).transport_cc is True
+    if value is not None:
+        env["DIEMCAU_TRANSPORT_CC"] = value
+    assert settings_from_env(env).transport_cc is expected

@@ -109,3 +109,22 @@ def test_collapse_run_analysed_and_round_tripped(tmp_path: Path) -> None:
     text = doc.read_text()
     assert text.count(report.SECTION) == 1 and "cmd2" in text and "`cmd`" not in text
     assert text.index(report.SECTION) < text.index("## Not measured yet")
+
+
+def test_publisher_estimate_and_send_rate_every_10_s() -> None:
+    # 1000 bytes of video and 250 of audio per 500 ms sample: 20 kbit/s; estimate 300k
+    pub = [
+        replace(
+            ZERO,
+            t_ms=i * 500,
+            audio_bytes_sent=250 * i,
+            publisher_bwe_bps=300_000.0,
+            sent=(SentLayer("q", 180, 1000 * i, 30.0, True, "bandwidth"),),
+        )
+        for i in range(61)
+    ]
+    sub = series([i for i in range(61)])
+    spec = RunSpec(LinkProfile("p", (LinkStep(0, 500, 200),)), "up", 30, True)
+    result = analyse(RawRun(spec, 0, pub[-1].t_ms, 1.0, pub, sub, []))
+    assert result.publisher_rates == ((10.0, 300.0, 20.0), (20.0, 300.0, 20.0), (30.0, 300.0, 20.0))
+    assert "publisher estimate/sent kbit/s 10s 300/20" in report.evidence(result)

@@ -118,6 +118,8 @@ const app = {
   /** Last `link_state`, this bridge session. */
   /** @type {{state: string, estimate_kbps: number|null}|null} */
   linkState: null,
+  /** The bridge paused our own video: our uplink cannot carry it (`publisher_layers.paused`). */
+  uplinkPaused: false,
 };
 
 const tiles = new TileGrid(els.grid);
@@ -371,19 +373,21 @@ const LINK_KEYS = /** @type {Record<string, string>} */ ({
 /** The compact downlink indicator next to the status. */
 function renderLinkState() {
   const ls = app.linkState;
-  const show = !!ls && app.state === 'joined';
+  const show = (!!ls || app.uplinkPaused) && app.state === 'joined';
   els.linkState.hidden = !show;
-  if (!ls) {
+  if (!ls && !app.uplinkPaused) {
     delete els.linkState.dataset.state;
     return;
   }
-  els.linkState.dataset.state = ls.state;
+  // Our own video paused for our uplink says more than our download's state.
+  const state = app.uplinkPaused ? 'weak' : ls?.state ?? 'good';
+  els.linkState.dataset.state = state;
   const iconEl = els.linkState.querySelector('.icon');
   if (iconEl && !iconEl.firstChild) iconEl.innerHTML = ICONS.signal;
   const textEl = els.linkState.querySelector('.link-text');
-  const key = LINK_KEYS[ls.state] ?? 'link.good';
+  const key = app.uplinkPaused ? 'link.uplink_paused' : LINK_KEYS[state] ?? 'link.good';
   if (textEl) localize(textEl, key);
-  if (typeof ls.estimate_kbps === 'number') {
+  if (!app.uplinkPaused && ls && typeof ls.estimate_kbps === 'number') {
     localize(els.linkState, 'link.estimate', { kbps: Math.round(ls.estimate_kbps) }, 'title');
   } else {
     localize(els.linkState, key, undefined, 'title');
@@ -582,7 +586,9 @@ function bindSignaling(sig) {
     renderLinkState();
   });
   on('publisher_layers', (msg) => {
-    app.media?.setPublisherLayers(msg.active);
+    app.media?.setPublisherLayers(msg.active, msg.paused === true);
+    app.uplinkPaused = msg.paused === true;
+    renderLinkState();
   });
   on('track_published', (msg) => {
     if (msg.participant_id !== app.selfId) tiles.setPublished(msg.participant_id, msg.kind, true);
@@ -629,6 +635,7 @@ function onJoined(msg) {
   tiles.clearVideoStates();
   app.videoStates.clear();
   app.linkState = null;
+  app.uplinkPaused = false;
   if (app.selfId && app.selfId !== self.id) tiles.remove(app.selfId);
   app.selfId = self.id;
   app.serverMuted = { audio: !!self.muted?.audio, video: !!self.muted?.video };
@@ -766,6 +773,7 @@ function endMeeting(state, key, vars, code) {
   hostConsole.setEnabled(false);
   rollCallPane.setEnabled(false);
   app.linkState = null;
+  app.uplinkPaused = false;
   app.videoStates.clear();
   app.media?.close();
   app.media = null;

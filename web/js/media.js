@@ -206,6 +206,8 @@ export class MediaSession extends EventTarget {
     /** Last `publisher_layers.active` from the bridge (low to high), null = all on. */
     /** @type {boolean[]|null} */
     this.wantedLayers = null;
+    /** The bridge asked for no video at all: our uplink cannot carry it (`publisher_layers.paused`). */
+    this.videoPaused = false;
     /** setParameters calls run one after another (each needs fresh getParameters). */
     /** @type {Promise<void>} */
     this.paramsQueue = Promise.resolve();
@@ -281,13 +283,16 @@ export class MediaSession extends EventTarget {
   }
 
   /**
-   * Dynacast: the bridge's `publisher_layers.active` (low to high). The lowest layer always
-   * stays on, whatever the bridge says, so there is always something to forward.
+   * Dynacast: the bridge's `publisher_layers.active` (low to high). The lowest layer stays
+   * on, so there is always something to forward, unless `paused`: the bridge saw that our
+   * uplink cannot carry audio plus any video, and asks for audio only until it says again.
    * @param {unknown} active
+   * @param {boolean} [paused]
    */
-  setPublisherLayers(active) {
+  setPublisherLayers(active, paused = false) {
     if (!Array.isArray(active)) return;
     this.wantedLayers = active.map((a) => a === true);
+    this.videoPaused = paused;
     this._queueParams(() => this._applyLayers());
   }
 
@@ -308,12 +313,14 @@ export class MediaSession extends EventTarget {
     if (!pc.currentRemoteDescription || pc.signalingState === 'closed') return; // after the answer
     const params = sender.getParameters();
     const encodings = params.encodings ?? [];
-    if (encodings.length < 2) return; // one stream: it always stays on
     let changed = false;
     encodings.forEach((enc, i) => {
       const byRid = enc.rid ? SIMULCAST_LAYERS.findIndex((l) => l.rid === enc.rid) : -1;
       const layer = byRid >= 0 ? byRid : i;
-      const want = layer === 0 ? true : this.wantedLayers?.[layer] ?? true;
+      // one stream, or the lowest layer: on unless the bridge paused our video
+      const want = this.videoPaused
+        ? false
+        : layer === 0 || encodings.length < 2 || (this.wantedLayers?.[layer] ?? true);
       if (enc.active !== want) {
         enc.active = want;
         changed = true;

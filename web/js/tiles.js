@@ -46,6 +46,7 @@ import { ICONS } from './icons.js';
 /** `video_state` reasons shown on the tile (hidden tiles are off screen anyway). */
 const PAUSE_MESSAGES = /** @type {Record<string, string>} */ ({
   bandwidth: 'tile.paused_bandwidth',
+  uplink: 'tile.paused_uplink',
   audio_only: 'tile.paused_audio_only',
 });
 

@@ -18,6 +18,7 @@ from bridge.forwarding.allocator import (
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
 from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
 from bridge.media.downlink import Downlink
+from bridge.media.events import RoomEvent, VideoState
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.rtcp import ReportBlock
 from bridge.rtp.rtcp_build import build_receiver_report, build_remb
@@ -30,6 +31,7 @@ class FakeProducer:
     muted: bool = False
     layers: tuple[object, ...] = (object(), object(), object())
     audio_level: int = 30
+    uplink_paused: bool = False
 
     def speaking(self, now: int) -> bool:
         return True
@@ -99,13 +101,15 @@ def downlink(
     consumers: list[Any],
     now: list[int] | None = None,
     estimate_bps: int = 300_000,
+    events: list[RoomEvent] | None = None,
 ) -> Downlink:
     clock = now or [1000]
+    sink = events if events is not None else []
     d = Downlink(
         subscriber_id="sub",
         clock=lambda: clock[0],
         metrics=BridgeMetrics(),
-        listener=lambda event: None,
+        listener=sink.append,
         estimator=DownlinkEstimator(EstimatorSettings(initial_bps=estimate_bps)),
         allocator=allocator,
         redundancy=RedundancySwitch(RedundancySettings()),
@@ -194,9 +198,27 @@ def test_no_report_for_seconds_while_video_goes_out_pauses_it() -> None:
         now[0] = t
         d.reallocate()
     assert video.targets[-1][0] is not None
+    video.bytes_sent += 40_000
     now[0] = 3600
     d.reallocate()
     assert video.targets[-1][0] is None  # paused until reports come back and it probes
+
+
+def test_silence_while_no_video_goes_out_is_not_an_outage() -> None:
+    """A publisher whose uplink paused its video: its subscribers report rarely (audio
+    RTCP every few seconds); their links are fine and keep their estimate."""
+    spy = SpyAllocator()
+    video = FakeConsumer(FakeProducer("video"))
+    audio = FakeConsumer(FakeProducer("audio"))
+    now = [0]
+    d = downlink(spy, [video, audio], now, estimate_bps=1_000_000)
+    d.route_rtcp(build_receiver_report(1, []))
+    d.reallocate()
+    for t in range(500, 6001, 500):  # no video bytes, audio only, no RTCP
+        audio.bytes_sent += 2_500
+        now[0] = t
+        d.reallocate()
+    assert video.targets[-1][0] is not None
 
 
 def test_a_remb_that_signals_congestion_reallocates_at_once() -> None:
@@ -212,3 +234,18 @@ def test_a_remb_that_signals_congestion_reallocates_at_once() -> None:
     now[0] = 1100
     d.route_rtcp(build_remb(1, 150_000, [2]))  # fell far below what we send
     assert len(spy.demands) == rounds + 1
+
+
+def test_video_the_publisher_stopped_for_its_uplink_is_paused_with_that_reason() -> None:
+    """Not a subscriber's bandwidth problem: no demand, and the tile says whose link it is."""
+    spy = SpyAllocator()
+    producer = FakeProducer("video", uplink_paused=True)
+    video = FakeConsumer(producer)
+    events: list[RoomEvent] = []
+    d = downlink(spy, [video, FakeConsumer(FakeProducer("audio"))], events=events)
+    d.reallocate()
+    assert spy.demands[-1] == [] and video.targets[-1] == (None, 0)
+    assert VideoState("pub", True, "uplink") in events
+    producer.uplink_paused = False
+    d.reallocate()
+    assert len(spy.demands[-1]) == 1 and events[-1] == VideoState("pub", False, None)
