@@ -143,25 +143,30 @@ class UplinkGuard:
 
     def _clean(self) -> bool:
         s = self._settings
-        span = self._span[-s.clean_windows :]
-        if len(span) < s.clean_windows:
+        totals = self._totals(s.clean_windows)
+        if totals is None:
             return False
-        received = sum(w[0] for w in span)
-        lost = sum(w[1] for w in span)
+        received, lost, _, _ = totals
         return received + lost >= s.min_clean_packets and lost <= s.clean_loss * (received + lost)
 
     def _overflowing(self) -> bool:
         s = self._settings
-        span = self._span[-s.span_windows :]
-        if len(span) < s.span_windows:
+        totals = self._totals(s.span_windows)
+        if totals is None:
             return False
-        received = sum(w[0] for w in span)
-        lost = sum(w[1] for w in span)
-        duration = sum(w[3] for w in span)
+        received, lost, size, duration = totals
         if received + lost < s.min_packets or duration <= 0:
             return False
-        rate_bps = sum(w[2] for w in span) * 8000 // duration
+        rate_bps = size * 8000 // duration
         return lost / (received + lost) >= s.congested_loss and rate_bps < s.video_floor_bps
+
+    def _totals(self, windows: int) -> tuple[int, int, int, int] | None:
+        """(received, lost, bytes, ms) over the last ``windows`` windows; None if fewer."""
+        span = self._span[-windows:]
+        if len(span) < windows:
+            return None
+        received, lost, size, duration = (sum(column) for column in zip(*span, strict=True))
+        return received, lost, size, duration
 
     def _reset_window(self, now_ms: int) -> None:
         self._window_start = now_ms

@@ -176,18 +176,28 @@ def test_a_consumer_is_handed_only_the_layers_it_forwards_or_switches_to() -> No
     assert consumer.layer_mask == 0b010
 
 
-def test_a_retransmission_carries_the_picture_id_the_subscriber_saw() -> None:
-    """After a pause the munger keeps PictureIDs continuous (506 goes out as 503); a NACK
-    for that packet must be answered with 503 too, not the publisher's 506."""
+def _recording_consumer(seed: int) -> tuple[BridgeMetrics, Producer, Consumer, list[bytes]]:
+    """A video producer with one started consumer whose sent packets are kept."""
     metrics = BridgeMetrics()
     producer = _producer(VIDEO, metrics)
     sent: list[bytes] = []
     params = SlotParameters(1000, 1001, 100, None, "c", None)
     consumer = _consumer(
-        producer, params, lambda data: sent.append(bytes(data)) is None, metrics, random.Random(5)
+        producer,
+        params,
+        lambda data: sent.append(bytes(data)) is None,
+        metrics,
+        random.Random(seed),
     )
     consumer.start(params)
     producer.consumers.append(consumer)
+    return metrics, producer, consumer, sent
+
+
+def test_a_retransmission_carries_the_picture_id_the_subscriber_saw() -> None:
+    """After a pause the munger keeps PictureIDs continuous (506 goes out as 503); a NACK
+    for that packet must be answered with 503 too, not the publisher's 506."""
+    metrics, producer, consumer, sent = _recording_consumer(5)
     layer = producer.layers[0]
 
     def feed(seq: int, key: bool) -> None:
@@ -272,15 +282,7 @@ def test_red_carries_the_previous_packet_only_where_negotiated_and_wanted() -> N
 def test_a_packet_that_never_left_is_forgotten() -> None:
     """Dropped by the pacer after the forwarder numbered it: not in the sent map, so the
     subscriber's report of it is a gap, not downlink loss, and a NACK finds nothing."""
-    metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
-    sent: list[bytes] = []
-    params = SlotParameters(1000, 1001, 100, None, "c", None)
-    consumer = _consumer(
-        producer, params, lambda data: sent.append(bytes(data)) is None, metrics, random.Random(4)
-    )
-    consumer.start(params)
-    producer.consumers.append(consumer)
+    metrics, producer, consumer, sent = _recording_consumer(4)
     for seq in range(3):
         data = _vp8_packet(seq, 500 + seq, key=seq == 0)
         producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])

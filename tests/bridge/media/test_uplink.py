@@ -14,9 +14,10 @@ import pytest
 
 from bridge.media import participant as participant_module
 from bridge.media.events import PublisherLayers, RoomEvent
-from bridge.media.peer import Kind, PacketSink, RemoteTrack, SendSlot, SlotParameters
+from bridge.media.peer import PacketSink, RemoteTrack, SendSlot
 from bridge.media.rooms import RoomRegistry
 from bridge.rtp.rtcp import Nack, Remb, parse_rtcp
+from tests.bridge.media.test_negotiation import FakeSubscriber
 
 TRANSPORT_CC_ID = 3
 TRACKS = [
@@ -24,45 +25,6 @@ TRACKS = [
     RemoteTrack("video", "1", 22, 23, 96, 97, 90000, transport_cc_ext_id=TRANSPORT_CC_ID),
 ]
 KEY_PAYLOAD = bytes([0x10, 0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A])  # VP8 keyframe
-
-
-@dataclass
-class FakeSlot:
-    kind: Kind
-    parameters: SlotParameters | None = None
-    active: bool = False
-
-    def assign(self, stream_id: str, track_id: str) -> None:
-        return None
-
-    def set_active(self, active: bool) -> None:
-        self.active = active
-
-
-@dataclass
-class FakeSubscriber:
-    on_slot_ready: Callable[[SendSlot], None]
-    slots: list[FakeSlot] = field(default_factory=list)
-
-    def add_slot(self, kind: Kind) -> SendSlot:
-        slot = FakeSlot(kind)
-        self.slots.append(slot)
-        return slot
-
-    async def create_offer(self) -> str:
-        return "offer"
-
-    async def accept_answer(self, sdp: str) -> None:
-        for i, slot in enumerate(self.slots):
-            if slot.parameters is None:
-                slot.parameters = SlotParameters(100 + i, 200 + i, 96, 97, "c")
-                self.on_slot_ready(slot)
-
-    def send(self, data: bytes) -> bool:
-        return True
-
-    async def close(self) -> None:
-        return None
 
 
 @dataclass
