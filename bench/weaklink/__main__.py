@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from types import FrameType
 
-from bench.harness.media import make_media_files
+from bench.harness.media import AUDIO_KINDS, make_media_files
 from bench.linkemu import load_profiles
 
 from . import report
@@ -33,6 +33,8 @@ def _args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--direction", default="down,up", help="down (subscriber behind the "
                    "link), up (publisher behind it) or both")  # fmt: skip
     p.add_argument("--adaptive", default="on", help="DIEMCAU_ADAPTIVE_BITRATE: on, off or on,off")
+    p.add_argument("--audio", choices=AUDIO_KINDS, default="tone", help="what the publisher's "
+                   "microphone plays: a 440 Hz tone or synthesized speech")  # fmt: skip
     p.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     p.add_argument("--logs", type=Path, help="keep bridge logs and samples.json here")
     p.add_argument(
@@ -80,7 +82,7 @@ async def _main(args: argparse.Namespace, command: str) -> int:
         logs = args.logs or Path(tmp)
         logs.mkdir(parents=True, exist_ok=True)
         meta = {"command": command, "machine": machine, "date": date, "failures": failures}
-        media = make_media_files(Path(tmp) / "media", *CAMERA, seconds=4)
+        media = make_media_files(Path(tmp) / "media", *CAMERA, seconds=4, audio=args.audio)
         for i, spec in enumerate(specs, start=1):
             label = f"{spec.profile.name}-{spec.direction}-{'on' if spec.adaptive else 'off'}"
             print(f"[{i}/{len(specs)}] {label}: {spec.duration_s:.0f} s ...", flush=True)
