@@ -61,7 +61,7 @@ from bridge.media.peer import (
     SendSlot,
     SlotParameters,
 )
-from bridge.rtp.header import ABS_SEND_TIME_URI, is_rtcp
+from bridge.rtp.header import ABS_SEND_TIME_URI, PLAYOUT_DELAY_URI, is_rtcp
 from bridge.rtp.transport_feedback import TRANSPORT_CC_URI
 from bridge.sdp import (
     AUDIO_LEVEL_URI,
@@ -72,6 +72,7 @@ from bridge.sdp import (
     answered_audio_red,
     media_sections,
     offer_audio_red,
+    offer_extension,
     request_opus_fec,
 )
 
@@ -139,6 +140,8 @@ class _SlotSender(RTCRtpSender):
         self.negotiated: SlotParameters | None = None
         self.on_negotiated: Callable[[], None] = lambda: None
         self.red_payload_type: int | None = None  # from the answer (aiortc drops RED)
+        # from the answer too: aiortc keeps only the extensions it knows
+        self.playout_delay_id: int | None = None
 
     async def send(self, parameters: Any) -> None:
         codecs: list[RTCRtpCodecParameters] = parameters.codecs
@@ -165,6 +168,7 @@ class _SlotSender(RTCRtpSender):
                 (e.id for e in parameters.headerExtensions if e.uri == ABS_SEND_TIME_URI), None
             ),
             red_payload_type=self.red_payload_type,
+            playout_delay_id=self.playout_delay_id,
         )
         if params != self.negotiated:
             self.negotiated = params
@@ -673,16 +677,22 @@ class OfferingPeer:
     async def create_offer(self) -> str:
         offer = await self._pc.createOffer()
         await self._pc.setLocalDescription(offer)
-        sdp = str(self._pc.localDescription.sdp)
+        sdp = offer_extension(str(self._pc.localDescription.sdp), "video", PLAYOUT_DELAY_URI)
         return offer_audio_red(sdp) if self._audio_red else sdp
 
     async def accept_answer(self, sdp: str) -> None:
         _check_sdp(sdp)
         red = answered_audio_red(sdp) if self._audio_red else {}
+        delay = {
+            section.mid: section.extmap[PLAYOUT_DELAY_URI]
+            for section in media_sections(sdp)
+            if section.kind == "video" and PLAYOUT_DELAY_URI in section.extmap
+        }
         for transceiver in self._pc.getTransceivers():
             sender = transceiver.sender
             if isinstance(sender, _SlotSender):
                 sender.red_payload_type = red.get(transceiver.mid or "")
+                sender.playout_delay_id = delay.get(transceiver.mid)
         try:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         except Exception as exc:  # aiortc raises ValueError and its own state errors

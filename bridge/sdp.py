@@ -1,5 +1,6 @@
-"""SDP text that aiortc does not model: RID-based simulcast (RFC 8853), extmap ids, the
-Opus format parameters of an answer and RED for Opus (RFC 2198) in an offer.
+"""SDP text that aiortc does not model: RID-based simulcast (RFC 8853), extmap ids (and
+offering extensions aiortc does not know), the Opus format parameters of an answer and
+RED for Opus (RFC 2198) in an offer.
 
 Pure string work on one offer or answer; no aiortc.
 """
@@ -66,6 +67,28 @@ def media_sections(sdp: str) -> list[MediaSection]:
         send_rids = tuple(r for r in (order or rids) if r in rids)[:MAX_RIDS]
         out.append(MediaSection(kind=kind, mid=mid, send_rids=send_rids, extmap=extmap))
     return out
+
+
+def offer_extension(offer: str, kind: str, uri: str) -> str:
+    """Offer header extension ``uri`` in each ``kind`` section (RFC 8285 §5), under one
+    id no other extension of the offer uses (BUNDLE shares ids across sections), from
+    the one-byte range; the offer is unchanged if none is free."""
+    sections = _split_sections(offer)
+    used = {
+        line[9:].split()[0].split("/")[0]
+        for lines in sections[1:]
+        for line in lines
+        if line.startswith("a=extmap:")
+    }
+    free = next((n for n in range(1, 15) if str(n) not in used), None)
+    if free is None:
+        return offer
+    for lines in sections[1:]:
+        offered = any(line.endswith(" " + uri) for line in lines)
+        if lines[0].startswith(f"m={kind} ") and not offered:
+            at = max((i for i, line in enumerate(lines) if line.startswith("a=extmap:")), default=0)
+            lines.insert(at + 1 if at else len(lines), f"a=extmap:{free} {uri}")
+    return _join_sections(sections)
 
 
 def add_simulcast_recv(answer: str, mid: str, rids: tuple[str, ...]) -> str:

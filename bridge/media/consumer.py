@@ -11,7 +11,7 @@ from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.forwarding.retransmit_guard import RetransmitGuard, RetransmitSettings
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
-from bridge.rtp.forwarded import ForwardingTemplate, abs_send_time_element
+from bridge.rtp.forwarded import ForwardingTemplate, abs_send_time_element, playout_delay_element
 from bridge.rtp.header import parse_rtp_header, rewrite_packet, wrap_rtx
 from bridge.rtp.munger import RtpMunger
 from bridge.rtp.packet_cache import SequenceMap
@@ -64,6 +64,8 @@ class Consumer:
         self._metrics = metrics
         self._params: SlotParameters | None = None
         self._abs_send_time_element = 0  # of _params, for ForwardingTemplate.fill
+        self._playout_delay_ms = 0  # set_playout_delay
+        self._playout_delay = b""  # its element for ForwardingTemplate.fill
         self._red_wanted = False  # set_redundancy
         self._red_payload_type: int | None = None  # while RED is wanted and negotiated
         self._first_out_seq = rng.randrange(32768)
@@ -110,6 +112,7 @@ class Consumer:
             return
         self._params = params
         self._abs_send_time_element = abs_send_time_element(params.abs_send_time_id)
+        self._playout_delay = playout_delay_element(params.playout_delay_id, self._playout_delay_ms)
         self._apply_redundancy()
         self.started = True
         self._muted = self.producer.muted
@@ -134,6 +137,17 @@ class Consumer:
         accepted it; its Downlink decides (loss on the link, room for it)."""
         self._red_wanted = wanted
         self._apply_redundancy()
+
+    def set_playout_delay(self, min_ms: int) -> None:
+        """Video: ask the subscriber to hold each frame at least ``min_ms`` before showing
+        it (0: its own choice), so that a retransmission arrives in time; its Downlink
+        decides (forwarding/repair_delay.py). Sent in every packet while negotiated."""
+        if min_ms == self._playout_delay_ms:
+            return
+        self._playout_delay_ms = min_ms
+        params = self._params
+        if params is not None:
+            self._playout_delay = playout_delay_element(params.playout_delay_id, min_ms)
 
     @property
     def accepts_redundancy(self) -> bool:
@@ -217,6 +231,7 @@ class Consumer:
             timestamp,
             params.ssrc,
             self._abs_send_time_element,
+            self._playout_delay,
             picture_id,
             tl0_pic_idx,
         )
@@ -306,6 +321,7 @@ class Consumer:
                 timestamp,
                 params.ssrc,
                 0,
+                b"",
                 None if picture_id < 0 else picture_id,
                 None if tl0_pic_idx < 0 else tl0_pic_idx,
             )
@@ -377,6 +393,11 @@ class Consumer:
         if loss is not None:
             self.downlink_loss = loss[0] / loss[1]
         return loss
+
+    @property
+    def rtt_ms(self) -> int | None:
+        """The latest round trip to the subscriber (RFC 3550 §6.4.1), once measured."""
+        return self._rtt_ms
 
     def stats(self) -> ConsumerStats:
         block = self._last_report

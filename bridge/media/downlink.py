@@ -3,7 +3,8 @@
 It routes the subscriber's RTCP to its consumers, keeps the downlink estimate (REMB and
 receiver-report loss, forwarding/downlink_estimator.py) and, twice a second, asks the pure
 StreamAllocator which layer (or pause) each consumer gets; audio is allocated first, with
-RED when the link loses packets (forwarding/redundancy_switch.py).
+RED when the link loses packets (forwarding/redundancy_switch.py), and video then asks
+the browser to hold frames long enough for a retransmission (forwarding/repair_delay.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bridge.forwarding.allocator import AudioDemand, StreamAllocator, VideoDeman
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
 from bridge.forwarding.redundancy_switch import RedundancySwitch
+from bridge.forwarding.repair_delay import RepairDelaySettings, repair_delay_ms
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.rtcp import Fir, Nack, Pli, ReceiverReport, Remb, SenderReport, parse_rtcp
@@ -68,6 +70,7 @@ class Downlink:
         allocator: StreamAllocator,
         redundancy: RedundancySwitch,
         adaptive_bitrate: bool,
+        repair_delay: RepairDelaySettings | None = None,
     ):
         self.consumers: list[Consumer] = []
         # Video consumers send through it (paced only with adaptive bitrate: the rate
@@ -80,6 +83,7 @@ class Downlink:
         self._estimator = estimator
         self._allocator = allocator
         self._redundancy = redundancy  # RED for its audio (with or without adaptation)
+        self._repair_delay = repair_delay or RepairDelaySettings()
         self._adaptive = adaptive_bitrate
         self._views: dict[str, TileView] = {}
         self._audio_only = False
@@ -94,6 +98,7 @@ class Downlink:
         self._loss_since_ms: int | None = None
         self._feedback_ms: int | None = None  # last RTCP from the subscriber
         self._video_bytes = 0  # video sent (without retransmissions) at the last round
+        self._video_since_ms: int | None = None  # video has gone out every round since
 
     @property
     def link_state(self) -> str | None:
@@ -188,10 +193,22 @@ class Downlink:
         # subscribers then report rarely (audio only) without their links being gone.
         video_went_out = video_bytes != self._video_bytes
         self._video_bytes = video_bytes
-        silent = self._feedback_ms is not None and now - self._feedback_ms > FEEDBACK_TIMEOUT_MS
+        if not video_went_out:
+            self._video_since_ms = None
+        elif self._video_since_ms is None:
+            self._video_since_ms = now
+        # Silence counts from when video started going out: a subscriber receiving audio
+        # only reports every few seconds, and reading that quiet stretch as an outage
+        # paused every video resumed after a pause at once (bench.weaklink rural-3g).
+        heard = max(self._feedback_ms or 0, self._video_since_ms or 0)
+        silent = self._feedback_ms is not None and now - heard > FEEDBACK_TIMEOUT_MS
         if self._adaptive and video_went_out and silent:
             self._estimator.on_feedback_lost(now)
         speaker = self._loudest_publisher()
+        rtts = [c.rtt_ms for c in self.consumers if c.rtt_ms is not None]
+        delay_ms = repair_delay_ms(
+            self._redundancy.on, max(rtts, default=None), self._repair_delay
+        )
         video: list[VideoDemand] = []
         audio: list[AudioDemand] = []
         by_id: dict[str, Consumer] = {}
@@ -211,6 +228,7 @@ class Downlink:
                 consumer.set_target(None, 0)
                 self._announce_video(publisher, True, "uplink")
                 continue
+            consumer.set_playout_delay(delay_ms)
             consumer.max_spatial = self.wanted_spatial(publisher, len(producer.layers))
             video.append(
                 VideoDemand(

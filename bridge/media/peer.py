@@ -42,6 +42,7 @@ class SlotParameters:
     cname: str
     abs_send_time_id: int | None = None  # negotiated abs-send-time extension id (video)
     red_payload_type: int | None = None  # RED over Opus (RFC 2198) the subscriber accepted
+    playout_delay_id: int | None = None  # negotiated playout-delay extension id (video)
 
 
 class PacketSink(Protocol):

@@ -6,8 +6,8 @@ fresh fixed header, the payload, abs-send-time for video), the marker bit, the
 payload octets a sender report counts (RFC 3550 §6.4.1), and where the VP8 PictureID
 and TL0PICIDX sit and how wide the PictureID is (RFC 7741 §4.2). ``fill`` then only
 writes one subscriber's values into a copy: M|PT, seq, timestamp, SSRC (RFC 3550 §5.1),
-the abs-send-time element's id (RFC 8285 §4.2), PictureID and TL0PICIDX. It runs for
-every packet and subscriber, so it is one call with no parsing.
+the abs-send-time element's id (RFC 8285 §4.2), its playout delay, PictureID and
+TL0PICIDX. It runs for every packet and subscriber, so it is one call with no parsing.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from __future__ import annotations
 import struct
 
 from bridge.rtp.header import (
-    ABS_SEND_TIME_BLOCK,
     ABS_SEND_TIME_ELEMENT,
     HEADER_FIELDS,
     HEADER_SIZE,
+    PLAYOUT_DELAY_ELEMENT,
+    VIDEO_EXTENSION_BLOCK,
     RtpHeader,
     forwarding_template,
 )
@@ -37,6 +38,23 @@ def abs_send_time_element(ext_id: int | None) -> int:
     if ext_id is None or not 1 <= ext_id <= 14:
         return 0
     return (ext_id << 4) | 2
+
+
+# libwebrtc's default maximum playout delay; the element's fields are 12 bits of 10 ms.
+PLAYOUT_DELAY_MAX_MS = 10_000
+_PLAYOUT_DELAY_UNIT_MS = 10
+
+
+def playout_delay_element(ext_id: int | None, min_ms: int) -> bytes:
+    """A video playout-delay element (webrtc.org "playout-delay": id/len byte, then 12
+    bits each of minimum and maximum delay in 10 ms units) asking the receiver to hold
+    frames at least ``min_ms`` (0: no minimum), at most libwebrtc's default maximum. Empty
+    when the peer did not negotiate it or its id does not fit the one-byte form."""
+    if ext_id is None or not 1 <= ext_id <= 14:
+        return b""
+    low = min(max(min_ms, 0), PLAYOUT_DELAY_MAX_MS) // _PLAYOUT_DELAY_UNIT_MS
+    high = PLAYOUT_DELAY_MAX_MS // _PLAYOUT_DELAY_UNIT_MS
+    return bytes(((ext_id << 4) | 2,)) + ((low << 12) | high).to_bytes(3, "big")
 
 
 class ForwardingTemplate:
@@ -68,7 +86,7 @@ class ForwardingTemplate:
         self.data = forwarding_template(data, header, abs_send_time_ms)
         self.size = len(self.data)
         self._abs_send_time = abs_send_time_ms is not None
-        payload_at = HEADER_SIZE + (ABS_SEND_TIME_BLOCK if self._abs_send_time else 0)
+        payload_at = HEADER_SIZE + (VIDEO_EXTENSION_BLOCK if self._abs_send_time else 0)
         self.payload_octets = header.payload_end - header.payload_offset
         self._marker = 0x80 if header.marker else 0
         # 0: the packet has no such field
@@ -125,12 +143,14 @@ class ForwardingTemplate:
         timestamp: int,
         ssrc: int,
         abs_send_time_element: int,
+        playout_delay: bytes,
         picture_id: int | None,
         tl0_pic_idx: int | None,
     ) -> bytearray:
         """A copy with one subscriber's fields written in.
 
-        ``abs_send_time_element`` comes from ``abs_send_time_element()``. A 7-bit
+        ``abs_send_time_element`` comes from ``abs_send_time_element()``, ``playout_delay``
+        from ``playout_delay_element()`` (video; empty: padding stays). A 7-bit
         PictureID gets the low 7 bits of ``picture_id``, a 15-bit one the low 15;
         ``None`` (and a field the packet lacks) leaves the incoming value.
         """
@@ -143,6 +163,8 @@ class ForwardingTemplate:
                 buf[ABS_SEND_TIME_ELEMENT] = abs_send_time_element
             else:
                 buf[ABS_SEND_TIME_ELEMENT : ABS_SEND_TIME_ELEMENT + 4] = _NO_ELEMENT
+            if playout_delay:
+                buf[PLAYOUT_DELAY_ELEMENT : PLAYOUT_DELAY_ELEMENT + 4] = playout_delay
         at = self._picture_id_at
         if at and picture_id is not None:
             if self._wide_picture_id:

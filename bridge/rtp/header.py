@@ -214,8 +214,13 @@ def rewrite_packet_buffer(
 
 
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
-ABS_SEND_TIME_BLOCK = 8  # 0xBEDE, length 1, one element (id/len byte + 3 value bytes)
+PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
+# 0xBEDE, length 2: two 4-byte elements (id/len byte + 3 value bytes each), abs-send-time
+# then playout-delay, which stays four padding bytes (RFC 8285 §4.2) unless a subscriber
+# gets one.
+VIDEO_EXTENSION_BLOCK = 12
 ABS_SEND_TIME_ELEMENT = HEADER_SIZE + 4  # after the 0xBEDE profile and length words
+PLAYOUT_DELAY_ELEMENT = ABS_SEND_TIME_ELEMENT + 4
 
 
 def forwarding_template(
@@ -229,16 +234,17 @@ def forwarding_template(
 
     With ``abs_send_time_ms`` (video: Chromium's receive-side estimator, which makes its
     REMB, needs it on every packet) a one-byte-header extension block (RFC 8285 §4.2)
-    follows the fixed header, holding abs-send-time (seconds in 6.18 fixed point, 24 bits).
-    The send time is the same for every subscriber; its element id is per peer and is
-    written by ``ForwardingTemplate.fill``. The payload then starts ``ABS_SEND_TIME_BLOCK``
-    bytes later.
+    follows the fixed header, holding abs-send-time (seconds in 6.18 fixed point, 24 bits)
+    and room for a playout-delay element. The send time is the same for every subscriber;
+    its element id is per peer and is written by ``ForwardingTemplate.fill``, as is a
+    subscriber's playout delay. The payload then starts ``VIDEO_EXTENSION_BLOCK`` bytes
+    later.
     """
     payload = memoryview(data)[header.payload_offset :]
     first = 0x80 | (data[0] & 0x20)
     if abs_send_time_ms is None:
         return bytes((first,)) + bytes(HEADER_SIZE - 1) + payload
-    block = b"\xbe\xde\x00\x01\x00" + _abs_send_time(abs_send_time_ms)
+    block = b"\xbe\xde\x00\x02\x00" + _abs_send_time(abs_send_time_ms) + bytes(4)
     return bytes((first | 0x10,)) + bytes(HEADER_SIZE - 1) + block + payload
 
 
@@ -251,7 +257,7 @@ def restamp_abs_send_time(buf: bytearray, now_ms: int) -> None:
     real send time, or the receiver reads the wait as network queueing (overuse). Leaves
     anything without the template's named abs-send-time element alone (audio, RTCP)."""
     if (
-        len(buf) >= HEADER_SIZE + ABS_SEND_TIME_BLOCK
+        len(buf) >= HEADER_SIZE + VIDEO_EXTENSION_BLOCK
         and buf[0] & 0x10
         and buf[HEADER_SIZE] == 0xBE
         and buf[HEADER_SIZE + 1] == 0xDE

@@ -17,6 +17,7 @@ from playwright.async_api import Page
 
 from bench.harness.client import DESCRIBE, JOIN_TIMEOUT
 from bench.harness.client import open_and_join as join_page
+from bridge.rtp.header import PLAYOUT_DELAY_URI
 
 from .browser import BrowserHandle, wait_for
 from .netns import BridgeServer
@@ -112,10 +113,12 @@ async def test_three_sites_meet_one_leaves_one_joins_late(
 
     # Everyone gets everyone else's camera (frames decoded) and microphone (packets).
     await all_of(*(sees(s, [o for o in sites if o is not s], audio=True) for s in sites))
-    # Chromium accepted the RED for Opus the bridge offers (sent only on lossy links)
+    # Chromium accepted the RED for Opus and the video playout delay the bridge offers
+    # (both used only on lossy links)
     for s in sites:
         answer = await s.page.evaluate("() => window.diemcau.pcs.subscriber.localDescription.sdp")
         assert "red/48000/2" in answer, answer
+        assert PLAYOUT_DELAY_URI in answer, answer
 
     # Xã C leaves (browser closed): A and B see it gone.
     await c.handle.close()

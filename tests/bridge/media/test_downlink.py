@@ -17,6 +17,7 @@ from bridge.forwarding.allocator import (
 )
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
 from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
+from bridge.forwarding.repair_delay import RepairDelaySettings
 from bridge.media.downlink import Downlink
 from bridge.media.events import RoomEvent, VideoState
 from bridge.metrics import BridgeMetrics
@@ -55,9 +56,14 @@ class FakeConsumer:
     accepts_redundancy: bool = True
     unsent_seqs: list[int] = field(default_factory=list)
     report_loss: tuple[int, int] | None = None  # what on_report_block says
+    rtt_ms: int | None = None
+    playout_delay_ms: int = 0
 
     def set_redundancy(self, wanted: bool) -> None:
         self.redundant = wanted
+
+    def set_playout_delay(self, min_ms: int) -> None:
+        self.playout_delay_ms = min_ms
 
     def unsent(self, sequence_number: int) -> None:
         self.unsent_seqs.append(sequence_number)
@@ -130,20 +136,23 @@ def test_the_temporal_layers_a_stream_shows_reach_the_allocator() -> None:
     assert video.targets[-1][1] < 2  # a temporal step below "all": only possible with them
 
 
-def test_loss_on_the_downlink_turns_red_on_for_its_audio() -> None:
+def test_loss_on_the_downlink_turns_red_on_for_its_audio_and_a_repair_delay_for_video() -> None:
     spy = SpyAllocator()
     audio = FakeConsumer(
         FakeProducer("audio"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=7))
     )
+    video = FakeConsumer(FakeProducer("video"), rtt_ms=180)
     now = [0]
-    d = downlink(spy, [audio], now)
+    d = downlink(spy, [audio, video], now)
     d.reallocate()
     assert not audio.redundant and not spy.audio[-1][0].redundant
+    assert video.playout_delay_ms == 0
     audio.report_loss = (2, 50)  # 4 % of a second's packets
     d.route_rtcp(build_receiver_report(1, [ReportBlock(7, 10, 2, 50, 0, 0, 0)]))
     now[0] = 1000
     d.reallocate()
     assert audio.redundant and spy.audio[-1][0].redundant  # and the allocator counts it
+    assert video.playout_delay_ms == 180 + RepairDelaySettings().detect_ms
 
 
 async def test_video_paced_but_never_sent_is_dropped_and_not_read_as_loss() -> None:
@@ -219,6 +228,31 @@ def test_silence_while_no_video_goes_out_is_not_an_outage() -> None:
         now[0] = t
         d.reallocate()
     assert video.targets[-1][0] is not None
+
+
+def test_silence_counts_from_when_video_resumed() -> None:
+    """Video paused for seconds, then resumed: the subscriber had no video to report on
+    meanwhile, so only silence since the resume counts (reading the quiet stretch as an
+    outage paused every resumed video again at once)."""
+    spy = SpyAllocator()
+    video = FakeConsumer(FakeProducer("video"))
+    audio = FakeConsumer(FakeProducer("audio"))
+    now = [0]
+    d = downlink(spy, [video, audio], now, estimate_bps=1_000_000)
+    d.route_rtcp(build_receiver_report(1, []))
+    d.reallocate()
+    for t in range(500, 10_001, 500):  # 10 s: no video bytes, no RTCP
+        audio.bytes_sent += 2_500
+        now[0] = t
+        if t > 8000:
+            video.bytes_sent += 40_000  # video goes out again from 8.5 s
+        d.reallocate()
+        assert video.targets[-1][0] is not None, t
+    for t in range(10_500, 12_001, 500):  # 3.5 s of video, still not a word back
+        video.bytes_sent += 40_000
+        now[0] = t
+        d.reallocate()
+    assert video.targets[-1][0] is None
 
 
 def test_a_remb_that_signals_congestion_reallocates_at_once() -> None:

@@ -73,7 +73,11 @@ def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() 
     sent: dict[int, list[bytes]] = {1000: [], 2000: []}
     rng = random.Random(3)
     for ssrc, abs_id, works in ((1000, 3, True), (2000, None, True), (3000, 4, False)):
-        params = SlotParameters(ssrc, ssrc + 1, 100 + ssrc // 1000, None, "c", abs_id)
+        # subscriber 1000 negotiated playout-delay (id 5) and is on a lossy link
+        delay_id = 5 if ssrc == 1000 else None
+        params = SlotParameters(
+            ssrc, ssrc + 1, 100 + ssrc // 1000, None, "c", abs_id, playout_delay_id=delay_id
+        )
 
         def send(data: bytes | bytearray, ssrc: int = ssrc, works: bool = works) -> bool:
             if works:
@@ -82,6 +86,7 @@ def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() 
 
         consumer = _consumer(producer, params, send, metrics, rng)
         consumer.start(params)
+        consumer.set_playout_delay(400)
         producer.consumers.append(consumer)
     layer = producer.layers[0]
     for seq in range(3):
@@ -105,12 +110,15 @@ def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() 
         # abs-send-time: arrival 20 ms = 0x00051E in 6.18 fixed point, under the peer's id
         value = None if abs_id is None else find_extension(packets[2], headers[2], abs_id)
         assert value == (None if abs_id is None else (20 * 262144 // 1000).to_bytes(3, "big"))
+        # the playout delay only where negotiated: min 400 ms, max 10 s, in 10-ms units
+        delay = find_extension(packets[0], headers[0], 5)
+        assert delay == (((40 << 12) | 1000).to_bytes(3, "big") if ssrc == 1000 else None)
     # the two subscribers' random sequence numbers differ
     assert sent[1000][0][2:4] != sent[2000][0][2:4]
     size = len(sent[1000][0])
     assert metrics.rtp_packets_out == 6
     assert metrics.rtp_bytes_out == 2 * sum(len(p) for p in sent[1000])
-    assert size == 12 + 8 + 4 + len(KEY)
+    assert size == 12 + 12 + 4 + len(KEY)
     assert [c.bytes_sent for c in producer.consumers] == [
         sum(len(p) for p in sent[1000]),
         sum(len(p) for p in sent[2000]),

@@ -2,16 +2,21 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.rtp.forwarded import ForwardingTemplate, abs_send_time_element
+from bridge.rtp.forwarded import (
+    ForwardingTemplate,
+    abs_send_time_element,
+    playout_delay_element,
+)
 from bridge.rtp.header import find_extension, parse_rtp_header
 from bridge.rtp.vp8 import parse_vp8_descriptor
 from tests.bridge.rtp.test_rtp_header import make_rtp
 
 
-def _filled(ms: int | None, ext_id: int | None) -> bytes:
+def _filled(ms: int | None, ext_id: int | None, playout_delay: bytes = b"") -> bytes:
     data = make_rtp(marker=True, ext=(0xBEDE, b"\x10\xaa\x00\x00"), payload=b"PAY", padding=2)
     template = ForwardingTemplate(data, parse_rtp_header(data), ms)
-    return bytes(template.fill(96, 1, 2, 3, abs_send_time_element(ext_id), None, None))
+    element = abs_send_time_element(ext_id)
+    return bytes(template.fill(96, 1, 2, 3, element, playout_delay, None, None))
 
 
 def test_header_fields_and_stripped_extensions() -> None:
@@ -23,7 +28,8 @@ def test_header_fields_and_stripped_extensions() -> None:
 
 def test_carries_abs_send_time() -> None:
     out = _filled(1500, 3)  # 1.5 s = 0x060000 in 6.18 fixed point
-    assert out[12:20] == bytes.fromhex("bede0001 32060000".replace(" ", ""))
+    # two elements' room: abs-send-time, then four padding bytes (no playout delay)
+    assert out[12:24] == bytes.fromhex("bede0002 32060000 00000000".replace(" ", ""))
     h = parse_rtp_header(out)
     assert out[0] & 0x10 and out[0] & 0x20  # X and P set
     assert find_extension(out, h, 3) == bytes.fromhex("060000")
@@ -33,6 +39,23 @@ def test_carries_abs_send_time() -> None:
 def test_abs_send_time_wraps_at_64_seconds() -> None:
     assert _filled(64_000, 1)[17:20] == b"\x00\x00\x00"
     assert _filled(64_001, 1)[17:20] == (262).to_bytes(3, "big")
+
+
+@pytest.mark.parametrize("ast_id", [3, None])
+def test_carries_a_subscribers_playout_delay(ast_id: int | None) -> None:
+    out = _filled(1500, ast_id, playout_delay_element(5, 400))
+    h = parse_rtp_header(out)
+    # 12 bits each of 10-ms units: min 400 ms, max 10 s (libwebrtc's default maximum)
+    assert find_extension(out, h, 5) == ((40 << 12) | 1000).to_bytes(3, "big")
+    assert (find_extension(out, h, 3) is not None) == (ast_id is not None)
+    assert out[h.payload_offset : h.payload_end] == b"PAY"
+
+
+def test_playout_delay_element() -> None:
+    assert playout_delay_element(12, 0) == bytes((0xC2,)) + (1000).to_bytes(3, "big")
+    assert playout_delay_element(1, 99_999)[1:] == ((1000 << 12) | 1000).to_bytes(3, "big")
+    assert playout_delay_element(None, 400) == b""
+    assert playout_delay_element(15, 400) == b""  # no one-byte form for id 15
 
 
 @pytest.mark.parametrize("ext_id", [None, 0, 15])
@@ -48,7 +71,7 @@ def test_payload_octets_leave_out_header_and_padding() -> None:
     data = make_rtp(csrcs=(7,), ext=(0xBEDE, b"\x10\xaa\x00\x00"), payload=b"PAYLOAD", padding=3)
     template = ForwardingTemplate(data, parse_rtp_header(data), 0)
     assert template.payload_octets == 7
-    assert template.size == 12 + 8 + 7 + 3
+    assert template.size == 12 + 12 + 7 + 3
 
 
 def desc(pid: bytes, tl0: bool = True) -> bytes:
@@ -61,8 +84,8 @@ def _vp8(payload: bytes, picture_id: int | None, tl0: int | None, ms: int | None
     header = parse_rtp_header(data)
     vp8 = parse_vp8_descriptor(data[header.payload_offset :])
     template = ForwardingTemplate(data, header, ms, vp8)
-    return bytes(template.fill(96, 1, 2, 3, abs_send_time_element(2), picture_id, tl0))[
-        12 if ms is None else 20 :
+    return bytes(template.fill(96, 1, 2, 3, abs_send_time_element(2), b"", picture_id, tl0))[
+        12 if ms is None else 24 :
     ]
 
 
@@ -87,4 +110,4 @@ def test_fields_absent_or_not_given_are_left_alone() -> None:
     # without the descriptor, nothing in the payload is touched
     data = make_rtp(payload=desc(b"\x81\x02"))
     template = ForwardingTemplate(data, parse_rtp_header(data))
-    assert template.fill(96, 1, 2, 3, 0, 5, 6)[12:] == desc(b"\x81\x02")
+    assert template.fill(96, 1, 2, 3, 0, b"", 5, 6)[12:] == desc(b"\x81\x02")

@@ -68,7 +68,7 @@ def test_a_red_template_keeps_the_header_fields_a_subscriber_fills() -> None:
     template.allow_redundancy(b"opus-7", b"opus-6", 960)
     red = template.redundant(96)
     assert template.redundant(96) is red  # built once per packet
-    out = red.fill(63, 1234, 5678, 99, 0, None, None)
+    out = red.fill(63, 1234, 5678, 99, 0, b"", None, None)
     header = parse_rtp_header(bytes(out))
     assert (header.payload_type, header.sequence_number, header.timestamp) == (63, 1234, 5678)
     assert header.marker and header.ssrc == 99
