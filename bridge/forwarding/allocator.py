@@ -15,7 +15,8 @@ more steps per round. Hidden tiles (``max_spatial`` -1) get nothing.
 Hysteresis, per consumer: the allocation is recomputed on every call from the budget, but
 no consumer may go above what it had unless, for ``upgrade_hold_ms`` without a break, the
 allocation computed with ``budget / upgrade_margin`` would give it more; then it may rise
-to that level (one paused for bandwidth: to its cheapest step). Downgrades are immediate.
+to that level (one paused for bandwidth: to its cheapest step; on a lossy link,
+``step_by_step``, one step per hold). Downgrades are immediate.
 So a budget oscillating +-10 % around a threshold neither flaps nor upgrades. A consumer
 with no level yet (new, or coming back from hidden/audio-only) is allocated what fits
 right away; one paused for bandwidth waits like any upgrade.
@@ -138,7 +139,10 @@ class StreamAllocator:
         audio: Sequence[AudioDemand],
         audio_only: bool,
         cap_bps: int | None,
+        step_by_step: bool = False,
     ) -> AllocationResult:
+        """``step_by_step``: upgrades climb one ladder step per hold (a link that loses
+        packets), not straight to what the budget allows."""
         s = self._settings
         budget = max(0, budget_bps if cap_bps is None else min(budget_bps, cap_bps))
         audio_out, tight = self._allocate_audio(budget, audio)
@@ -172,7 +176,7 @@ class StreamAllocator:
                 out[d.consumer_id] = _paused(d, "audio_only")
                 tracks[d.consumer_id] = _Track(None)
             measured = []
-        used = audio_used + self._allocate_video(now_ms, video_budget, measured, out)
+        used = audio_used + self._allocate_video(now_ms, video_budget, measured, out, step_by_step)
         paused_by_bandwidth = bool(measured) and all(
             out[d.consumer_id].spatial is None for d, _ in measured
         )
@@ -210,6 +214,7 @@ class StreamAllocator:
         budget: int,
         measured: Sequence[tuple[VideoDemand, tuple[Step, ...]]],
         out: dict[str, VideoAllocation],
+        step_by_step: bool,
     ) -> int:
         """Fill ``out`` for consumers with a ladder; return the bps used."""
         s = self._settings
@@ -236,7 +241,13 @@ class StreamAllocator:
                 held = now_ms - track.up_since_ms >= s.upgrade_hold_ms
                 # Out of a pause for bandwidth only to the cheapest step: on a link that
                 # could not carry video, the probe for it should cost as little as it can.
-                ceilings.append((easy if prev >= 0 else 0) if held else prev)
+                # On a lossy link one step at a time: each upgrade probes it, and the
+                # estimate runs ahead of what went through. Leaping sent rural-3g's 400
+                # kbit/s from 270p at 7.5 fps to 540p (a 40-kB keyframe, then 600 kbit/s):
+                # a second of queue, and freezes, before any report came back. A clean
+                # link leaps (a fiber viewer took 17 s to 540p step by step).
+                top = prev + 1 if step_by_step or prev < 0 else easy
+                ceilings.append(top if held else prev)
             else:
                 track.up_since_ms = None
                 ceilings.append(prev)

@@ -53,6 +53,7 @@ class Consumer:
         slot: SendSlot,
         send: Callable[[bytes | bytearray], bool],
         clock: Clock,
+        send_rtcp: Callable[[bytes | bytearray], bool] | None = None,
         metrics: BridgeMetrics,
         rng: random.Random,
     ):
@@ -60,6 +61,9 @@ class Consumer:
         self.id = producer.id  # one consumer per producer per subscriber
         self.slot = slot
         self._send = send
+        # RTCP skips the pacer that media may go through: a sender report held behind
+        # queued video would carry a stale clock and inflate the measured round trip.
+        self._send_rtcp = send if send_rtcp is None else send_rtcp
         self._clock = clock
         self._metrics = metrics
         self._params: SlotParameters | None = None
@@ -97,6 +101,7 @@ class Consumer:
         self._gaps_counted_upto = self._first_out_seq - 1
         self.downlink_loss = 0.0  # latest, this subscriber's link only
         self._rtt_ms: int | None = None
+        self._rtt_fresh = False  # _rtt_ms measured since take_rtt_sample
         self._sr_sent: dict[int, int] = {}  # middle 32 bits of our SR NTP -> send time
         self.started = False
         self._muted = False
@@ -368,7 +373,7 @@ class Consumer:
             self._packets_sent & 0xFFFFFFFF,
             self._octets_sent & 0xFFFFFFFF,
         ) + build_sdes_cname(params.ssrc, params.cname)
-        if self._send(packet):
+        if self._send_rtcp(packet):
             self._metrics.rtcp_packets_out += 1
             middle = (report.ntp_timestamp >> 16) & 0xFFFFFFFF
             self._sr_sent[middle] = self._clock()
@@ -383,6 +388,7 @@ class Consumer:
         if sent_ms is not None:
             # RFC 3550 §6.4.1: RTT = arrival - LSR - DLSR
             self._rtt_ms = max(0, now_ms - sent_ms - block.dlsr * 1000 // 65536)
+            self._rtt_fresh = True
         # outgoing seqs never sent up to the report's highest: upstream gaps the munger kept
         # (never beyond what was sent: a report cannot have received more)
         highest = min(block.highest_sequence, self._forwarder.highest_out_ext_seq)
@@ -393,6 +399,11 @@ class Consumer:
         if loss is not None:
             self.downlink_loss = loss[0] / loss[1]
         return loss
+
+    def take_rtt_sample(self) -> int | None:
+        """The round trip measured by a report since the last call, if any."""
+        fresh, self._rtt_fresh = self._rtt_fresh, False
+        return self._rtt_ms if fresh else None
 
     @property
     def rtt_ms(self) -> int | None:

@@ -299,6 +299,7 @@ class Participant:
             producer=producer,
             slot=slot,
             send=self._downlink.pacer.send if producer.kind == "video" else subscriber.send,
+            send_rtcp=subscriber.send,
             clock=self._clock,
             metrics=self._metrics,
             rng=self._rng,

@@ -225,3 +225,25 @@ def test_consumer_already_forwarding_is_not_upgraded_without_hold() -> None:
 def test_settings_validated(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         AllocatorSettings(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("step_by_step", [False, True])
+def test_on_a_lossy_link_upgrades_climb_one_step_per_hold(step_by_step: bool) -> None:
+    """Each upgrade probes the link: on one that loses packets, a leap from 150p at 7.5
+    fps to the top layer overloads it for seconds before any report says so."""
+    a = StreamAllocator(AllocatorSettings(upgrade_hold_ms=1500))
+    one = [mic("a-mic", 30, True)]
+    first = a.allocate(0, 120_000, [cam("spk", 2)], one, False, None, step_by_step)
+    assert layers(first) == {"spk": (0, 0)}  # TL0 of the lowest layer: 60k
+    seen = []
+    for t in range(500, 20_001, 500):  # then room for the top layer
+        r = a.allocate(t, 10_000_000, [cam("spk", 2)], one, False, None, step_by_step)
+        seen.append(layers(r)["spk"])
+    assert seen[-1] == (2, 2)
+    if step_by_step:
+        # TL1 of the lowest layer, then all of it, then the next layer's TL0 ... each
+        # after its own hold: the eight steps take 16 s
+        assert seen[3:8] == [(0, 1)] * 4 + [(0, 2)]
+        assert seen.index((2, 2)) == 31
+    else:
+        assert seen[3] == (2, 2)  # one leap after one hold

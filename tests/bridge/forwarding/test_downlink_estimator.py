@@ -287,3 +287,40 @@ def test_after_an_overuse_a_climbing_remb_is_not_more_congestion() -> None:
     e.on_receiver_report(0.0, 3300)
     e.on_remb(200_000, 3700)  # flat, still under what we send: the overuse goes on
     assert e.state().hold_ms > 0
+
+
+def test_a_round_trip_rising_above_its_base_is_congestion() -> None:
+    """A queue building at the bottleneck (a probe 10-20 % over the link) shows in the
+    round trip long before REMB or loss say anything."""
+    e = est(initial_bps=600_000)
+    sending(e, 400_000)
+    e.on_allocated(400_000, 0)
+    for t, rtt in ((1000, 160), (2000, 210), (3000, 170), (4000, 200)):  # jitter
+        assert not e.on_rtt(rtt, t)
+    assert e.estimate_bps == 600_000
+    assert not e.on_rtt(420, 5000)  # one late report is not a queue: the median of three
+    assert e.on_rtt(400, 6000)  # 400 >= 160 + 150
+    assert e.estimate_bps == int(400_000 * 0.85)
+    assert e.state().hold_ms > 0
+
+
+def test_after_a_round_trip_cut_the_base_is_learnt_again() -> None:
+    """The link's own delay rose (collapse: 30 -> 150 ms one way): one cut, not one per
+    report for as long as the old base stays in the window."""
+    e = est(initial_bps=600_000)
+    sending(e, 400_000)
+    e.on_allocated(400_000, 0)
+    for t in (1000, 2000, 3000):
+        e.on_rtt(60, t)
+    cuts = [e.on_rtt(300, t) for t in range(4000, 20_000, 1000)]
+    assert cuts.count(True) == 1
+
+
+def test_a_round_trip_while_only_audio_goes_out_is_ignored() -> None:
+    e = est(initial_bps=300_000)
+    e.on_sent(0, 0, 0)
+    e.on_sent(10_000, 0, 1000)  # 80 kbit/s, none of it video
+    for t in (1000, 2000, 3000):
+        e.on_rtt(100, t)
+    assert not any(e.on_rtt(600, t) for t in (4000, 5000, 6000))
+    assert e.estimate_bps == 300_000

@@ -65,6 +65,9 @@ class FakeConsumer:
     def set_playout_delay(self, min_ms: int) -> None:
         self.playout_delay_ms = min_ms
 
+    def take_rtt_sample(self) -> int | None:
+        return None
+
     def unsent(self, sequence_number: int) -> None:
         self.unsent_seqs.append(sequence_number)
 
@@ -87,6 +90,8 @@ class SpyAllocator(StreamAllocator):
         super().__init__(AllocatorSettings())
         self.demands: list[Sequence[VideoDemand]] = []
         self.audio: list[Sequence[AudioDemand]] = []
+        self.step_by_step: list[bool] = []
+        self.budgets: list[int] = []
 
     def allocate(
         self,
@@ -96,10 +101,15 @@ class SpyAllocator(StreamAllocator):
         audio: Sequence[AudioDemand],
         audio_only: bool,
         cap_bps: int | None,
+        step_by_step: bool = False,
     ) -> AllocationResult:
         self.demands.append(demands)
         self.audio.append(audio)
-        return super().allocate(now_ms, budget_bps, demands, audio, audio_only, cap_bps)
+        self.step_by_step.append(step_by_step)
+        self.budgets.append(budget_bps)
+        return super().allocate(
+            now_ms, budget_bps, demands, audio, audio_only, cap_bps, step_by_step
+        )
 
 
 def downlink(
@@ -153,6 +163,7 @@ def test_loss_on_the_downlink_turns_red_on_for_its_audio_and_a_repair_delay_for_
     d.reallocate()
     assert audio.redundant and spy.audio[-1][0].redundant  # and the allocator counts it
     assert video.playout_delay_ms == 180 + RepairDelaySettings().detect_ms
+    assert spy.step_by_step == [False, True]  # and upgrades go one step at a time
 
 
 async def test_video_paced_but_never_sent_is_dropped_and_not_read_as_loss() -> None:
@@ -283,3 +294,30 @@ def test_video_the_publisher_stopped_for_its_uplink_is_paused_with_that_reason()
     producer.uplink_paused = False
     d.reallocate()
     assert len(spy.demands[-1]) == 1 and events[-1] == VideoState("pub", False, None)
+
+
+def test_loss_over_a_handful_of_packets_is_not_judged_yet() -> None:
+    """The first report after a join covers a few packets: 1 of 3 lost is no 33 % loss;
+    the window grows until it holds enough packets."""
+    video = FakeConsumer(
+        FakeProducer("video"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=9))
+    )
+    now = [0]
+    spy = SpyAllocator()
+    d = downlink(spy, [video], now, estimate_bps=300_000)
+    d.reallocate()
+    video.report_loss = (1, 3)
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 1, 3, 0, 0, 0)]))
+    now[0] = 1000
+    d.reallocate()
+    assert spy.budgets[-1] == 300_000  # not cut
+    video.report_loss = (0, 60)  # the next second: 1 of 63 over the grown window
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 1, 63, 0, 0, 0)]))
+    now[0] = 2000
+    d.reallocate()
+    assert spy.budgets[-1] >= 300_000
+    video.report_loss = (20, 60)  # a third lost: congestion
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 21, 123, 0, 0, 0)]))
+    now[0] = 3000
+    d.reallocate()
+    assert spy.budgets[-1] < 300_000

@@ -14,6 +14,7 @@ from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import find_extension, parse_rtp_header
+from bridge.rtp.rtcp_types import SenderReport
 from bridge.rtp.vp8 import parse_vp8_descriptor
 from tests.bridge.rtp.test_red import parse_red
 
@@ -298,3 +299,29 @@ def test_a_packet_that_never_left_is_forgotten() -> None:
     consumer.unsent(last)
     consumer.on_nack((last,))
     assert metrics.rtp_dropped["nack_miss"] == 1 and len(sent) == 3
+
+
+def test_sender_reports_skip_the_media_pacer() -> None:
+    """Video goes through the subscriber's pacer; its SRs must not wait behind it (a
+    stale NTP/RTP pair, and a round trip that measures the bridge's own queue)."""
+    metrics = BridgeMetrics()
+    producer = _producer(VIDEO, metrics)
+    media: list[bytes] = []
+    rtcp: list[bytes] = []
+    params = SlotParameters(1000, 1001, 100, None, "c", 3)
+    consumer = Consumer(
+        producer=producer,
+        slot=_Slot("video", params),
+        send=lambda p: media.append(bytes(p)) is None,
+        send_rtcp=lambda p: rtcp.append(bytes(p)) is None,
+        clock=lambda: 0,
+        metrics=metrics,
+        rng=random.Random(1),
+    )
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    data = _vp8_packet(0, 500, key=True)
+    producer.on_rtp(data, parse_rtp_header(data), 0, producer.layers[0])
+    consumer.relay_sender_report(SenderReport(2222, 1 << 32, 0, 1, 10, ()), 0)
+    assert len(media) == 1 and parse_rtp_header(media[0]).ssrc == 1000
+    assert len(rtcp) == 1 and rtcp[0][1] == 200  # RFC 3550 §6.4.1: PT=200 SR
