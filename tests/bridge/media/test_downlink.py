@@ -224,27 +224,11 @@ def test_no_report_for_seconds_while_video_goes_out_pauses_it() -> None:
     assert video.targets[-1][0] is None  # paused until reports come back and it probes
 
 
-def test_silence_while_no_video_goes_out_is_not_an_outage() -> None:
-    """A publisher whose uplink paused its video: its subscribers report rarely (audio
-    RTCP every few seconds); their links are fine and keep their estimate."""
-    spy = SpyAllocator()
-    video = FakeConsumer(FakeProducer("video"))
-    audio = FakeConsumer(FakeProducer("audio"))
-    now = [0]
-    d = downlink(spy, [video, audio], now, estimate_bps=1_000_000)
-    d.route_rtcp(build_receiver_report(1, []))
-    d.reallocate()
-    for t in range(500, 6001, 500):  # no video bytes, audio only, no RTCP
-        audio.bytes_sent += 2_500
-        now[0] = t
-        d.reallocate()
-    assert video.targets[-1][0] is not None
-
-
-def test_silence_counts_from_when_video_resumed() -> None:
-    """Video paused for seconds, then resumed: the subscriber had no video to report on
-    meanwhile, so only silence since the resume counts (reading the quiet stretch as an
-    outage paused every resumed video again at once)."""
+def test_silence_counts_only_while_video_goes_out() -> None:
+    """No video for seconds (paused, or a publisher whose uplink paused it): subscribers
+    report rarely then (audio RTCP every few seconds) and their links are fine. Once video
+    resumes, only silence since the resume counts (reading the quiet stretch before it as
+    an outage paused every resumed video again at once)."""
     spy = SpyAllocator()
     video = FakeConsumer(FakeProducer("video"))
     audio = FakeConsumer(FakeProducer("audio"))
