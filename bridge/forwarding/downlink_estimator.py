@@ -23,9 +23,10 @@ What the bridge can learn about a subscriber's downlink without transport-cc:
 
 The estimate grows ``increase_per_s`` per second while nothing says congested, bounded by
 ``max_send_ratio`` x the send rate + ``send_headroom_bps`` (an idle link does not
-accumulate an unfounded estimate, and with the allocator's 1.2 margin an upgrade is at
-most one ~1.5x step of the ladder; it may always reach the budget that starts the cheapest
-paused video, however far above audio that is), and
+accumulate an unfounded estimate; at low rates the headroom still lets the budget reach
+2-2.5x what is sent, which is why the allocator climbs one step at a time on lossy links;
+it may always reach the budget that starts the cheapest paused video, however far above
+audio that is), and
 follows a REMB that is above it. The allocator upgrades when it has grown enough: the
 upgrade itself is the probe. Growth is fast (50 %/s, from audio only to the top layer in
 about 8 s): it only decides how soon the next probe comes, and the holds below bound how

@@ -1,4 +1,6 @@
-"""When a subscriber's audio goes out with RED (RFC 2198, rtp/red.py): on a lossy downlink.
+"""When a subscriber's downlink counts as lossy: its audio then goes out with RED (RFC 2198,
+rtp/red.py), its video with a playout delay for repairs (repair_delay.py), and its
+upgrades climb one step at a time (allocator.py).
 
 Opus in-band FEC alone did not keep voice clear on the shaped links (edge, 5 % random
 loss: concealment about equal to the loss, docs/benchmarks.md). One redundant block per

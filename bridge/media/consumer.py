@@ -117,7 +117,7 @@ class Consumer:
             return
         self._params = params
         self._abs_send_time_element = abs_send_time_element(params.abs_send_time_id)
-        self._playout_delay = playout_delay_element(params.playout_delay_id, self._playout_delay_ms)
+        self._apply_playout_delay()
         self._apply_redundancy()
         self.started = True
         self._muted = self.producer.muted
@@ -147,12 +147,18 @@ class Consumer:
         """Video: ask the subscriber to hold each frame at least ``min_ms`` before showing
         it (0: its own choice), so that a retransmission arrives in time; its Downlink
         decides (forwarding/repair_delay.py). Sent in every packet while negotiated."""
-        if min_ms == self._playout_delay_ms:
-            return
-        self._playout_delay_ms = min_ms
+        if min_ms != self._playout_delay_ms:
+            self._playout_delay_ms = min_ms
+            self._apply_playout_delay()
+
+    def _apply_playout_delay(self) -> None:
+        # A clean link never gets the element; once one was sent, a 0 must be sent too
+        # (the browser keeps the last delay it was given).
         params = self._params
-        if params is not None:
-            self._playout_delay = playout_delay_element(params.playout_delay_id, min_ms)
+        if params is not None and (self._playout_delay_ms or self._playout_delay):
+            self._playout_delay = playout_delay_element(
+                params.playout_delay_id, self._playout_delay_ms
+            )
 
     @property
     def accepts_redundancy(self) -> bool:

@@ -87,7 +87,7 @@ def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() 
 
         consumer = _consumer(producer, params, send, metrics, rng)
         consumer.start(params)
-        consumer.set_playout_delay(400)
+        consumer.set_playout_delay(400 if ssrc == 1000 else 0)
         producer.consumers.append(consumer)
     layer = producer.layers[0]
     for seq in range(3):
@@ -325,3 +325,24 @@ def test_sender_reports_skip_the_media_pacer() -> None:
     consumer.relay_sender_report(SenderReport(2222, 1 << 32, 0, 1, 10, ()), 0)
     assert len(media) == 1 and parse_rtp_header(media[0]).ssrc == 1000
     assert len(rtcp) == 1 and rtcp[0][1] == 200  # RFC 3550 §6.4.1: PT=200 SR
+
+
+def test_playout_delay_only_once_asked_and_reset_to_zero_after() -> None:
+    """A clean link's packets carry no playout delay; once one was asked, going back to
+    none is said explicitly (the browser keeps the last value it saw)."""
+    metrics = BridgeMetrics()
+    producer = _producer(VIDEO, metrics)
+    sent: list[bytes] = []
+    params = SlotParameters(1000, 1001, 100, None, "c", 3, playout_delay_id=5)
+    consumer = _consumer(
+        producer, params, lambda p: sent.append(bytes(p)) is None, metrics, random.Random(2)
+    )
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    delays = []
+    for seq, delay in enumerate((0, 400, 0)):
+        consumer.set_playout_delay(delay)
+        data = _vp8_packet(seq, 500 + seq, key=seq == 0)
+        producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
+        delays.append(find_extension(sent[-1], parse_rtp_header(sent[-1]), 5))
+    assert delays == [None, ((40 << 12) | 1000).to_bytes(3, "big"), (1000).to_bytes(3, "big")]
