@@ -106,6 +106,9 @@ async def test_subscriber_loss_reaches_the_publisher_as_an_fec_hint(site) -> Non
     await asyncio.sleep(0.1)
     rr = [ReportBlock(audio.ssrc, 51, 20, highest, 0, 0, 0)]
     b.send_feedback(build_receiver_report(0x1234, rr))
+    # let it arrive first: an upstream report already on its way when it is read would
+    # still say 0 (a clean-clone CI run on a loaded machine saw exactly that)
+    await asyncio.sleep(0.2)
     published = a.published_ssrc("audio")
     before = len(a.feedback.report_blocks)
     await a.stream(3.0)  # the bridge reports upstream about once a second
