@@ -256,6 +256,8 @@ class Consumer:
             (vp8 << _VP8_SHIFT) | (packet.ext_seq << _LAYER_BITS) | packet.spatial,
         )
         if not self._send(buf):
+            # never left (pacer full, transport down): a gap, not loss on the downlink
+            self._sent.discard(out_ext_seq)
             return False
         self._packets_sent += 1
         # RFC 3550 §6.4.1: the octet count leaves out header and padding

@@ -14,7 +14,7 @@ from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import find_extension, parse_rtp_header
-from bridge.rtp.rtcp_types import SenderReport
+from bridge.rtp.rtcp_types import ReportBlock, SenderReport
 from bridge.rtp.vp8 import parse_vp8_descriptor
 from tests.bridge.rtp.test_red import parse_red
 
@@ -346,3 +346,32 @@ def test_playout_delay_only_once_asked_and_reset_to_zero_after() -> None:
         producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
         delays.append(find_extension(sent[-1], parse_rtp_header(sent[-1]), 5))
     assert delays == [None, ((40 << 12) | 1000).to_bytes(3, "big"), (1000).to_bytes(3, "big")]
+
+
+def test_a_packet_that_failed_to_send_is_no_downlink_loss() -> None:
+    """A send that fails (the pacer full on a collapsed link) used a sequence number the
+    subscriber then reports lost: that gap is the bridge's, not the link's."""
+    metrics = BridgeMetrics()
+    producer = _producer(VIDEO, metrics)
+    sent: list[bytes] = []
+    params = SlotParameters(1000, 1001, 100, None, "c", 3)
+    works = [True]
+
+    def send(p: bytes | bytearray) -> bool:
+        if works[0]:
+            sent.append(bytes(p))
+        return works[0]
+
+    consumer = _consumer(producer, params, send, metrics, random.Random(4))
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    for seq in range(6):
+        works[0] = seq != 3  # the fourth packet never leaves
+        data = _vp8_packet(seq, 500 + seq, key=seq == 0)
+        producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
+    first = parse_rtp_header(sent[0]).sequence_number
+    last = parse_rtp_header(sent[-1]).sequence_number
+    assert last - first == 5 and len(sent) == 5
+    consumer.on_report_block(ReportBlock(1000, 0, 0, first, 0, 0, 0), 0)
+    # the subscriber got all but the one never sent
+    assert consumer.on_report_block(ReportBlock(1000, 0, 1, last, 0, 0, 0), 1000) == (0, 5)
