@@ -19,6 +19,9 @@ class BridgeMetrics:
     rtcp_packets_in: int = 0
     rtcp_packets_out: int = 0
     retransmissions: int = 0
+    probes: int = 0  # upgrades proven with padding first (forwarding/probe_gate.py)
+    probes_failed: int = 0
+    padding_bytes: int = 0
     keyframe_requests: int = 0
     nacks_sent: int = 0
     uplink_video_pauses: int = 0  # publishers told to stop video (uplink_guard)

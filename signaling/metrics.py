@@ -35,6 +35,13 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
         ("diemcau_rtcp_packets_in_total", m.rtcp_packets_in, "RTCP compound packets accepted."),
         ("diemcau_rtcp_packets_out_total", m.rtcp_packets_out, "RTCP compound packets sent."),
         ("diemcau_retransmissions_total", m.retransmissions, "Packets resent for NACKs."),
+        ("diemcau_probes_total", m.probes, "Upgrades toward a subscriber probed with padding."),
+        (
+            "diemcau_probes_failed_total",
+            m.probes_failed,
+            "Padding probes the subscriber's link did not carry.",
+        ),
+        ("diemcau_padding_bytes_total", m.padding_bytes, "Probe padding sent, in bytes."),
         ("diemcau_keyframe_requests_total", m.keyframe_requests, "PLIs sent to publishers."),
         ("diemcau_nacks_sent_total", m.nacks_sent, "NACKs sent to publishers."),
         (

@@ -22,15 +22,15 @@ with no level yet (new, or coming back from hidden/audio-only) is allocated what
 right away; one paused for bandwidth waits like any upgrade.
 
 ``audio_only`` (the subscriber asked) or a ``cap_bps`` that leaves less than the cheapest
-video step pauses all video with reason "audio_only". ``video_paused_by_bandwidth`` is
-True when visible video exists but the link carries none of it (the "weak link" notice).
+video step pauses all video with reason "audio_only". ``paused_by_bandwidth(result.video)``
+is True when visible video exists but the link carries none of it (the "weak link" notice).
 A visible video whose layers are not received at all (rates 0) gets spatial 0 at no cost:
 there is nothing to send yet; the next allocation sees its measured rate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -104,7 +104,6 @@ class AudioAllocation:
 class AllocationResult:
     video: tuple[VideoAllocation, ...]
     audio: tuple[AudioAllocation, ...]
-    video_paused_by_bandwidth: bool
     budget_bps: int = 0
     used_bps: int = 0
     # The budget that would let the cheapest video paused for bandwidth start (upgrade
@@ -177,15 +176,11 @@ class StreamAllocator:
                 tracks[d.consumer_id] = _Track(None)
             measured = []
         used = audio_used + self._allocate_video(now_ms, video_budget, measured, out, step_by_step)
-        paused_by_bandwidth = bool(measured) and all(
-            out[d.consumer_id].spatial is None for d, _ in measured
-        )
         waiting = [ladder[0].bps for d, ladder in measured if out[d.consumer_id].spatial is None]
         resume = int((used + min(waiting)) * s.upgrade_margin) if waiting else 0
         return AllocationResult(
             video=tuple(out[d.consumer_id] for d in demands),
             audio=audio_out,
-            video_paused_by_bandwidth=paused_by_bandwidth,
             budget_bps=budget,
             used_bps=used,
             resume_budget_bps=resume,
@@ -268,6 +263,14 @@ class StreamAllocator:
             track.level, track.by_bandwidth = (step.spatial, step.temporal), False
             used += step.bps
         return used
+
+
+def paused_by_bandwidth(video: Iterable[VideoAllocation]) -> bool:
+    """Visible video with a measured rate exists, and the link carries none of it (the
+    "weak link" notice). Video not received yet (rate unknown) is allocated at no cost
+    and does not count."""
+    measured = [a for a in video if a.reason == "bandwidth" or (a.reason == "ok" and a.bitrate_bps)]
+    return bool(measured) and all(a.spatial is None for a in measured)
 
 
 def _paused(demand: VideoDemand, reason: VideoReason) -> VideoAllocation:

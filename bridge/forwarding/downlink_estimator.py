@@ -74,8 +74,10 @@ class EstimatorSettings:
     first_remb_congestion_ratio: float = 0.6
     # Congestion within probe_window_ms of an upgrade is a failed probe: fall back to
     # what was sent before it (x fallback_room). Loss and REMBs of the episode's first
-    # settle_ms describe the probe, not the link: they do not cut further.
-    probe_window_ms: int = 3000
+    # settle_ms describe the probe, not the link: they do not cut further. A padding
+    # probe (probe_gate.py) ends the trial early when proven, and may last up to its
+    # max_duration_ms: the window covers it.
+    probe_window_ms: int = 6000
     # An allocation this much above the last one is an upgrade (ladder steps are ~1.5x
     # apart; the cost of one step moves +-20 % with the measured layer rates).
     probe_rise: float = 1.25
@@ -195,16 +197,30 @@ class DownlinkEstimator:
             self._estimate = min(float(total), max(self._estimate, self._send_limit()))
         return self._estimate < before
 
-    def on_receiver_report(self, fraction_lost: float, now_ms: int) -> None:
+    def on_receiver_report(self, fraction_lost: float, now_ms: int, keep_bps: int = 0) -> None:
         """Fraction (0..1) of packets lost on the downlink since the last call, over all
-        of this subscriber's streams (packet-weighted)."""
+        of this subscriber's streams (packet-weighted). ``keep_bps``: the loss is not
+        the audio's, and a cut leaves at least this (what the audio is allocated)."""
         self._tick(now_ms)
         if fraction_lost > self._settings.high_loss:
             # GCC cuts what is being sent, not an estimate that ran ahead of it.
             base = min(self._estimate, float(self._sending_bps() or self._estimate))
-            self._congested(base * (1 - 0.5 * min(fraction_lost, 1.0)), now_ms)
+            # Cutting into the audio's room for the video's loss would only take its RED
+            # away (bench.weaklink edge: a starved video's loss, reported after it was
+            # paused, cut to 30k and audio concealment doubled).
+            self._congested(max(base * (1 - 0.5 * min(fraction_lost, 1.0)), keep_bps), now_ms)
         else:
             self._grow(now_ms)
+
+    def on_probe_ended(self, proven: bool, now_ms: int) -> None:
+        """The upgrade on trial was proven (padding went through and reports covered it:
+        the trial is over, growth resumes) or could not be within its time (a failed
+        probe: fall back and hold)."""
+        self._tick(now_ms)
+        if proven:
+            self._before_rise = None
+        elif self._probing(now_ms):
+            self._congested(self._estimate, now_ms)
 
     def on_rtt(self, rtt_ms: int, now_ms: int) -> bool:
         """One round-trip measurement to the subscriber; True if it lowered the estimate

@@ -158,6 +158,11 @@ class Forwarder:
         """1 + the highest VP8 TID seen (1 without temporal layers): VideoDemand input."""
         return self._temporal_layers_seen
 
+    @property
+    def last_out_timestamp(self) -> int:
+        """The 32-bit RTP timestamp of the last packet forwarded (its initial value before)."""
+        return self._munger.last_out_timestamp
+
     def translate_timestamp(self, ts32: int) -> int:
         """Incoming 32-bit RTP timestamp -> this consumer's (for SRs, retransmissions)."""
         return self._munger.translate_timestamp(ts32)

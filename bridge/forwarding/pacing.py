@@ -38,6 +38,11 @@ class TokenBucket:
             return 0.0
         return (need - self._tokens) / self._rate
 
+    def available(self, now_ms: float) -> float:
+        """Bytes that may leave now (none are taken)."""
+        self._refill(now_ms)
+        return max(0.0, self._tokens)
+
     def _refill(self, now_ms: float) -> None:
         if now_ms > self._last_ms:
             self._tokens = min(self._burst, self._tokens + (now_ms - self._last_ms) * self._rate)

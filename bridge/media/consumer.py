@@ -12,7 +12,7 @@ from bridge.forwarding.retransmit_guard import RetransmitGuard, RetransmitSettin
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.forwarded import ForwardingTemplate, abs_send_time_element, playout_delay_element
-from bridge.rtp.header import parse_rtp_header, rewrite_packet, wrap_rtx
+from bridge.rtp.header import padding_packet, parse_rtp_header, rewrite_packet, wrap_rtx
 from bridge.rtp.munger import RtpMunger
 from bridge.rtp.packet_cache import SequenceMap
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_sdes_cname, build_sender_report
@@ -89,7 +89,7 @@ class Consumer:
         # temporal_layers_seen so counts the TIDs of the layers it is given.)
         self.layer_mask = 0
         self._sent = SequenceMap(CACHE_PACKETS[producer.kind])
-        self._rtx_seq = rng.randrange(32768)
+        self._rtx_seq = rng.randrange(32768)  # extended: the next RTX packet's, unwrapped
         self._resent = RetransmitGuard(RetransmitSettings())
         self.rtx_bytes = 0  # of bytes_sent, retransmissions
         self._packets_sent = 0
@@ -97,6 +97,7 @@ class Consumer:
         self.bytes_sent = 0  # on the wire (RTP header + payload, RTX included): for the estimate
         self._last_report: ReportBlock | None = None
         self._downlink_loss = DownlinkLossMeter()
+        self._rtx_loss = DownlinkLossMeter()  # the RTX stream: retransmissions and padding
         self._gaps = 0  # outgoing seqs never sent, up to _gaps_counted_upto
         self._gaps_counted_upto = self._first_out_seq - 1
         self.downlink_loss = 0.0  # latest, this subscriber's link only
@@ -354,14 +355,49 @@ class Consumer:
                 packet,
                 parse_rtp_header(packet),
                 rtx_payload_type=params.rtx_payload_type,
-                rtx_sequence_number=self._rtx_seq,
+                rtx_sequence_number=self._rtx_seq & 0xFFFF,
                 rtx_ssrc=params.rtx_ssrc,
             )
-            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
         if self._send(packet):
+            if params.rtx_payload_type is not None:
+                # only a packet that left takes an RTX seq: a gap would read as loss
+                self._rtx_seq += 1
             self.bytes_sent += len(packet)
             self.rtx_bytes += len(packet)
             self._metrics.retransmissions += 1
+
+    @property
+    def can_pad(self) -> bool:
+        """Video with an RTX stream negotiated: it can carry padding to probe the link."""
+        params = self._params
+        return (
+            self.producer.kind == "video"
+            and params is not None
+            and params.rtx_payload_type is not None
+        )
+
+    def send_padding(self, padding: int, now_ms: int) -> int:
+        """Send one padding-only packet of ``padding`` octets (1..255) on the RTX stream;
+        the bytes that left (0: not negotiated, or not sent). They count as video the
+        subscriber's REMB sees (they carry abs-send-time), not as retransmissions."""
+        params = self._params
+        if params is None or params.rtx_payload_type is None or self.producer.kind != "video":
+            return 0
+        packet = padding_packet(
+            params.rtx_payload_type,
+            self._rtx_seq & 0xFFFF,
+            self._forwarder.last_out_timestamp,
+            params.rtx_ssrc,
+            self._abs_send_time_element,
+            padding,
+            now_ms,
+        )
+        if not self._send(packet):
+            return 0
+        self._rtx_seq += 1
+        self.bytes_sent += len(packet)
+        self._metrics.padding_bytes += len(packet)
+        return len(packet)
 
     # --- RTCP ------------------------------------------------------------------------
 
@@ -403,10 +439,24 @@ class Consumer:
         if highest > self._gaps_counted_upto:
             self._gaps += self._sent.missing_between(self._gaps_counted_upto, highest)
             self._gaps_counted_upto = highest
-        loss = self._downlink_loss.on_report(block.packets_lost, block.highest_sequence, self._gaps)
+        loss = self._downlink_loss.on_report(
+            block.packets_lost,
+            block.highest_sequence,
+            self._gaps,
+            self._forwarder.highest_out_ext_seq,
+            now_ms,
+        )
         if loss is not None:
             self.downlink_loss = loss[0] / loss[1]
         return loss
+
+    def on_rtx_report_block(self, block: ReportBlock, now_ms: int) -> tuple[int, int] | None:
+        """A report block on the RTX stream (retransmissions, probe padding): (lost,
+        expected) since the last one. Every RTX seq is one that left, so all it lost was
+        lost on the downlink; during a probe it is most of what is sent."""
+        return self._rtx_loss.on_report(
+            block.packets_lost, block.highest_sequence, 0, self._rtx_seq - 1, now_ms
+        )
 
     def take_rtt_sample(self) -> int | None:
         """The round trip measured by a report since the last call, if any."""

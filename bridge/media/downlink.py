@@ -5,6 +5,7 @@ receiver-report loss, forwarding/downlink_estimator.py) and, twice a second, ask
 StreamAllocator which layer (or pause) each consumer gets; audio is allocated first, with
 RED when the link loses packets (forwarding/redundancy_switch.py), and video then asks
 the browser to hold frames long enough for a retransmission (forwarding/repair_delay.py).
+An upgrade is first proven with padding (forwarding/probe_gate.py), which its pacer sends.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bridge.forwarding.allocator import AudioDemand, StreamAllocator, VideoDemand
+from bridge.forwarding.allocator import (
+    AudioDemand,
+    StreamAllocator,
+    VideoDemand,
+    paused_by_bandwidth,
+)
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
+from bridge.forwarding.probe_gate import ProbeGate, ProbeSettings
 from bridge.forwarding.redundancy_switch import RedundancySwitch
 from bridge.forwarding.repair_delay import RepairDelaySettings, repair_delay_ms
 from bridge.metrics import BridgeMetrics
@@ -35,6 +42,7 @@ LOSS_WINDOW_MS = 1000
 # reports after a join cover a handful, and "1 of 3 lost" read as 33 % cut a 400 kbit/s
 # rural-3g link's estimate to 125k and paused its video (bench.weaklink).
 LOSS_MIN_PACKETS = 30
+HIGH_AUDIO_LOSS = 0.1  # audio losing more than this: the link cannot carry even the audio
 PRIORITY_SPEAKER = 2
 PRIORITY_GALLERY = 1
 # Budget when adaptive bitrate is off: only views, audio-only and the site's cap apply.
@@ -75,6 +83,7 @@ class Downlink:
         redundancy: RedundancySwitch,
         adaptive_bitrate: bool,
         repair_delay: RepairDelaySettings | None = None,
+        probe: ProbeSettings | None = None,
     ):
         self.consumers: list[Consumer] = []
         # Video consumers send through it (paced only with adaptive bitrate: the rate
@@ -88,6 +97,7 @@ class Downlink:
         self._allocator = allocator
         self._redundancy = redundancy  # RED for its audio (with or without adaptation)
         self._repair_delay = repair_delay or RepairDelaySettings()
+        self._gate = ProbeGate(probe or ProbeSettings())
         self._adaptive = adaptive_bitrate
         self._views: dict[str, TileView] = {}
         self._audio_only = False
@@ -99,7 +109,12 @@ class Downlink:
         # fraction a second keeps a small audio stream from outweighing the video.
         self._lost = 0
         self._expected = 0
+        self._audio_lost = 0  # of those, the audio's
+        self._audio_expected = 0
         self._loss_since_ms: int | None = None
+        self._judged_since_ms: int | None = None  # start of the last window judged
+        self._audio_bps = 0  # what the last allocation gave the audio
+        self._video_in_window = False  # video (or probe padding) went out in the loss window
         self._feedback_ms: int | None = None  # last RTCP from the subscriber
         self._video_bytes = 0  # video sent (without retransmissions) at the last round
         self._video_since_ms: int | None = None  # video has gone out every round since
@@ -152,12 +167,18 @@ class Downlink:
                     target = by_ssrc.get(block.ssrc)
                     if target is not None:
                         loss = target.on_report_block(block, now)
-                        if loss is not None:
-                            self._lost += loss[0]
-                            self._expected += loss[1]
                         rtt = target.take_rtt_sample()
                         if rtt is not None:
                             lowered |= self._estimator.on_rtt(rtt, now)
+                        if loss is not None and target.producer.kind == "audio":
+                            self._audio_lost += loss[0]
+                            self._audio_expected += loss[1]
+                    else:
+                        target = self._by_rtx_ssrc().get(block.ssrc)
+                        loss = None if target is None else target.on_rtx_report_block(block, now)
+                    if loss is not None:
+                        self._lost += loss[0]
+                        self._expected += loss[1]
             elif isinstance(packet, Nack):
                 target = by_ssrc.get(packet.media_ssrc)
                 if target is not None:
@@ -184,6 +205,14 @@ class Downlink:
                 out[params.ssrc] = consumer
         return out
 
+    def _by_rtx_ssrc(self) -> dict[int, Consumer]:
+        out: dict[int, Consumer] = {}
+        for consumer in self.consumers:
+            params = consumer.slot.parameters
+            if params is not None and params.rtx_payload_type is not None:
+                out[params.rtx_ssrc] = consumer
+        return out
+
     # --- allocation --------------------------------------------------------------------
 
     def reallocate(self) -> None:
@@ -195,12 +224,13 @@ class Downlink:
             c.bytes_sent - c.rtx_bytes for c in self.consumers if c.producer.kind == "video"
         )
         self._estimator.on_sent(sum(c.bytes_sent for c in self.consumers), video_bytes, now)
-        self._update_loss(now)
         # Judged on video that actually went out since the last round, not on what was
         # allocated: a publisher whose own uplink paused its video sends nothing, and its
         # subscribers then report rarely (audio only) without their links being gone.
         video_went_out = video_bytes != self._video_bytes
         self._video_bytes = video_bytes
+        self._video_in_window |= video_went_out
+        self._update_loss(now)
         if not video_went_out:
             self._video_since_ms = None
         elif self._video_since_ms is None:
@@ -255,17 +285,30 @@ class Downlink:
             cap_bps=self._cap_bps,
             step_by_step=self._redundancy.on,
         )
+        # The estimator takes the allocation as sent: a probe's padding stands in for it.
         self._estimator.on_allocated(result.used_bps, now, result.resume_budget_bps)
+        carrier = next((c for c in self.consumers if c.can_pad), None) if self._adaptive else None
+        gate = self._gate.decide(now, result.video, carrier is not None, self._judged_since_ms)
+        if gate.outcome == "started":
+            self._metrics.probes += 1
+        elif gate.outcome in ("abandoned", "failed"):
+            self._metrics.probes_failed += 1
+        if gate.outcome in ("proven", "failed"):
+            self._estimator.on_probe_ended(gate.outcome == "proven", now)
+        self._audio_bps = result.used_bps - sum(a.bitrate_bps for a in result.video)
         if self._adaptive:
             video_bps = sum(a.bitrate_bps for a in result.video)
             self.pacer.set_rate(
                 pace_rate(result.budget_bps, video_bps, result.used_bps - video_bps, PACE_FLOOR_BPS)
             )
-            if all(a.spatial is None for a in result.video):
+            if all(a.spatial is None for a in gate.video):
                 self._drop_paced(self.pacer.drop_queued())
+            self.pacer.set_padding(
+                gate.padding_bps, carrier.send_padding if carrier and gate.padding_bps else None
+            )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s loss=%s budget=%d used=%d demands=%s video=%s",
+                "%s %s loss=%s budget=%d used=%d padding=%d demands=%s video=%s",
                 self._subscriber_id,
                 self._estimator.state(),
                 [
@@ -274,13 +317,14 @@ class Downlink:
                 ],
                 result.budget_bps,
                 result.used_bps,
+                gate.padding_bps,
                 [
                     (d.consumer_id, d.max_spatial, d.layer_bitrates, d.temporal_layers)
                     for d in video
                 ],
-                [(a.consumer_id, a.spatial, a.temporal, a.bitrate_bps) for a in result.video],
+                [(a.consumer_id, a.spatial, a.temporal, a.bitrate_bps) for a in gate.video],
             )
-        for allocation in result.video:
+        for allocation in gate.video:
             consumer = by_id[allocation.consumer_id]
             consumer.set_target(allocation.spatial, allocation.temporal)
             paused = allocation.spatial is None
@@ -289,7 +333,7 @@ class Downlink:
             consumer = by_id[audio_allocation.consumer_id]
             consumer.set_allocated(audio_allocation.forward)
             consumer.set_redundancy(audio_allocation.redundant)
-        self._announce_link(result.video_paused_by_bandwidth)
+        self._announce_link(paused_by_bandwidth(gate.video))
 
     def _drop_paced(self, packets: list[bytes | bytearray]) -> None:
         """Packets that got a sequence number but never left: the subscriber will report
@@ -305,9 +349,15 @@ class Downlink:
         if since is None:
             self._loss_since_ms = now
         elif now - since >= LOSS_WINDOW_MS and self._expected >= LOSS_MIN_PACKETS:
-            self._estimator.on_receiver_report(self._lost / self._expected, now)
+            # Audio first: loss while video went out is cut from the video; only audio
+            # that still loses on its own gives up its room (and its RED).
+            audio_ok = self._audio_lost <= self._audio_expected * HIGH_AUDIO_LOSS
+            keep = self._audio_bps if audio_ok or self._video_in_window else 0
+            self._estimator.on_receiver_report(self._lost / self._expected, now, keep)
             self._redundancy.update(self._lost / self._expected, now)
-            self._lost = self._expected = 0
+            self._lost = self._expected = self._audio_lost = self._audio_expected = 0
+            self._video_in_window = False
+            self._judged_since_ms = since
             self._loss_since_ms = now
 
     def _loudest_publisher(self) -> str | None:

@@ -4,6 +4,9 @@ The decision (may this packet leave now, else when) is forwarding/pacing.py's; t
 the packets that must wait, in order, and sends them from a timer. Audio does not pass
 here: it is small, steady and must not wait behind a keyframe. Without a rate (adaptive
 bitrate off) packets go straight through.
+
+It also sends a probe's padding (forwarding/probe_gate.py): at the rate asked, from a
+timer, only while no media waits, and only as far as the rate leaves room beside it.
 """
 
 from __future__ import annotations
@@ -14,12 +17,19 @@ from collections.abc import Callable
 
 from bridge.forwarding.pacing import TokenBucket
 from bridge.metrics import BridgeMetrics
-from bridge.rtp.header import restamp_abs_send_time
+from bridge.rtp.header import HEADER_SIZE, MAX_PADDING, VIDEO_EXTENSION_BLOCK, restamp_abs_send_time
 
 from .consumer import Clock
 
 BURST_MS = 20
 MAX_QUEUED = 512  # ~0.7 MB: seconds of video even at the top layer
+PADDING_INTERVAL_MS = 20
+PADDING_OVERHEAD = HEADER_SIZE + VIDEO_EXTENSION_BLOCK  # of each padding packet
+# Padding owed is not saved up beyond this: a timer that ran late must not send a burst.
+PADDING_MAX_OWED_MS = 60
+
+# Sends one padding packet of the given padding octets at the given time; bytes that left.
+PaddingCarrier = Callable[[int, int], int]
 
 
 class PacedSender:
@@ -30,6 +40,11 @@ class PacedSender:
         self._bucket: TokenBucket | None = None
         self._queue: deque[bytes | bytearray] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self._padding_bps = 0
+        self._carrier: PaddingCarrier | None = None
+        self._padding_timer: asyncio.TimerHandle | None = None
+        self._padding_owed = 0.0  # bytes
+        self._padding_at = 0  # ms, when owed was last brought up to date
 
     def connect(self, send: Callable[[bytes | bytearray], bool]) -> None:
         """The subscriber peer's send (SRTP, socket)."""
@@ -61,6 +76,53 @@ class PacedSender:
             self._drain()
         return True
 
+    def padding_room(self) -> int:
+        """Bytes of padding that may leave now: what the rate allows while no media
+        waits (padding never delays media). 0 without a rate."""
+        bucket = self._bucket
+        if bucket is None or self._queue or self._send is None:
+            return 0
+        return int(bucket.available(self._clock()))
+
+    def set_padding(self, rate_bps: int, carrier: PaddingCarrier | None) -> None:
+        """Send padding at ``rate_bps`` through ``carrier`` until set to 0 or None."""
+        self._padding_bps = rate_bps if carrier is not None else 0
+        self._carrier = carrier
+        if not self._padding_bps:
+            self._stop_padding()
+        elif self._padding_timer is None:
+            self._padding_at = self._clock()
+            self._padding_owed = 0.0
+            self._schedule_padding()
+
+    def _schedule_padding(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._padding_timer = loop.call_later(PADDING_INTERVAL_MS / 1000, self._pad)
+
+    def _stop_padding(self) -> None:
+        if self._padding_timer is not None:
+            self._padding_timer.cancel()
+            self._padding_timer = None
+        self._padding_owed = 0.0
+
+    def _pad(self) -> None:
+        self._padding_timer = None
+        rate, carrier = self._padding_bps, self._carrier
+        if not rate or carrier is None:
+            return
+        now = self._clock()
+        owed = self._padding_owed + rate * max(0, now - self._padding_at) / 8000
+        owed = min(owed, rate * PADDING_MAX_OWED_MS / 8000)
+        self._padding_at = now
+        while owed > PADDING_OVERHEAD and self.padding_room() > PADDING_OVERHEAD:
+            padding = min(MAX_PADDING, int(min(owed, self.padding_room())) - PADDING_OVERHEAD)
+            sent = carrier(padding, now) if padding > 0 else 0
+            if not sent:
+                break
+            owed -= sent
+        self._padding_owed = max(0.0, owed)
+        self._schedule_padding()
+
     def drop_queued(self) -> list[bytes | bytearray]:
         """The allocator paused all video: what waits here is for pictures the subscriber
         will not get (and it would hold a weak link full for seconds). Returns it: its
@@ -68,12 +130,14 @@ class PacedSender:
         dropped = list(self._queue)
         if dropped:
             self._metrics.rtp_dropped["pacer_video_paused"] += len(dropped)
-            self.close()
+            self._cancel()
+            self._queue.clear()
         return dropped
 
     def close(self) -> None:
         self._cancel()
         self._queue.clear()
+        self.set_padding(0, None)
 
     def _cancel(self) -> None:
         if self._timer is not None:

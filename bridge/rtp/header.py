@@ -267,6 +267,40 @@ def restamp_abs_send_time(buf: bytearray, now_ms: int) -> None:
         buf[ABS_SEND_TIME_ELEMENT + 1 : ABS_SEND_TIME_ELEMENT + 4] = _abs_send_time(now_ms)
 
 
+MAX_PADDING = 255  # RFC 3550 §5.1: the last padding octet counts them, itself included
+
+
+def padding_packet(
+    payload_type: int,
+    sequence_number: int,
+    timestamp: int,
+    ssrc: int,
+    abs_send_time_element: int,
+    padding: int,
+    now_ms: int,
+) -> bytearray:
+    """A packet of padding only (RFC 3550 §5.1: P bit, no payload, ``padding`` octets the
+    last of which counts them), for probing a link (on the RTX stream: RFC 4588 gives it
+    no original sequence number, and the receiver drops it after counting it).
+
+    It carries the video extension block (``forwarding_template``'s layout) with
+    abs-send-time, written from ``abs_send_time_element`` (forwarded.abs_send_time_element;
+    0: padding bytes): Chromium's receive-side estimator counts payload and padding of
+    every packet stamped so, which is what lets its REMB climb on padding.
+    """
+    if not 1 <= padding <= MAX_PADDING:
+        raise ValueError(f"padding must be 1..{MAX_PADDING} octets, got {padding}")
+    _check_payload_type(payload_type)
+    buf = bytearray(HEADER_SIZE + VIDEO_EXTENSION_BLOCK + padding)
+    _FIXED.pack_into(buf, 0, 0xB0, payload_type, sequence_number, timestamp, ssrc)
+    _EXT.pack_into(buf, HEADER_SIZE, _ONE_BYTE_PROFILE, VIDEO_EXTENSION_BLOCK // 4 - 1)
+    if abs_send_time_element:
+        buf[ABS_SEND_TIME_ELEMENT] = abs_send_time_element
+        buf[ABS_SEND_TIME_ELEMENT + 1 : ABS_SEND_TIME_ELEMENT + 4] = _abs_send_time(now_ms)
+    buf[-1] = padding
+    return buf
+
+
 def fill_header(
     buf: bytearray, marker_payload_type: int, sequence_number: int, timestamp: int, ssrc: int
 ) -> None:

@@ -178,8 +178,8 @@ def test_an_upgrade_on_trial_neither_grows_the_estimate_nor_moves_its_base() -> 
     e2.on_allocated(100_000, 0)
     e2.on_receiver_report(0.0, 0)
     e2.on_allocated(200_000, 500)
-    e2.on_receiver_report(0.0, 3600)  # the trial passed: growth resumes
-    e2.on_receiver_report(0.0, 4600)
+    e2.on_receiver_report(0.0, 6600)  # the trial passed (probe_window_ms): growth resumes
+    e2.on_receiver_report(0.0, 7600)
     assert e2.estimate_bps > 250_000
 
 
@@ -324,3 +324,45 @@ def test_a_round_trip_while_only_audio_goes_out_is_ignored() -> None:
         e.on_rtt(100, t)
     assert not any(e.on_rtt(600, t) for t in (4000, 5000, 6000))
     assert e.estimate_bps == 300_000
+
+
+def test_video_loss_does_not_cut_into_the_room_the_audio_uses() -> None:
+    """100k sent, 30k of it video: 90 % loss, all of it the video's (starved on a weak
+    link), leaves the audio its 70k; loss on the audio too cuts below it."""
+    estimates = []
+    for keep in (70_000, 0):
+        e = DownlinkEstimator(EstimatorSettings(initial_bps=300_000))
+        e.on_sent(0, 0, 0)
+        e.on_sent(12_500, 3_750, 1000)
+        e.on_receiver_report(0.9, 1000, keep)
+        estimates.append(e.estimate_bps)
+    assert estimates == [70_000, 55_000]
+
+
+def probing_estimator() -> DownlinkEstimator:
+    """200k sent, then an upgrade to 300k on trial since t=1000."""
+    e = DownlinkEstimator(EstimatorSettings(initial_bps=400_000))
+    e.on_sent(0, 0, 0)
+    e.on_allocated(200_000, 0)
+    e.on_sent(25_000, 20_000, 1000)
+    e.on_allocated(300_000, 1000)
+    return e
+
+
+def test_a_padding_probe_that_could_not_be_proven_is_a_failed_probe() -> None:
+    e = probing_estimator()
+    e.on_probe_ended(False, 6000)
+    assert e.estimate_bps == 250_000  # what went through before it, x fallback_room
+    assert e.state().hold_ms == EstimatorSettings().min_hold_ms
+
+
+def test_a_proven_probe_ends_the_trial() -> None:
+    """While on trial the estimate does not grow; once proven it does."""
+    trial, proven = probing_estimator(), probing_estimator()
+    proven.on_probe_ended(True, 3000)
+    for e in (trial, proven):
+        e.on_sent(50_000, 40_000, 2000)
+        e.on_receiver_report(0.0, 3000)
+        e.on_receiver_report(0.0, 4000)
+    assert trial.estimate_bps == 400_000
+    assert proven.estimate_bps > 400_000

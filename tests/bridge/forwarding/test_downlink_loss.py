@@ -41,3 +41,34 @@ def test_gaps_beyond_the_reports_highest_do_not_come_back_as_loss() -> None:
     meter.on_report(0, 149, sent.missing_between(99, 149))
     gaps = sent.missing_between(99, 249)
     assert meter.on_report(10, 249, gaps) == (0, 100)
+
+
+def test_a_stream_of_which_nothing_arrives_counts_as_lost_once() -> None:
+    """Video starved by a weak link's queue: the reports' highest stops at 99 while the
+    bridge sends on. What was sent a second before is lost; when the stream comes back
+    those packets are not counted a second time."""
+    meter = DownlinkLossMeter()
+    meter.on_report(0, 99, 0, sent_highest=110, now_ms=0)
+    # 200 ms later (a NACK's report): 100..110 may still be on their way
+    assert meter.on_report(0, 99, 0, sent_highest=120, now_ms=200) is None
+    # a second after: they are lost
+    assert meter.on_report(0, 99, 0, sent_highest=150, now_ms=1000) == (11, 11)
+    # another second, still nothing: 111..150 are lost too
+    assert meter.on_report(0, 99, 0, sent_highest=180, now_ms=2000) == (40, 40)
+    # it comes back: the receiver now counts 100..150 lost (51) and 151..200 arrived
+    assert meter.on_report(51, 200, 0, sent_highest=210, now_ms=2500) == (0, 50)
+
+
+def test_a_stream_that_stopped_being_sent_is_no_starvation() -> None:
+    """Paused video: nothing sent, nothing arrives, nothing lost."""
+    meter = DownlinkLossMeter()
+    meter.on_report(0, 99, 0, sent_highest=99, now_ms=0)
+    assert meter.on_report(0, 99, 0, sent_highest=99, now_ms=1000) is None
+    assert meter.on_report(0, 99, 0, sent_highest=99, now_ms=2000) is None
+
+
+def test_the_lost_tail_of_a_paused_stream_is_counted_once() -> None:
+    meter = DownlinkLossMeter()
+    meter.on_report(0, 97, 0, sent_highest=99, now_ms=0)  # 98, 99 never arrive
+    assert meter.on_report(0, 97, 0, sent_highest=99, now_ms=1000) == (2, 2)
+    assert meter.on_report(0, 97, 0, sent_highest=99, now_ms=2000) is None

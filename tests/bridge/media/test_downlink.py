@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from bridge.forwarding.allocator import (
     VideoDemand,
 )
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+from bridge.forwarding.probe_gate import ProbeSettings
 from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
 from bridge.forwarding.repair_delay import RepairDelaySettings
 from bridge.media.downlink import Downlink
@@ -58,6 +60,7 @@ class FakeConsumer:
     report_loss: tuple[int, int] | None = None  # what on_report_block says
     rtt_ms: int | None = None
     playout_delay_ms: int = 0
+    can_pad: bool = False  # no RTX negotiated: upgrades apply at once, unprobed
 
     def set_redundancy(self, wanted: bool) -> None:
         self.redundant = wanted
@@ -305,3 +308,95 @@ def test_loss_over_a_handful_of_packets_is_not_judged_yet() -> None:
     now[0] = 3000
     d.reallocate()
     assert spy.budgets[-1] < 300_000
+
+
+class SteeredEstimator(DownlinkEstimator):
+    """An estimate the test sets (the estimator has its own tests)."""
+
+    def __init__(self, bps: int) -> None:
+        super().__init__(EstimatorSettings())
+        self.bps = bps
+
+    @property
+    def estimate_bps(self) -> int:
+        return self.bps
+
+
+@dataclass
+class PaddingConsumer(FakeConsumer):
+    can_pad: bool = True
+    padding: list[int] = field(default_factory=list)
+
+    def send_padding(self, padding: int, now_ms: int) -> int:
+        self.padding.append(padding)
+        return padding + 24
+
+
+async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> None:
+    """Paused for bandwidth, then the estimate allows the cheapest step: the subscriber
+    keeps "video paused" while padding worth that step goes out, and gets the video once
+    the probe's time is up and receiver reports covering only the probe came back
+    without the estimate falling."""
+    params = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
+    video = PaddingConsumer(
+        FakeProducer("video"),
+        current_spatial=None,
+        slot=SimpleNamespace(parameters=params),
+        report_loss=(0, 40),
+    )
+    events: list[RoomEvent] = []
+    now = [1000]
+    metrics = BridgeMetrics()
+    estimator = SteeredEstimator(100_000)  # under the cheapest step (150k)
+    d = Downlink(
+        subscriber_id="sub",
+        clock=lambda: now[0],
+        metrics=metrics,
+        listener=events.append,
+        estimator=estimator,
+        allocator=StreamAllocator(AllocatorSettings()),
+        redundancy=RedundancySwitch(RedundancySettings()),
+        adaptive_bitrate=True,
+        probe=ProbeSettings(duration_ms=2000),
+    )
+    d.consumers.append(video)
+    d.pacer.connect(lambda p: True)
+
+    def report() -> None:
+        d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 0, 100, 0, 0, 0)]))
+
+    def video_paused() -> bool:
+        return [e for e in events if isinstance(e, VideoState)][-1].paused
+
+    d.reallocate()
+    assert video.targets[-1][0] is None
+    estimator.bps = 400_000
+    for t in (1500, 2000, 2500, 3000):  # the allocator's upgrade hold, then the probe
+        now[0] = t
+        if t == 1500:
+            report()
+        d.reallocate()
+    assert metrics.probes == 1
+    assert all(spatial is None for spatial, _ in video.targets)
+    for _ in range(10):  # padding flows meanwhile
+        now[0] += 20
+        await asyncio.sleep(0.021)
+    assert video.padding and max(video.padding) <= 255
+    assert video_paused()
+    for t in (3500, 4000, 4500):  # a report, but its window began before the probe
+        now[0] = t
+        if t == 3500:
+            report()
+        d.reallocate()
+        assert video.targets[-1][0] is None and video_paused()
+    report()  # one covering the probe only
+    now[0] = 5000
+    d.reallocate()
+    assert video.targets[-1][0] == 0  # proven: the cheapest step goes out
+    assert not video_paused()
+    sent = len(video.padding)
+    for _ in range(5):
+        now[0] += 20
+        await asyncio.sleep(0.021)
+    assert len(video.padding) == sent  # and the padding stopped
+    d.pacer.close()

@@ -375,3 +375,34 @@ def test_a_packet_that_failed_to_send_is_no_downlink_loss() -> None:
     consumer.on_report_block(ReportBlock(1000, 0, 0, first, 0, 0, 0), 0)
     # the subscriber got all but the one never sent
     assert consumer.on_report_block(ReportBlock(1000, 0, 1, last, 0, 0, 0), 1000) == (0, 5)
+
+
+def test_padding_goes_on_the_rtx_stream_and_counts_as_video_the_remb_sees() -> None:
+    metrics = BridgeMetrics()
+    producer = _producer(VIDEO, metrics)
+    sent: list[bytes] = []
+    params = SlotParameters(1000, 1001, 100, 101, "c", 3)
+    consumer = _consumer(
+        producer, params, lambda p: sent.append(bytes(p)) is None, metrics, random.Random(6)
+    )
+    assert not consumer.can_pad  # not negotiated yet
+    consumer.start(params)
+    assert consumer.can_pad
+    assert consumer.send_padding(200, 0) == len(sent[0]) == 12 + 12 + 200
+    consumer.send_padding(100, 0)
+    first, second = (parse_rtp_header(p) for p in sent)
+    assert (first.payload_type, first.ssrc) == (101, 1001)
+    assert second.sequence_number == (first.sequence_number + 1) & 0xFFFF
+    assert find_extension(sent[0], first, 3) is not None  # abs-send-time: the REMB counts it
+    assert consumer.bytes_sent == sum(map(len, sent)) and consumer.rtx_bytes == 0
+    assert metrics.padding_bytes == consumer.bytes_sent
+    # the RTX stream's reports: all of it sent, nothing of it arriving, is loss
+    block = ReportBlock(1001, 0, 0, first.sequence_number - 1, 0, 0, 0)
+    consumer.on_rtx_report_block(block, 0)
+    assert consumer.on_rtx_report_block(block, 1000) == (2, 2)
+
+
+def test_no_padding_without_rtx() -> None:
+    _, _, consumer, sent = _recording_consumer(7)
+    assert not consumer.can_pad
+    assert consumer.send_padding(200, 0) == 0 and sent == []

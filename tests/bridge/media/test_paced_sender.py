@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bridge.media.paced_sender import PacedSender
+from bridge.media.paced_sender import PADDING_OVERHEAD, PacedSender
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.header import HEADER_SIZE
 
@@ -73,3 +73,37 @@ async def test_what_waits_is_dropped_when_video_is_paused() -> None:
     await asyncio.sleep(0.05)
     assert len(sent) == went
     assert metrics.rtp_dropped["pacer_video_paused"] == 10 - went
+
+
+async def test_padding_fills_the_rate_asked_and_never_delays_media() -> None:
+    now = [0]
+    sent: list[tuple[int, int]] = []  # (ms, size)
+    pacer = PacedSender(lambda: now[0], BridgeMetrics())
+    pacer.connect(lambda p: sent.append((now[0], len(p))) is None)
+    pacer.set_rate(400_000)
+
+    def carrier(padding: int, at_ms: int) -> int:
+        packet = bytearray(PADDING_OVERHEAD + padding)
+        return len(packet) if pacer.send(packet) else 0
+
+    pacer.set_padding(100_000, carrier)
+    for _ in range(50):  # one simulated second
+        now[0] += 20
+        await asyncio.sleep(0.021)
+    padded = sum(size for _, size in sent)
+    assert 0.7 * 12_500 < padded <= 1.1 * 12_500  # ~100 kbit over the second
+    assert max(size for _, size in sent) <= PADDING_OVERHEAD + 255
+    # media queued behind the rate: no padding goes out until it has left
+    sent.clear()
+    for _ in range(6):
+        pacer.send(video_packet(1200))
+    queued_at = len(sent)
+    now[0] += 20
+    await asyncio.sleep(0.021)
+    assert all(size == 1200 for _, size in sent[queued_at:])
+    pacer.set_padding(0, None)
+    sent.clear()
+    for _ in range(20):
+        now[0] += 20
+        await asyncio.sleep(0.021)
+    assert all(size == 1200 for _, size in sent)  # only the media that waited

@@ -8,7 +8,9 @@ from bridge.rtp.errors import RtpParseError
 from bridge.rtp.header import (
     find_extension,
     is_rtcp,
+    padding_packet,
     parse_rtp_header,
+    restamp_abs_send_time,
     rewrite_packet,
     unwrap_rtx,
     wrap_rtx,
@@ -236,3 +238,23 @@ def test_unwrap_rtx_too_short() -> None:
         unwrap_rtx(rtx, parse_rtp_header(rtx), payload_type=96, ssrc=1)
     assert info.value.reason == "bad_rtx"
     assert "1 bytes, need 2" in str(info.value)
+
+
+def test_a_padding_packet_is_all_padding_with_abs_send_time() -> None:
+    """RFC 3550 §5.1: P bit, the last octet counts the padding; nothing left as payload.
+    The abs-send-time element (id 3) sits where restamp_abs_send_time looks for it."""
+    packet = padding_packet(97, 65535, 1234, 0xCAFE, (3 << 4) | 2, 200, now_ms=1500)
+    header = parse_rtp_header(bytes(packet))
+    assert (header.payload_type, header.sequence_number, header.ssrc) == (97, 65535, 0xCAFE)
+    assert header.payload_offset == header.payload_end  # no payload, no RTX OSN
+    assert len(packet) - header.payload_end == 200 and packet[-1] == 200
+    stamp = find_extension(bytes(packet), header, 3)
+    assert stamp == (((1500 << 18) // 1000) & 0xFFFFFF).to_bytes(3, "big")
+    restamp_abs_send_time(packet, 2000)
+    assert find_extension(bytes(packet), header, 3) != stamp
+
+
+def test_padding_must_fit_its_count_octet() -> None:
+    for bad in (0, 256):
+        with pytest.raises(ValueError, match="padding"):
+            padding_packet(97, 1, 0, 1, 0, bad, 0)

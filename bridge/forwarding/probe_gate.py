@@ -1,0 +1,128 @@
+"""Upgrades toward a subscriber are proven with padding before the video switches.
+
+Without this the upgrade was the probe (downlink_estimator.py). On a link that could not
+carry it, the subscriber saw the failure: the new layer's keyframe stalled in the queue,
+and a resume out of "video paused: weak link" showed as seconds of frozen video before
+the bridge paused it again (bench.weaklink edge: stalled 28 s of 60, the cheapest step
+retried). libwebrtc sends padding before it raises its own target (probe clusters), and
+Chromium's receive-side estimator counts padding like media, so its REMB can climb on it.
+
+When the allocator gives a consumer more than it has now (a higher layer, more frames, or
+video out of a pause), the gate holds that consumer where it is and asks for padding
+worth the difference for ``duration_ms``. The estimator sees the allocation rise as
+before, so a congested probe falls back and holds exactly as a failed upgrade did; the
+allocator then no longer wants the upgrade, and the probe ends with the video untouched.
+If the allocation still wants it when the time is up, and the subscriber's receiver
+reports have been judged over a window that began after the probe did, nothing said
+congested in that time (a REMB, a receiver report, a round trip): it is applied. The
+reports matter: toward paused video the browser reports audio only every few seconds,
+and a 2-s probe of 130 kbit/s on a 96 kbit/s link passed before any report came. A probe
+not proven within ``max_duration_ms`` has failed (the estimator falls back and holds).
+Downgrades, and consumers with nothing applied yet, are never held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .allocator import VideoAllocation
+
+# abandoned: the allocator no longer wants the upgrade; failed: not proven in time
+ProbeOutcome = Literal["started", "proven", "abandoned", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    # Long enough for the subscriber's next receiver report (about one a second while it
+    # receives video) and a REMB to answer what the padding did.
+    duration_ms: int = 2000
+    # Unproven by then (no report covered it): failed. Toward paused video, Chromium
+    # reported the audio only every ~5 s, and an unanswered probe overloaded a 96 kbit/s
+    # link for 6 s while the estimate grew on.
+    max_duration_ms: int = 5000
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.duration_ms <= self.max_duration_ms:
+            raise ValueError(
+                f"need 0 <= duration_ms <= max_duration_ms, got {self.duration_ms}, "
+                f"{self.max_duration_ms}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    video: tuple[VideoAllocation, ...]  # what to apply now
+    padding_bps: int  # what a probe running now should add (0: none)
+    outcome: ProbeOutcome | None  # what this decision did to the probe, if anything
+
+
+def is_upgrade(before: VideoAllocation, after: VideoAllocation) -> bool:
+    """``after`` sends more of the stream than ``before``: out of a pause, or a higher
+    (spatial, temporal) step."""
+    if after.spatial is None:
+        return False
+    if before.spatial is None:
+        return True
+    return (after.spatial, after.temporal) > (before.spatial, before.temporal)
+
+
+class ProbeGate:
+    __slots__ = ("_applied", "_settings", "_since_ms")
+
+    def __init__(self, settings: ProbeSettings) -> None:
+        self._settings = settings
+        self._applied: dict[str, VideoAllocation] = {}
+        self._since_ms: int | None = None  # the running probe began
+
+    @property
+    def probing(self) -> bool:
+        return self._since_ms is not None
+
+    def decide(
+        self,
+        now_ms: int,
+        wanted: Sequence[VideoAllocation],
+        can_pad: bool,
+        judged_since_ms: int | None,
+    ) -> GateDecision:
+        """``wanted``: the allocator's result; ``can_pad``: padding can be sent to this
+        subscriber (without it, upgrades are applied at once, as the probe themselves);
+        ``judged_since_ms``: where the last window of receiver-report loss that was judged
+        began."""
+        applied = self._applied
+        held: list[VideoAllocation] = []
+        extra = 0
+        holding = False
+        for allocation in wanted:
+            before = applied.get(allocation.consumer_id)
+            if can_pad and before is not None and is_upgrade(before, allocation):
+                holding = True
+                held.append(before)
+                extra += allocation.bitrate_bps - before.bitrate_bps
+            else:
+                held.append(allocation)
+        outcome: ProbeOutcome | None = None
+        since = self._since_ms
+        if not holding:
+            out, padding = tuple(wanted), 0
+            if since is not None:
+                outcome, self._since_ms = "abandoned", None
+        elif (
+            since is not None
+            and now_ms - since >= self._settings.duration_ms
+            and judged_since_ms is not None
+            and judged_since_ms >= since
+        ):
+            out, padding = tuple(wanted), 0
+            outcome, self._since_ms = "proven", None
+        elif since is not None and now_ms - since >= self._settings.max_duration_ms:
+            out, padding = tuple(held), 0
+            outcome, self._since_ms = "failed", None
+        else:
+            out, padding = tuple(held), max(0, extra)
+            if since is None:
+                outcome, self._since_ms = "started", now_ms
+        self._applied = {a.consumer_id: a for a in out}
+        return GateDecision(out, padding, outcome)

@@ -1,0 +1,106 @@
+"""Upgrades wait for a padding probe; downgrades and new streams do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.forwarding.allocator import VideoAllocation
+from bridge.forwarding.probe_gate import ProbeGate, ProbeSettings, is_upgrade
+
+PAUSED = VideoAllocation("cam", None, 2, "bandwidth")
+LOW = VideoAllocation("cam", 0, 0, "ok", 60_000)
+LOW_30FPS = VideoAllocation("cam", 0, 2, "ok", 150_000)
+MID = VideoAllocation("cam", 1, 2, "ok", 380_000)
+JUDGED = None  # no receiver-report window judged yet
+
+
+def gate_at(first: VideoAllocation) -> ProbeGate:
+    gate = ProbeGate(ProbeSettings(duration_ms=2000))
+    decision = gate.decide(0, [first], can_pad=True, judged_since_ms=JUDGED)
+    assert decision.video == (first,) and decision.padding_bps == 0  # nothing to hold yet
+    return gate
+
+
+def test_what_an_upgrade_is() -> None:
+    assert is_upgrade(PAUSED, LOW)
+    assert is_upgrade(LOW, LOW_30FPS)
+    assert is_upgrade(LOW_30FPS, MID)
+    assert not is_upgrade(MID, LOW)
+    assert not is_upgrade(LOW, PAUSED)
+    assert not is_upgrade(LOW, LOW)
+
+
+def test_an_upgrade_is_held_while_padding_probes_for_it_then_applied() -> None:
+    gate = gate_at(LOW)
+    started = gate.decide(1000, [MID], can_pad=True, judged_since_ms=None)
+    assert started.video == (LOW,)
+    assert started.padding_bps == MID.bitrate_bps - LOW.bitrate_bps
+    assert started.outcome == "started"
+    running = gate.decide(2500, [MID], can_pad=True, judged_since_ms=None)
+    assert running.video == (LOW,) and running.outcome is None and running.padding_bps > 0
+    # the time is up, but the last window of reports began before the probe did
+    waiting = gate.decide(3000, [MID], can_pad=True, judged_since_ms=900)
+    assert waiting.video == (LOW,) and waiting.padding_bps > 0
+    proven = gate.decide(3500, [MID], can_pad=True, judged_since_ms=1200)
+    assert proven.video == (MID,) and proven.padding_bps == 0 and proven.outcome == "proven"
+    assert not gate.probing
+
+
+def test_a_resume_out_of_a_pause_is_probed_and_the_video_stays_paused_meanwhile() -> None:
+    gate = gate_at(PAUSED)
+    decision = gate.decide(500, [LOW], can_pad=True, judged_since_ms=JUDGED)
+    assert decision.video == (PAUSED,)
+    assert decision.padding_bps == LOW.bitrate_bps
+
+
+def test_a_probe_the_allocator_gave_up_on_ends_with_the_video_untouched() -> None:
+    """Congestion during the probe: the estimate fell, the allocator no longer wants the
+    upgrade, and the subscriber never saw it."""
+    gate = gate_at(PAUSED)
+    gate.decide(500, [LOW], can_pad=True, judged_since_ms=JUDGED)
+    decision = gate.decide(1500, [PAUSED], can_pad=True, judged_since_ms=JUDGED)
+    assert decision.video == (PAUSED,) and decision.padding_bps == 0
+    assert decision.outcome == "abandoned"
+    # the next upgrade is a new probe, timed from its own start
+    assert gate.decide(9000, [LOW], can_pad=True, judged_since_ms=JUDGED).outcome == "started"
+    assert gate.decide(10_000, [LOW], can_pad=True, judged_since_ms=JUDGED).video == (PAUSED,)
+
+
+def test_downgrades_apply_at_once_even_during_a_probe() -> None:
+    gate = gate_at(LOW_30FPS)
+    gate.decide(0, [MID], can_pad=True, judged_since_ms=JUDGED)
+    decision = gate.decide(500, [LOW], can_pad=True, judged_since_ms=JUDGED)
+    assert decision.video == (LOW,) and decision.outcome == "abandoned"
+
+
+def test_without_padding_upgrades_apply_at_once() -> None:
+    """No RTX toward this subscriber (or adaptive bitrate off): the upgrade is the probe."""
+    gate = gate_at(LOW)
+    decision = gate.decide(1000, [MID], can_pad=False, judged_since_ms=JUDGED)
+    assert decision.video == (MID,) and decision.padding_bps == 0 and decision.outcome is None
+
+
+def test_only_the_upgraded_stream_waits() -> None:
+    gate = ProbeGate(ProbeSettings())
+    other = VideoAllocation("screen", 0, 2, "ok", 100_000)
+    gate.decide(0, [LOW, other], can_pad=True, judged_since_ms=JUDGED)
+    smaller = VideoAllocation("screen", 0, 0, "ok", 40_000)
+    decision = gate.decide(500, [MID, smaller], can_pad=True, judged_since_ms=JUDGED)
+    assert decision.video == (LOW, smaller)
+    assert decision.padding_bps == MID.bitrate_bps - LOW.bitrate_bps
+
+
+def test_a_probe_no_report_covers_in_time_fails() -> None:
+    gate = gate_at(PAUSED)
+    gate.decide(1000, [LOW], can_pad=True, judged_since_ms=None)
+    still = gate.decide(5500, [LOW], can_pad=True, judged_since_ms=900)
+    assert still.video == (PAUSED,) and still.outcome is None
+    failed = gate.decide(6000, [LOW], can_pad=True, judged_since_ms=900)
+    assert failed.video == (PAUSED,) and failed.padding_bps == 0 and failed.outcome == "failed"
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="duration_ms"):
+        ProbeSettings(duration_ms=-1)
+    with pytest.raises(ValueError, match="duration_ms"):
+        ProbeSettings(duration_ms=6000, max_duration_ms=5000)
