@@ -43,6 +43,9 @@ LOSS_WINDOW_MS = 1000
 # rural-3g link's estimate to 125k and paused its video (bench.weaklink).
 LOSS_MIN_PACKETS = 30
 HIGH_AUDIO_LOSS = 0.1  # audio losing more than this: the link cannot carry even the audio
+# A probe's padding losing more than this, over at least that many packets: it failed.
+PROBE_LOSS = 0.1
+PROBE_LOSS_MIN_PACKETS = 20
 PRIORITY_SPEAKER = 2
 PRIORITY_GALLERY = 1
 # Budget when adaptive bitrate is off: only views, audio-only and the site's cap apply.
@@ -115,6 +118,8 @@ class Downlink:
         self._judged_since_ms: int | None = None  # start of the last window judged
         self._audio_bps = 0  # what the last allocation gave the audio
         self._video_in_window = False  # video (or probe padding) went out in the loss window
+        self._probe_lost = 0  # on the RTX stream since the running probe began
+        self._probe_expected = 0
         self._feedback_ms: int | None = None  # last RTCP from the subscriber
         self._video_bytes = 0  # video sent (without retransmissions) at the last round
         self._video_since_ms: int | None = None  # video has gone out every round since
@@ -176,6 +181,8 @@ class Downlink:
                     else:
                         target = self._by_rtx_ssrc().get(block.ssrc)
                         loss = None if target is None else target.on_rtx_report_block(block, now)
+                        if loss is not None and self._gate.probing:
+                            lowered |= self._probe_padding_lost(loss)
                     if loss is not None:
                         self._lost += loss[0]
                         self._expected += loss[1]
@@ -204,6 +211,21 @@ class Downlink:
             if params is not None:
                 out[params.ssrc] = consumer
         return out
+
+    def _probe_padding_lost(self, loss: tuple[int, int]) -> bool:
+        """Loss on the RTX stream during a probe, which is mostly its padding: more than
+        the link's random loss over a few reports fails the probe at once (each second of
+        a failing probe costs a weak link's audio; bench.weaklink edge: 3 s, 0.6 s of
+        concealed audio, while the loss window filled). True if the probe failed."""
+        self._probe_lost += loss[0]
+        self._probe_expected += loss[1]
+        if self._probe_expected < PROBE_LOSS_MIN_PACKETS:
+            return False
+        if self._probe_lost <= self._probe_expected * PROBE_LOSS:
+            return False
+        self._estimator.on_probe_ended(False, self._clock())
+        self._probe_lost = self._probe_expected = 0
+        return True
 
     def _by_rtx_ssrc(self) -> dict[int, Consumer]:
         out: dict[int, Consumer] = {}
@@ -291,6 +313,7 @@ class Downlink:
         gate = self._gate.decide(now, result.video, carrier is not None, self._judged_since_ms)
         if gate.outcome == "started":
             self._metrics.probes += 1
+            self._probe_lost = self._probe_expected = 0
         elif gate.outcome in ("abandoned", "failed"):
             self._metrics.probes_failed += 1
         if gate.outcome in ("proven", "failed"):

@@ -321,11 +321,19 @@ class SteeredEstimator(DownlinkEstimator):
     def estimate_bps(self) -> int:
         return self.bps
 
+    def on_probe_ended(self, proven: bool, now_ms: int) -> None:
+        if not proven:
+            self.bps = 100_000  # falls back
+
 
 @dataclass
 class PaddingConsumer(FakeConsumer):
     can_pad: bool = True
     padding: list[int] = field(default_factory=list)
+    rtx_loss: tuple[int, int] | None = None  # what on_rtx_report_block says
+
+    def on_rtx_report_block(self, block: object, now: int) -> tuple[int, int] | None:
+        return self.rtx_loss
 
     def send_padding(self, padding: int, now_ms: int) -> int:
         self.padding.append(padding)
@@ -399,4 +407,43 @@ async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> 
         now[0] += 20
         await asyncio.sleep(0.021)
     assert len(video.padding) == sent  # and the padding stopped
+    d.pacer.close()
+
+
+async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
+    params = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
+    video = PaddingConsumer(
+        FakeProducer("video"), current_spatial=None, slot=SimpleNamespace(parameters=params)
+    )
+    now = [1000]
+    metrics = BridgeMetrics()
+    estimator = SteeredEstimator(100_000)
+    d = Downlink(
+        subscriber_id="sub",
+        clock=lambda: now[0],
+        metrics=metrics,
+        listener=lambda e: None,
+        estimator=estimator,
+        allocator=StreamAllocator(AllocatorSettings()),
+        redundancy=RedundancySwitch(RedundancySettings()),
+        adaptive_bitrate=True,
+    )
+    d.consumers.append(video)
+    d.pacer.connect(lambda p: True)
+    d.reallocate()
+    estimator.bps = 400_000
+    for t in (1500, 2000, 2500, 3000):
+        now[0] = t
+        d.reallocate()
+    assert metrics.probes == 1
+    now[0] = 3200
+    rtx_report = build_receiver_report(1, [ReportBlock(10, 0, 0, 100, 0, 0, 0)])
+    video.rtx_loss = (1, 12)  # a link's random loss
+    d.route_rtcp(rtx_report)
+    d.route_rtcp(rtx_report)
+    assert metrics.probes_failed == 0
+    video.rtx_loss = (6, 12)  # the padding does not get through
+    d.route_rtcp(rtx_report)
+    assert metrics.probes_failed == 1 and estimator.bps == 100_000
+    assert all(spatial is None for spatial, _ in video.targets)  # the video never resumed
     d.pacer.close()
