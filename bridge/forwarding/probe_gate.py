@@ -30,6 +30,9 @@ from typing import Literal
 from .allocator import VideoAllocation
 
 # abandoned: the allocator no longer wants the upgrade; failed: not proven in time
+# A probe proves an upgrade costing up to this much more than the padding it sent (the
+# measured cost of a step moves +-20 %).
+PROVEN_ROOM = 1.25
 ProbeOutcome = Literal["started", "proven", "abandoned", "failed"]
 
 
@@ -69,12 +72,13 @@ def is_upgrade(before: VideoAllocation, after: VideoAllocation) -> bool:
 
 
 class ProbeGate:
-    __slots__ = ("_applied", "_settings", "_since_ms")
+    __slots__ = ("_applied", "_probed_bps", "_settings", "_since_ms")
 
     def __init__(self, settings: ProbeSettings) -> None:
         self._settings = settings
         self._applied: dict[str, VideoAllocation] = {}
         self._since_ms: int | None = None  # the running probe began
+        self._probed_bps = 0  # the padding it began with: what it can prove
 
     @property
     def probing(self) -> bool:
@@ -114,6 +118,7 @@ class ProbeGate:
             and now_ms - since >= self._settings.duration_ms
             and judged_since_ms is not None
             and judged_since_ms >= since
+            and extra <= self._probed_bps * PROVEN_ROOM
         ):
             out, padding = tuple(wanted), 0
             outcome, self._since_ms = "proven", None
@@ -122,7 +127,9 @@ class ProbeGate:
             outcome, self._since_ms = "failed", None
         else:
             out, padding = tuple(held), max(0, extra)
-            if since is None:
-                outcome, self._since_ms = "started", now_ms
+            if since is None or extra > self._probed_bps * PROVEN_ROOM:
+                # A new probe, or the allocator now wants more than this one could prove
+                # (the estimate grew meanwhile): probe for that, from now.
+                outcome, self._since_ms, self._probed_bps = "started", now_ms, padding
         self._applied = {a.consumer_id: a for a in out}
         return GateDecision(out, padding, outcome)

@@ -104,3 +104,15 @@ def test_settings_are_checked() -> None:
         ProbeSettings(duration_ms=-1)
     with pytest.raises(ValueError, match="duration_ms"):
         ProbeSettings(duration_ms=6000, max_duration_ms=5000)
+
+
+def test_a_probe_proves_only_what_it_padded_for() -> None:
+    """The estimate grew during the probe and the allocator now wants two steps more: the
+    padding for one does not prove them, a new probe for the larger step starts."""
+    gate = gate_at(LOW)
+    gate.decide(1000, [LOW_30FPS], can_pad=True, judged_since_ms=None)
+    bigger = gate.decide(3000, [MID], can_pad=True, judged_since_ms=1200)
+    assert bigger.video == (LOW,) and bigger.outcome == "started"
+    assert bigger.padding_bps == MID.bitrate_bps - LOW.bitrate_bps
+    proven = gate.decide(5000, [MID], can_pad=True, judged_since_ms=3200)
+    assert proven.video == (MID,) and proven.outcome == "proven"
