@@ -38,9 +38,9 @@ ProbeOutcome = Literal["started", "proven", "abandoned", "failed"]
 
 @dataclass(frozen=True, slots=True)
 class ProbeSettings:
-    # Long enough for the subscriber's next receiver report (about one a second while it
-    # receives video) and a REMB to answer what the padding did.
-    duration_ms: int = 2000
+    # At least this long, and until a window of receiver reports (>= 1 s) that began
+    # after the probe was judged: in practice 1.5-2.5 s.
+    duration_ms: int = 1000
     # Unproven by then (no report covered it): failed. Toward paused video, Chromium
     # reported the audio only every ~5 s, and an unanswered probe overloaded a 96 kbit/s
     # link for 6 s while the estimate grew on.
