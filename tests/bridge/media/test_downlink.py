@@ -447,3 +447,16 @@ async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
     assert metrics.probes_failed == 1 and estimator.bps == 100_000
     assert all(spatial is None for spatial, _ in video.targets)  # the video never resumed
     d.pacer.close()
+
+
+def test_upgrades_proven_with_padding_may_leap_even_on_a_lossy_link() -> None:
+    spy = SpyAllocator()
+    params = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
+    for video in (
+        FakeConsumer(FakeProducer("video")),
+        PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=params)),
+    ):
+        d = downlink(spy, [video])
+        d._redundancy.on = True  # the link lost packets
+        d.reallocate()
+    assert spy.step_by_step == [True, False]
