@@ -96,6 +96,9 @@ class EstimatorSettings:
     send_window_ms: int = 1000  # minimum span of the send-rate measurement
     rtt_window_ms: int = 30_000  # the base round trip is the lowest this recent
     queue_delay_ms: int = 100  # a round trip this far above the base: a queue builds
+    # A round trip this far under the lowest of the window (both): the link changed.
+    faster_path_ratio: float = 0.6
+    faster_path_ms: int = 50
     overuse_ratio: float = 0.85  # GCC's answer to overuse: this share of what is sent
 
     def __post_init__(self) -> None:
@@ -230,9 +233,20 @@ class DownlinkEstimator:
         self._tick(now_ms)
         s = self._settings
         rtts = self._rtts
-        rtts.append((now_ms, rtt_ms))
-        while now_ms - rtts[0][0] > s.rtt_window_ms:
+        while rtts and now_ms - rtts[0][0] > s.rtt_window_ms:
             rtts.popleft()
+        lowest = min((rtt for _, rtt in rtts), default=None)
+        if lowest is not None and rtt_ms <= min(
+            lowest * s.faster_path_ratio, lowest - s.faster_path_ms
+        ):
+            # Far quicker than the link has been all along: a different link (the
+            # collapse profile's recovery: 300 ms to 60), not a queue that drained. Back-off
+            # earned on the old one says nothing here: growth resumes, and probes with it.
+            self._hold = s.min_hold_ms
+            if self._holding(now_ms):
+                self._hold_until_ms = now_ms
+            rtts.clear()
+        rtts.append((now_ms, rtt_ms))
         if len(rtts) < 3:
             return False
         base = min(rtt for _, rtt in rtts)

@@ -366,3 +366,19 @@ def test_a_proven_probe_ends_the_trial() -> None:
         e.on_receiver_report(0.0, 4000)
     assert trial.estimate_bps == 400_000
     assert proven.estimate_bps > 400_000
+
+
+def test_a_much_shorter_round_trip_ends_the_back_off_of_the_old_link() -> None:
+    """Probes failed on a 300-ms link and growth waits out a long hold; then the round
+    trip falls to 60 ms, lower than anything seen: a new link, probe it now. A queue that
+    drains back to the link's usual round trip changes nothing."""
+    e = est(initial_bps=300_000)
+    sending(e, 250_000)
+    for t, rtt in ((0, 310), (1000, 300), (2000, 305)):
+        e.on_rtt(rtt, t)
+    e.on_receiver_report(0.5, 2500)  # congestion: hold
+    assert e.state().hold_ms > 0
+    e.on_rtt(320, 3000)  # the usual
+    assert e.state().hold_ms > 0
+    e.on_rtt(60, 3500)
+    assert e.state().hold_ms == 0
