@@ -16,7 +16,8 @@ Hysteresis, per consumer: the allocation is recomputed on every call from the bu
 no consumer may go above what it had unless, for ``upgrade_hold_ms`` without a break, the
 allocation computed with ``budget / upgrade_margin`` would give it more; then it may rise
 to that level (one paused for bandwidth: to its cheapest step; on a lossy link,
-``step_by_step``, one step per hold). Downgrades are immediate.
+``upgrades="one_step"``, one step per hold; with ``upgrades="probed"`` no hold at all: the
+caller proves each upgrade with padding first, probe_gate.py). Downgrades are immediate.
 So a budget oscillating +-10 % around a threshold neither flaps nor upgrades. A consumer
 with no level yet (new, or coming back from hidden/audio-only) is allocated what fits
 right away; one paused for bandwidth waits like any upgrade.
@@ -37,6 +38,7 @@ from typing import Literal
 from .allocation_ladder import ALL_TEMPORAL, Step, build_ladder, distribute, ladder_index
 
 VideoReason = Literal["ok", "hidden", "bandwidth", "audio_only"]
+UpgradePolicy = Literal["leap", "one_step", "probed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +140,11 @@ class StreamAllocator:
         audio: Sequence[AudioDemand],
         audio_only: bool,
         cap_bps: int | None,
-        step_by_step: bool = False,
+        upgrades: UpgradePolicy = "leap",
     ) -> AllocationResult:
-        """``step_by_step``: upgrades climb one ladder step per hold (a link that loses
-        packets), not straight to what the budget allows."""
+        """``upgrades``: "leap" to what the budget allows after a hold; "one_step", one
+        ladder step per hold (a link that loses packets); "probed", leap without a hold
+        (the caller holds each upgrade until padding proved it)."""
         s = self._settings
         budget = max(0, budget_bps if cap_bps is None else min(budget_bps, cap_bps))
         audio_out, tight = self._allocate_audio(budget, audio)
@@ -175,7 +178,7 @@ class StreamAllocator:
                 out[d.consumer_id] = _paused(d, "audio_only")
                 tracks[d.consumer_id] = _Track(None)
             measured = []
-        used = audio_used + self._allocate_video(now_ms, video_budget, measured, out, step_by_step)
+        used = audio_used + self._allocate_video(now_ms, video_budget, measured, out, upgrades)
         waiting = [ladder[0].bps for d, ladder in measured if out[d.consumer_id].spatial is None]
         resume = int((used + min(waiting)) * s.upgrade_margin) if waiting else 0
         return AllocationResult(
@@ -209,7 +212,7 @@ class StreamAllocator:
         budget: int,
         measured: Sequence[tuple[VideoDemand, tuple[Step, ...]]],
         out: dict[str, VideoAllocation],
-        step_by_step: bool,
+        upgrades: UpgradePolicy,
     ) -> int:
         """Fill ``out`` for consumers with a ladder; return the bps used."""
         s = self._settings
@@ -233,7 +236,8 @@ class StreamAllocator:
             elif easy > prev:
                 if track.up_since_ms is None:
                     track.up_since_ms = now_ms
-                held = now_ms - track.up_since_ms >= s.upgrade_hold_ms
+                hold = 0 if upgrades == "probed" else s.upgrade_hold_ms
+                held = now_ms - track.up_since_ms >= hold
                 # Out of a pause for bandwidth only to the cheapest step: on a link that
                 # could not carry video, the probe for it should cost as little as it can.
                 # On a lossy link one step at a time: each upgrade probes it, and the
@@ -241,7 +245,7 @@ class StreamAllocator:
                 # kbit/s from 270p at 7.5 fps to 540p (a 40-kB keyframe, then 600 kbit/s):
                 # a second of queue, and freezes, before any report came back. A clean
                 # link leaps (a fiber viewer took 17 s to 540p step by step).
-                top = prev + 1 if step_by_step or prev < 0 else easy
+                top = prev + 1 if upgrades == "one_step" or prev < 0 else easy
                 ceilings.append(top if held else prev)
             else:
                 track.up_since_ms = None

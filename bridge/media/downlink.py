@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bridge.forwarding.allocator import (
     AudioDemand,
     StreamAllocator,
+    UpgradePolicy,
     VideoDemand,
     paused_by_bandwidth,
 )
@@ -61,6 +62,12 @@ PACE_FLOOR_BPS = 64_000  # while video is paused, retransmissions still leave
 class TileView:
     visible: bool
     height: int
+
+
+def upgrade_policy(can_pad: bool, lossy: bool) -> UpgradePolicy:
+    if can_pad:
+        return "probed"
+    return "one_step" if lossy else "leap"
 
 
 def max_spatial_for(view: TileView | None, layers: int) -> int:
@@ -201,7 +208,9 @@ class Downlink:
                         target.request_keyframe(now)
             elif isinstance(packet, Remb):
                 lowered |= self._estimator.on_remb(packet.bitrate, now)
-        if lowered and self._adaptive:
+        if not lowered:
+            self._estimator.on_feedback(now)
+        elif self._adaptive:
             self.reallocate()  # congestion: do not wait up to 500 ms for the tick
 
     def _by_ssrc(self) -> dict[int, Consumer]:
@@ -306,10 +315,11 @@ class Downlink:
             audio,
             audio_only=self._audio_only,
             cap_bps=self._cap_bps,
-            # An upgrade proven with padding first may leap (the estimate's growth, bounded
-            # by what is sent, bounds the leap): step by step, a link that recovered from
-            # the collapse profile with 0.5 % loss left took 9 probes to get back to 540p.
-            step_by_step=self._redundancy.on and carrier is None,
+            # An upgrade proven with padding first may leap, and needs no hold (the probe
+            # is one; the estimate's growth, bounded by what is sent, bounds the leap):
+            # step by step, a link that recovered from the collapse profile with 0.5 %
+            # loss left took 9 probes over 27 s to get back to 540p.
+            upgrades=upgrade_policy(carrier is not None, self._redundancy.on),
         )
         # The estimator takes the allocation as sent: a probe's padding stands in for it.
         self._estimator.on_allocated(result.used_bps, now, result.resume_budget_bps)

@@ -8,6 +8,7 @@ from bridge.forwarding.allocator import (
     AudioAllocation,
     AudioDemand,
     StreamAllocator,
+    UpgradePolicy,
     VideoAllocation,
     VideoDemand,
     paused_by_bandwidth,
@@ -228,23 +229,27 @@ def test_settings_validated(kwargs: dict[str, object]) -> None:
         AllocatorSettings(**kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("step_by_step", [False, True])
-def test_on_a_lossy_link_upgrades_climb_one_step_per_hold(step_by_step: bool) -> None:
+@pytest.mark.parametrize("upgrades", ["leap", "one_step", "probed"])
+def test_upgrade_policies(upgrades: UpgradePolicy) -> None:
     """Each upgrade probes the link: on one that loses packets, a leap from 150p at 7.5
-    fps to the top layer overloads it for seconds before any report says so."""
+    fps to the top layer overloads it for seconds before any report says so, unless the
+    caller proves it with padding first (then no hold either)."""
     a = StreamAllocator(AllocatorSettings(upgrade_hold_ms=1500))
     one = [mic("a-mic", 30, True)]
-    first = a.allocate(0, 120_000, [cam("spk", 2)], one, False, None, step_by_step)
+    first = a.allocate(0, 120_000, [cam("spk", 2)], one, False, None, upgrades)
     assert layers(first) == {"spk": (0, 0)}  # TL0 of the lowest layer: 60k
     seen = []
     for t in range(500, 20_001, 500):  # then room for the top layer
-        r = a.allocate(t, 10_000_000, [cam("spk", 2)], one, False, None, step_by_step)
+        r = a.allocate(t, 10_000_000, [cam("spk", 2)], one, False, None, upgrades)
         seen.append(layers(r)["spk"])
     assert seen[-1] == (2, 2)
-    if step_by_step:
+    if upgrades == "one_step":
         # TL1 of the lowest layer, then all of it, then the next layer's TL0 ... each
         # after its own hold: the eight steps take 16 s
         assert seen[3:8] == [(0, 1)] * 4 + [(0, 2)]
         assert seen.index((2, 2)) == 31
-    else:
+    elif upgrades == "leap":
+        assert seen[:3] == [(0, 0)] * 3
         assert seen[3] == (2, 2)  # one leap after one hold
+    else:
+        assert seen[0] == (2, 2)  # at once

@@ -382,3 +382,14 @@ def test_a_much_shorter_round_trip_ends_the_back_off_of_the_old_link() -> None:
     assert e.state().hold_ms > 0
     e.on_rtt(60, 3500)
     assert e.state().hold_ms == 0
+
+
+def test_any_report_without_congestion_grows_the_estimate() -> None:
+    e = est(initial_bps=100_000)
+    sending(e, 100_000)
+    e.on_feedback(0)
+    e.on_feedback(1000)
+    assert e.estimate_bps == 150_000
+    e.on_receiver_report(0.5, 1500)  # congestion: hold
+    e.on_feedback(2500)
+    assert e.estimate_bps == 50_000

@@ -14,6 +14,7 @@ from bridge.forwarding.allocator import (
     AllocatorSettings,
     AudioDemand,
     StreamAllocator,
+    UpgradePolicy,
     VideoDemand,
 )
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
@@ -93,7 +94,7 @@ class SpyAllocator(StreamAllocator):
         super().__init__(AllocatorSettings())
         self.demands: list[Sequence[VideoDemand]] = []
         self.audio: list[Sequence[AudioDemand]] = []
-        self.step_by_step: list[bool] = []
+        self.upgrades: list[UpgradePolicy] = []
         self.budgets: list[int] = []
 
     def allocate(
@@ -104,15 +105,13 @@ class SpyAllocator(StreamAllocator):
         audio: Sequence[AudioDemand],
         audio_only: bool,
         cap_bps: int | None,
-        step_by_step: bool = False,
+        upgrades: UpgradePolicy = "leap",
     ) -> AllocationResult:
         self.demands.append(demands)
         self.audio.append(audio)
-        self.step_by_step.append(step_by_step)
+        self.upgrades.append(upgrades)
         self.budgets.append(budget_bps)
-        return super().allocate(
-            now_ms, budget_bps, demands, audio, audio_only, cap_bps, step_by_step
-        )
+        return super().allocate(now_ms, budget_bps, demands, audio, audio_only, cap_bps, upgrades)
 
 
 def downlink(
@@ -166,7 +165,7 @@ def test_loss_on_the_downlink_turns_red_on_for_its_audio_and_a_repair_delay_for_
     d.reallocate()
     assert audio.redundant and spy.audio[-1][0].redundant  # and the allocator counts it
     assert video.playout_delay_ms == 180 + RepairDelaySettings().detect_ms
-    assert spy.step_by_step == [False, True]  # and upgrades go one step at a time
+    assert spy.upgrades == ["leap", "one_step"]  # and upgrades go one step at a time
 
 
 async def test_video_paced_but_never_sent_is_dropped_and_not_read_as_loss() -> None:
@@ -379,11 +378,8 @@ async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> 
     d.reallocate()
     assert video.targets[-1][0] is None
     estimator.bps = 400_000
-    for t in (1500, 2000, 2500, 3000):  # the allocator's upgrade hold, then the probe
-        now[0] = t
-        if t == 1500:
-            report()
-        d.reallocate()
+    now[0] = 1500
+    d.reallocate()  # the probe starts at once: it is the upgrade's hold
     assert metrics.probes == 1
     assert all(spatial is None for spatial, _ in video.targets)
     for _ in range(10):  # padding flows meanwhile
@@ -391,14 +387,15 @@ async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> 
         await asyncio.sleep(0.021)
     assert video.padding and max(video.padding) <= 255
     assert video_paused()
-    for t in (3500, 4000, 4500):  # a report, but its window began before the probe
+    for t in (2000, 2500, 3000):
         now[0] = t
-        if t == 3500:
+        if t in (2000, 3000):
+            # at 2000 a window that began before the probe; at 3000 one within it, but
+            # the probe's time (2 s) is not up
             report()
         d.reallocate()
         assert video.targets[-1][0] is None and video_paused()
-    report()  # one covering the probe only
-    now[0] = 5000
+    now[0] = 3500
     d.reallocate()
     assert video.targets[-1][0] == 0  # proven: the cheapest step goes out
     assert not video_paused()
@@ -459,4 +456,4 @@ def test_upgrades_proven_with_padding_may_leap_even_on_a_lossy_link() -> None:
         d = downlink(spy, [video])
         d._redundancy.on = True  # the link lost packets
         d.reallocate()
-    assert spy.step_by_step == [True, False]
+    assert spy.upgrades == ["one_step", "probed"]
