@@ -163,6 +163,12 @@ class Forwarder:
         """The 32-bit RTP timestamp of the last packet forwarded (its initial value before)."""
         return self._munger.last_out_timestamp
 
+    def take_back(self, out_ext_seq: int) -> None:
+        """The newest forwarded packet never left (its pacer dropped it while the video
+        was paused): the number is reused after the resync that resumes the video."""
+        if self._state != "forwarding" and self._munger.take_back(out_ext_seq):
+            self._needs_resync = True
+
     def translate_timestamp(self, ts32: int) -> int:
         """Incoming 32-bit RTP timestamp -> this consumer's (for SRs, retransmissions)."""
         return self._munger.translate_timestamp(ts32)

@@ -276,9 +276,14 @@ class Consumer:
 
     def unsent(self, sequence_number: int) -> None:
         """A packet forwarded with this (outgoing, 16-bit) seq never left (its pacer
-        dropped it): a gap like one upstream, not downlink loss."""
+        dropped it): a gap like one upstream, not downlink loss; the newest ones (called
+        newest first) are given back, so the resumed video continues without a gap.
+        Chromium counted a pause's dropped queue as lost: 96 % "lost" in the first report
+        after a resume, which failed every resume on the collapse profile's recovery."""
         highest = self._forwarder.highest_out_ext_seq
-        self._sent.discard(highest - ((highest - sequence_number) & 0xFFFF))
+        out_ext = highest - ((highest - sequence_number) & 0xFFFF)
+        self._sent.discard(out_ext)
+        self._forwarder.take_back(out_ext)
 
     def on_nack(self, lost: tuple[int, ...]) -> None:
         """Answer a subscriber's NACK (RFC 4585 §6.2.1) from the producer's cache."""

@@ -337,8 +337,6 @@ class Downlink:
             self.pacer.set_rate(
                 pace_rate(result.budget_bps, video_bps, result.used_bps - video_bps, PACE_FLOOR_BPS)
             )
-            if all(a.spatial is None for a in gate.video):
-                self._drop_paced(self.pacer.drop_queued())
             self.pacer.set_padding(
                 gate.padding_bps, carrier.send_padding if carrier and gate.padding_bps else None
             )
@@ -365,6 +363,9 @@ class Downlink:
             consumer.set_target(allocation.spatial, allocation.temporal)
             paused = allocation.spatial is None
             self._announce_video(consumer.producer.participant_id, paused, allocation.reason)
+        if self._adaptive and all(a.spatial is None for a in gate.video):
+            # after the pause is applied: the forwarders then give the dropped tail back
+            self._drop_paced(self.pacer.drop_queued())
         for audio_allocation in result.audio:
             consumer = by_id[audio_allocation.consumer_id]
             consumer.set_allocated(audio_allocation.forward)
@@ -375,7 +376,7 @@ class Downlink:
         """Packets that got a sequence number but never left: the subscriber will report
         them lost, and that is no loss on its link (RFC 3550 §5.1: SSRC at 8, seq at 2)."""
         by_ssrc = self._by_ssrc()
-        for packet in packets:
+        for packet in reversed(packets):  # newest first: the tail can be given back
             consumer = by_ssrc.get(int.from_bytes(packet[8:12], "big"))
             if consumer is not None:
                 consumer.unsent(int.from_bytes(packet[2:4], "big"))

@@ -179,6 +179,15 @@ class RtpMunger:
             self._last_out_ts = out_ts
         return mapped, mapped & _SEQ_MASK, out_ts & _TS_MASK
 
+    def take_back(self, out_ext_seq: int) -> bool:
+        """The newest outgoing number ``out_ext_seq`` never left (dropped before sending):
+        the next resync continues from it, so the subscriber sees no gap. False (a gap it
+        will see) for any other number."""
+        if not self._started or out_ext_seq != self._highest_out_seq:
+            return False
+        self._highest_out_seq -= 1
+        return True
+
     def skip(self, ext_seq: int) -> bool:
         """The packet ``ext_seq`` is dropped on purpose; keep the output contiguous.
 
