@@ -226,6 +226,11 @@ class Downlink:
         the link's random loss over a few reports fails the probe at once (each second of
         a failing probe costs a weak link's audio; bench.weaklink edge: 3 s, 0.6 s of
         concealed audio, while the loss window filled). True if the probe failed."""
+        if self._probe_expected < 0:
+            # The first report after the probe began also covers what the RTX stream lost
+            # before it (a collapse's retransmissions, reported only now): an anchor.
+            self._probe_expected = 0
+            return False
         self._probe_lost += loss[0]
         self._probe_expected += loss[1]
         if self._probe_expected < PROBE_LOSS_MIN_PACKETS:
@@ -326,7 +331,7 @@ class Downlink:
         gate = self._gate.decide(now, result.video, carrier is not None, self._judged_since_ms)
         if gate.outcome == "started":
             self._metrics.probes += 1
-            self._probe_lost = self._probe_expected = 0
+            self._probe_lost, self._probe_expected = 0, -1  # -1: no report since
         elif gate.outcome in ("abandoned", "failed"):
             self._metrics.probes_failed += 1
         if gate.outcome in ("proven", "failed"):

@@ -436,6 +436,8 @@ async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
     assert metrics.probes == 1
     now[0] = 3200
     rtx_report = build_receiver_report(1, [ReportBlock(10, 0, 0, 100, 0, 0, 0)])
+    video.rtx_loss = (12, 12)  # the first report also covers older retransmissions
+    d.route_rtcp(rtx_report)
     video.rtx_loss = (1, 12)  # a link's random loss
     d.route_rtcp(rtx_report)
     d.route_rtcp(rtx_report)
