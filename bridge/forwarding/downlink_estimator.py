@@ -23,16 +23,18 @@ What the bridge can learn about a subscriber's downlink without transport-cc:
   that overloads a link by 10-20 % (rural-3g: 270p at 15 fps plus RED audio on 400
   kbit/s) showed neither for seconds while the queue grew and every frame froze.
 
-The estimate grows ``increase_per_s`` per second while nothing says congested, bounded by
-``max_send_ratio`` x the send rate + ``send_headroom_bps`` (an idle link does not
-accumulate an unfounded estimate; at low rates the headroom still lets the budget reach
-2-2.5x what is sent, which is why the allocator climbs one step at a time on lossy links;
-it may always reach the budget that starts the cheapest paused video, however far above
-audio that is), and
-follows a REMB that is above it. The allocator upgrades when it has grown enough: the
-upgrade itself is the probe. Growth is fast (50 %/s, from audio only to the top layer in
-about 8 s): it only decides how soon the next probe comes, and the holds below bound how
-often a failing one does.
+The estimate grows ``increase_per_s`` per second with every report that says nothing of
+congestion, bounded by ``max_send_ratio`` x the send rate + ``send_headroom_bps`` (an
+idle link does not accumulate an unfounded estimate; at low rates the headroom still lets
+the budget reach 2-2.5x what is sent; it may always reach the budget that starts the
+cheapest paused video, however far above audio that is), and follows a REMB that is
+above it. The allocator upgrades when it has grown enough, and the upgrade is on trial:
+with an RTX stream to the subscriber it is first a padding probe (probe_gate.py), which
+``on_probe_ended`` closes; without one, the upgrade itself is the probe. Growth is fast
+(50 %/s): it only decides how soon the next probe comes, and the holds below bound how
+often a failing one does. A round trip far under the lowest of the window
+(``faster_path_ratio``) is a different, faster link: the back-off earned on the old one
+is dropped.
 
 A probe that congests the link costs the subscriber a moment of loss. The estimate falls
 back to what was sent before the probe (not to the probe's congested REMB or loss), and
@@ -44,9 +46,9 @@ carries the next layer, probes thus become rare instead of flapping the video ev
 seconds.
 
 Why not transport-cc: the send-side estimator (per-packet send times, arrival-time
-filter, probe clusters of padding) would measure capacity directly and recover faster
-than any REMB-driven scheme, but it is the bulk of GCC in the per-packet Python path. It
-is the next step (docs/architecture.md, "not built").
+filter) would measure capacity directly and recover faster than any REMB-driven scheme,
+but it is the bulk of GCC in the per-packet Python path. Padding probes (probe_gate.py)
+took its cheapest part: an upgrade that fails costs padding, not frozen video.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """When a subscriber's downlink counts as lossy: its audio then goes out with RED (RFC 2198,
 rtp/red.py), its video with a playout delay for repairs (repair_delay.py), and its
-upgrades climb one step at a time (allocator.py).
+upgrades climb one step at a time unless padding probes them first (allocator.py).
 
 Opus in-band FEC alone did not keep voice clear on the shaped links (edge, 5 % random
 loss: concealment about equal to the loss, docs/benchmarks.md). One redundant block per

@@ -1,0 +1,1 @@
+"""Micro-benchmarks of the system calls on the forwarding path (issue 4)."""
