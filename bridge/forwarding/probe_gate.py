@@ -84,6 +84,11 @@ class ProbeGate:
     def probing(self) -> bool:
         return self._since_ms is not None
 
+    @property
+    def applied_bps(self) -> int:
+        """What the video applied last costs."""
+        return sum(a.bitrate_bps for a in self._applied.values())
+
     def decide(
         self,
         now_ms: int,

@@ -460,3 +460,41 @@ def test_upgrades_proven_with_padding_may_leap_even_on_a_lossy_link() -> None:
         d._redundancy.on = True  # the link lost packets
         d.reallocate()
     assert spy.upgrades == ["one_step", "probed"]
+
+
+async def test_after_an_outage_the_video_comes_back_without_a_probe() -> None:
+    """No report for seconds while video went out: the link is gone. When reports come
+    back, what went through before returns at once (the same link), unprobed."""
+    params = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
+    video = PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=params))
+    now = [1000]
+    metrics = BridgeMetrics()
+    estimator = SteeredEstimator(400_000)
+    d = Downlink(
+        subscriber_id="sub",
+        clock=lambda: now[0],
+        metrics=metrics,
+        listener=lambda e: None,
+        estimator=estimator,
+        allocator=StreamAllocator(AllocatorSettings()),
+        redundancy=RedundancySwitch(RedundancySettings()),
+        adaptive_bitrate=True,
+    )
+    d.consumers.append(video)
+    d.pacer.connect(lambda p: True)
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 0, 100, 0, 0, 0)]))
+    d.reallocate()
+    assert video.targets[-1][0] is not None  # video goes out
+    for t in range(1500, 5001, 500):  # then the link is gone: no report
+        now[0] = t
+        video.bytes_sent += 20_000
+        if t == 5000:
+            estimator.bps = 50_000  # the outage cut it to the audio
+        d.reallocate()
+    assert video.targets[-1][0] is None
+    now[0] = 6000
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 0, 200, 0, 0, 0)]))
+    estimator.bps = 400_000
+    d.reallocate()
+    assert video.targets[-1][0] is not None and metrics.probes == 0
+    d.pacer.close()
