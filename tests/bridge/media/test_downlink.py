@@ -340,35 +340,50 @@ class PaddingConsumer(FakeConsumer):
         return padding + 24
 
 
+RTX_PARAMS = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
+
+
+def padded_downlink(
+    video: PaddingConsumer,
+    estimator: SteeredEstimator,
+    now: list[int],
+    metrics: BridgeMetrics,
+    events: list[RoomEvent] | None = None,
+    probe: ProbeSettings | None = None,
+) -> Downlink:
+    """A Downlink with adaptive bitrate over ``video``, its pacer sending into nothing."""
+    d = Downlink(
+        subscriber_id="sub",
+        clock=lambda: now[0],
+        metrics=metrics,
+        listener=(events if events is not None else []).append,
+        estimator=estimator,
+        allocator=StreamAllocator(AllocatorSettings()),
+        redundancy=RedundancySwitch(RedundancySettings()),
+        adaptive_bitrate=True,
+        probe=probe,
+    )
+    d.consumers.append(video)
+    d.pacer.connect(lambda p: True)
+    return d
+
+
 async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> None:
     """Paused for bandwidth, then the estimate allows the cheapest step: the subscriber
     keeps "video paused" while padding worth that step goes out, and gets the video once
     the probe's time is up and receiver reports covering only the probe came back
     without the estimate falling."""
-    params = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
     video = PaddingConsumer(
         FakeProducer("video"),
         current_spatial=None,
-        slot=SimpleNamespace(parameters=params),
+        slot=SimpleNamespace(parameters=RTX_PARAMS),
         report_loss=(0, 40),
     )
     events: list[RoomEvent] = []
     now = [1000]
     metrics = BridgeMetrics()
     estimator = SteeredEstimator(100_000)  # under the cheapest step (150k)
-    d = Downlink(
-        subscriber_id="sub",
-        clock=lambda: now[0],
-        metrics=metrics,
-        listener=events.append,
-        estimator=estimator,
-        allocator=StreamAllocator(AllocatorSettings()),
-        redundancy=RedundancySwitch(RedundancySettings()),
-        adaptive_bitrate=True,
-        probe=ProbeSettings(duration_ms=2000),
-    )
-    d.consumers.append(video)
-    d.pacer.connect(lambda p: True)
+    d = padded_downlink(video, estimator, now, metrics, events, ProbeSettings(duration_ms=2000))
 
     def report() -> None:
         d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 0, 100, 0, 0, 0)]))
@@ -409,25 +424,13 @@ async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> 
 
 
 async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
-    params = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
     video = PaddingConsumer(
-        FakeProducer("video"), current_spatial=None, slot=SimpleNamespace(parameters=params)
+        FakeProducer("video"), current_spatial=None, slot=SimpleNamespace(parameters=RTX_PARAMS)
     )
     now = [1000]
     metrics = BridgeMetrics()
     estimator = SteeredEstimator(100_000)
-    d = Downlink(
-        subscriber_id="sub",
-        clock=lambda: now[0],
-        metrics=metrics,
-        listener=lambda e: None,
-        estimator=estimator,
-        allocator=StreamAllocator(AllocatorSettings()),
-        redundancy=RedundancySwitch(RedundancySettings()),
-        adaptive_bitrate=True,
-    )
-    d.consumers.append(video)
-    d.pacer.connect(lambda p: True)
+    d = padded_downlink(video, estimator, now, metrics)
     d.reallocate()
     estimator.bps = 400_000
     for t in (1500, 2000, 2500, 3000):
@@ -451,10 +454,9 @@ async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
 
 def test_upgrades_proven_with_padding_may_leap_even_on_a_lossy_link() -> None:
     spy = SpyAllocator()
-    params = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
     for video in (
         FakeConsumer(FakeProducer("video")),
-        PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=params)),
+        PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=RTX_PARAMS)),
     ):
         d = downlink(spy, [video])
         d._redundancy.on = True  # the link lost packets
@@ -465,23 +467,11 @@ def test_upgrades_proven_with_padding_may_leap_even_on_a_lossy_link() -> None:
 async def test_after_an_outage_the_video_comes_back_without_a_probe() -> None:
     """No report for seconds while video went out: the link is gone. When reports come
     back, what went through before returns at once (the same link), unprobed."""
-    params = SimpleNamespace(ssrc=9, rtx_ssrc=10, rtx_payload_type=97)
-    video = PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=params))
+    video = PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=RTX_PARAMS))
     now = [1000]
     metrics = BridgeMetrics()
     estimator = SteeredEstimator(400_000)
-    d = Downlink(
-        subscriber_id="sub",
-        clock=lambda: now[0],
-        metrics=metrics,
-        listener=lambda e: None,
-        estimator=estimator,
-        allocator=StreamAllocator(AllocatorSettings()),
-        redundancy=RedundancySwitch(RedundancySettings()),
-        adaptive_bitrate=True,
-    )
-    d.consumers.append(video)
-    d.pacer.connect(lambda p: True)
+    d = padded_downlink(video, estimator, now, metrics)
     d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 0, 100, 0, 0, 0)]))
     d.reallocate()
     assert video.targets[-1][0] is not None  # video goes out
