@@ -29,10 +29,10 @@ from typing import Literal
 
 from .allocator import VideoAllocation
 
-# abandoned: the allocator no longer wants the upgrade; failed: not proven in time
 # A probe proves an upgrade costing up to this much more than the padding it sent (the
 # measured cost of a step moves +-20 %).
 PROVEN_ROOM = 1.25
+# abandoned: the allocator no longer wants the upgrade; failed: not proven in time
 ProbeOutcome = Literal["started", "proven", "abandoned", "failed"]
 
 

@@ -457,8 +457,9 @@ class Consumer:
 
     def on_rtx_report_block(self, block: ReportBlock, now_ms: int) -> tuple[int, int] | None:
         """A report block on the RTX stream (retransmissions, probe padding): (lost,
-        expected) since the last one. Every RTX seq is one that left, so all it lost was
-        lost on the downlink; during a probe it is most of what is sent."""
+        expected) since the last one. Every RTX seq went to the pacer (a few may die in
+        its queue when all video pauses), so what it lost was lost on the downlink; during
+        a probe it is mostly padding."""
         return self._rtx_loss.on_report(
             block.packets_lost, block.highest_sequence, 0, self._rtx_seq - 1, now_ms
         )
