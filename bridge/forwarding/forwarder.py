@@ -166,8 +166,8 @@ class Forwarder:
     def take_back(self, out_ext_seq: int) -> None:
         """The newest forwarded packet never left (its pacer dropped it while the video
         was paused): the number is reused after the resync that resumes the video."""
-        if self._state != "forwarding" and self._munger.take_back(out_ext_seq):
-            self._needs_resync = True
+        if self._state != "forwarding":  # it resyncs on the key frame that resumes it
+            self._munger.take_back(out_ext_seq)
 
     def translate_timestamp(self, ts32: int) -> int:
         """Incoming 32-bit RTP timestamp -> this consumer's (for SRs, retransmissions)."""

@@ -174,7 +174,7 @@ class Downlink:
         self._metrics.rtcp_packets_in += 1
         now = self._clock()
         self._feedback_ms = now
-        by_ssrc = self._by_ssrc()
+        by_ssrc, by_rtx_ssrc = self._by_ssrc()
         lowered = False  # the estimate: reallocate now, not at the next tick
         for packet in packets:
             if isinstance(packet, ReceiverReport | SenderReport):
@@ -189,7 +189,7 @@ class Downlink:
                             self._audio_lost += loss[0]
                             self._audio_expected += loss[1]
                     else:
-                        target = self._by_rtx_ssrc().get(block.ssrc)
+                        target = by_rtx_ssrc.get(block.ssrc)
                         loss = None if target is None else target.on_rtx_report_block(block, now)
                         if loss is not None and self._gate.probing:
                             lowered |= self._probe_padding_lost(loss)
@@ -216,13 +216,17 @@ class Downlink:
         elif self._adaptive:
             self.reallocate()  # congestion: do not wait up to 500 ms for the tick
 
-    def _by_ssrc(self) -> dict[int, Consumer]:
-        out: dict[int, Consumer] = {}
+    def _by_ssrc(self) -> tuple[dict[int, Consumer], dict[int, Consumer]]:
+        """The consumers by their SSRC, and by their RTX SSRC where RTX was negotiated."""
+        media: dict[int, Consumer] = {}
+        rtx: dict[int, Consumer] = {}
         for consumer in self.consumers:
             params = consumer.slot.parameters
             if params is not None:
-                out[params.ssrc] = consumer
-        return out
+                media[params.ssrc] = consumer
+                if params.rtx_payload_type is not None:
+                    rtx[params.rtx_ssrc] = consumer
+        return media, rtx
 
     def _probe_padding_lost(self, loss: tuple[int, int]) -> bool:
         """Loss on the RTX stream during a probe, which is mostly its padding: more than
@@ -243,14 +247,6 @@ class Downlink:
         self._estimator.on_probe_ended(False, self._clock())
         self._probe_lost = self._probe_expected = 0
         return True
-
-    def _by_rtx_ssrc(self) -> dict[int, Consumer]:
-        out: dict[int, Consumer] = {}
-        for consumer in self.consumers:
-            params = consumer.slot.parameters
-            if params is not None and params.rtx_payload_type is not None:
-                out[params.rtx_ssrc] = consumer
-        return out
 
     # --- allocation --------------------------------------------------------------------
 
@@ -339,7 +335,8 @@ class Downlink:
         unprobed = self._unprobed
         if unprobed is not None and now >= unprobed[1]:
             unprobed = self._unprobed = None
-        known = unprobed is not None and sum(a.bitrate_bps for a in result.video) <= unprobed[0]
+        video_bps = sum(a.bitrate_bps for a in result.video)
+        known = unprobed is not None and video_bps <= unprobed[0]
         gate = self._gate.decide(
             now, result.video, carrier is not None and not known, self._judged_since_ms
         )
@@ -350,9 +347,8 @@ class Downlink:
             self._metrics.probes_failed += 1
         if gate.outcome in ("proven", "failed"):
             self._estimator.on_probe_ended(gate.outcome == "proven", now)
-        self._audio_bps = result.used_bps - sum(a.bitrate_bps for a in result.video)
+        self._audio_bps = result.used_bps - video_bps
         if self._adaptive:
-            video_bps = sum(a.bitrate_bps for a in result.video)
             self.pacer.set_rate(
                 pace_rate(result.budget_bps, video_bps, result.used_bps - video_bps, PACE_FLOOR_BPS)
             )
@@ -394,7 +390,7 @@ class Downlink:
     def _drop_paced(self, packets: list[bytes | bytearray]) -> None:
         """Packets that got a sequence number but never left: the subscriber will report
         them lost, and that is no loss on its link (RFC 3550 §5.1: SSRC at 8, seq at 2)."""
-        by_ssrc = self._by_ssrc()
+        by_ssrc, _ = self._by_ssrc()
         for packet in reversed(packets):  # newest first: the tail can be given back
             consumer = by_ssrc.get(int.from_bytes(packet[8:12], "big"))
             if consumer is not None:

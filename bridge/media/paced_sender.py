@@ -114,9 +114,8 @@ class PacedSender:
         owed = self._padding_owed + rate * max(0, now - self._padding_at) / 8000
         owed = min(owed, rate * PADDING_MAX_OWED_MS / 8000)
         self._padding_at = now
-        while owed > PADDING_OVERHEAD and self.padding_room() > PADDING_OVERHEAD:
-            padding = min(MAX_PADDING, int(min(owed, self.padding_room())) - PADDING_OVERHEAD)
-            sent = carrier(padding, now) if padding > 0 else 0
+        while (room := int(min(owed, self.padding_room()))) > PADDING_OVERHEAD:
+            sent = carrier(min(MAX_PADDING, room - PADDING_OVERHEAD), now)
             if not sent:
                 break
             owed -= sent

@@ -44,6 +44,11 @@ class FakeProducer:
         return (150_000, 375_000, 1_500_000)
 
 
+def stream_slot(ssrc: int) -> SimpleNamespace:
+    """A negotiated slot with this SSRC and no RTX."""
+    return SimpleNamespace(parameters=SimpleNamespace(ssrc=ssrc, rtx_ssrc=0, rtx_payload_type=None))
+
+
 @dataclass
 class FakeConsumer:
     producer: FakeProducer
@@ -150,9 +155,7 @@ def test_the_temporal_layers_a_stream_shows_reach_the_allocator() -> None:
 
 def test_loss_on_the_downlink_turns_red_on_for_its_audio_and_a_repair_delay_for_video() -> None:
     spy = SpyAllocator()
-    audio = FakeConsumer(
-        FakeProducer("audio"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=7))
-    )
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
     video = FakeConsumer(FakeProducer("video"), rtt_ms=180)
     now = [0]
     d = downlink(spy, [audio, video], now)
@@ -171,9 +174,7 @@ def test_loss_on_the_downlink_turns_red_on_for_its_audio_and_a_repair_delay_for_
 async def test_video_paced_but_never_sent_is_dropped_and_not_read_as_loss() -> None:
     """All video paused: what the pacer still holds is dropped, and its consumers learn
     which sequence numbers never left (the subscriber will report them lost)."""
-    video = FakeConsumer(
-        FakeProducer("video"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=9))
-    )
+    video = FakeConsumer(FakeProducer("video"), slot=stream_slot(9))
     d = downlink(SpyAllocator(), [video], estimate_bps=30_000)  # not even the audio fits
     sent: list[bytes | bytearray] = []
     d.pacer.connect(lambda p: sent.append(p) is None)
@@ -206,9 +207,7 @@ def test_no_report_for_seconds_while_video_goes_out_pauses_it() -> None:
     """The outage profile: the link is gone, nothing comes back; keep sending ~1 Mbit/s
     into it and the site's first seconds back are spent draining and repairing that."""
     spy = SpyAllocator()
-    video = FakeConsumer(
-        FakeProducer("video"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=9))
-    )
+    video = FakeConsumer(FakeProducer("video"), slot=stream_slot(9))
     audio = FakeConsumer(FakeProducer("audio"))
     now = [0]
     d = downlink(spy, [video, audio], now, estimate_bps=1_000_000)
@@ -286,9 +285,7 @@ def test_video_the_publisher_stopped_for_its_uplink_is_paused_with_that_reason()
 def test_loss_over_a_handful_of_packets_is_not_judged_yet() -> None:
     """The first report after a join covers a few packets: 1 of 3 lost is no 33 % loss;
     the window grows until it holds enough packets."""
-    video = FakeConsumer(
-        FakeProducer("video"), slot=SimpleNamespace(parameters=SimpleNamespace(ssrc=9))
-    )
+    video = FakeConsumer(FakeProducer("video"), slot=stream_slot(9))
     now = [0]
     spy = SpyAllocator()
     d = downlink(spy, [video], now, estimate_bps=300_000)
