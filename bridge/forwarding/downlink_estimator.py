@@ -55,6 +55,11 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Literal
+
+# What lowered the estimate: a REMB, receiver-report loss, a round trip, a padding probe
+# that failed, or the subscriber's silence.
+CutReason = Literal["remb", "loss", "rtt", "probe", "silence"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +130,7 @@ class EstimatorState:
     send_bps: int | None
     hold_ms: int  # growth stopped for this long yet (after congestion)
     last_hold_ms: int  # the last congestion's hold (doubles while probes fail)
+    last_cut: CutReason | None  # what lowered the estimate last
 
 
 class DownlinkEstimator:
@@ -133,9 +139,11 @@ class DownlinkEstimator:
         "_before_rise",
         "_episode_estimate",
         "_episode_ms",
+        "_episode_probe",
         "_estimate",
         "_hold",
         "_hold_until_ms",
+        "_last_cut",
         "_last_growth_ms",
         "_now_ms",
         "_remb",
@@ -161,6 +169,8 @@ class DownlinkEstimator:
         self._before_rise: tuple[int, int] | None = None  # (allocated before, rose at ms)
         self._episode_ms = 0  # when the last congestion episode began
         self._episode_estimate = 0.0  # what it fell back to
+        self._episode_probe = False  # it began as a failed probe
+        self._last_cut: CutReason | None = None
         self._now_ms: int | None = None
         self._last_growth_ms: int | None = None
         self._hold = settings.min_hold_ms  # the last congestion's hold
@@ -200,7 +210,7 @@ class DownlinkEstimator:
         before = self._estimate
         if congested:
             self._remb_peak = video
-            self._congested(min(self._estimate, float(total)), now_ms)
+            self._congested(min(self._estimate, float(total)), now_ms, "remb")
         elif total > self._estimate and not self._holding(now_ms):
             # The receiver sees room (its estimate is above ours): take it, bounded.
             self._estimate = min(float(total), max(self._estimate, self._send_limit()))
@@ -217,7 +227,7 @@ class DownlinkEstimator:
             # Cutting into the audio's room for the video's loss would only take its RED
             # away (bench.weaklink edge: a starved video's loss, reported after it was
             # paused, cut to 30k and audio concealment doubled).
-            self._congested(max(base * (1 - min(fraction_lost, 1.0)), keep_bps), now_ms)
+            self._congested(max(base * (1 - min(fraction_lost, 1.0)), keep_bps), now_ms, "loss")
         else:
             self._grow(now_ms)
 
@@ -235,9 +245,14 @@ class DownlinkEstimator:
         probe: fall back and hold)."""
         self._tick(now_ms)
         if proven:
-            self._before_rise = None
+            rise, self._before_rise = self._before_rise, None
+            if rise is not None and self._last_growth_ms is not None:
+                # The link carried the padding all along: the trial's time counts as
+                # growth. Without it growth came only between probes, one ladder step
+                # per ~2-s probe (bench.weaklink collapse: 11 s from 60k to 540p).
+                self._last_growth_ms = min(self._last_growth_ms, rise[1])
         elif self._probing(now_ms):
-            self._congested(self._estimate, now_ms)
+            self._congested(self._estimate, now_ms, "probe")
 
     def on_rtt(self, rtt_ms: int, now_ms: int) -> bool:
         """One round-trip measurement to the subscriber; True if it lowered the estimate
@@ -270,7 +285,7 @@ class DownlinkEstimator:
         # collapse profile's steps) rather than a queue, this cut is the only one it costs.
         rtts.clear()
         before = self._estimate
-        self._congested(min(self._estimate, sending * s.overuse_ratio), now_ms)
+        self._congested(min(self._estimate, sending * s.overuse_ratio), now_ms, "rtt")
         return self._estimate < before
 
     def on_feedback_lost(self, now_ms: int) -> None:
@@ -278,7 +293,7 @@ class DownlinkEstimator:
         gone (an outage). Back to what the audio needs; video comes back by probing once
         reports arrive again (until then nothing grows the estimate)."""
         self._tick(now_ms)
-        self._congested(float(self._unseen_bps), now_ms)
+        self._congested(float(self._unseen_bps), now_ms, "silence")
 
     def on_sent(self, bytes_total: int, video_bytes_total: int, now_ms: int) -> None:
         """Bytes sent to this subscriber so far, all and video only (monotonic counters)."""
@@ -326,6 +341,7 @@ class DownlinkEstimator:
             send_bps=self._sent_bps,
             hold_ms=left,
             last_hold_ms=self._hold,
+            last_cut=self._last_cut,
         )
 
     # --- internals -------------------------------------------------------------------
@@ -377,12 +393,16 @@ class DownlinkEstimator:
         grown = self._estimate * (1 + s.increase_per_s) ** elapsed_s
         self._estimate = min(grown, max(self._estimate, self._send_limit()), float(s.max_bps))
 
-    def _congested(self, rate: float, now_ms: int) -> None:
+    def _congested(self, rate: float, now_ms: int, reason: CutReason) -> None:
         s = self._settings
         if self._holding(now_ms):
-            # The same episode: reports of its first moments still describe what caused
-            # it; later ones mean the link itself fell: follow them down.
-            if now_ms - self._episode_ms >= s.settle_ms and rate < self._estimate:
+            # The same episode. After a failed probe, reports of its first moments still
+            # describe the probe; later ones mean the link itself fell: follow them down.
+            # An episode no probe caused is the link falling: follow at once (waiting
+            # kept 540p on the collapse profile's 250k link for 3 s after 90 % loss).
+            settled = not self._episode_probe or now_ms - self._episode_ms >= s.settle_ms
+            if settled and rate < self._estimate:
+                self._last_cut = reason
                 # Less than what the episode fell back to: the link carries less now. Far
                 # less: the link changed, and the probes that failed on the old one say
                 # nothing about the new one.
@@ -391,6 +411,7 @@ class DownlinkEstimator:
                 self._estimate = max(rate, float(s.min_bps))
             return
         self._episode_ms = now_ms
+        self._last_cut = reason
         rise = self._before_rise
         until = self._hold_until_ms
         probe = rise is not None and rise[0] > 0 and now_ms - rise[1] <= s.probe_window_ms
@@ -402,9 +423,11 @@ class DownlinkEstimator:
             rate = rise[0] * s.fallback_room
             again = until is not None and now_ms - until < s.calm_reset_ms
             self._hold = min(self._hold * 2, s.max_hold_ms) if again else s.min_hold_ms
+            self._episode_probe = True
         else:
             # The link changed under what we were sending: no probe of ours failed.
             self._hold = s.min_hold_ms
+            self._episode_probe = False
         self._estimate = max(min(self._estimate, rate), float(s.min_bps))
         self._episode_estimate = self._estimate
         self._hold_until_ms = now_ms + self._hold

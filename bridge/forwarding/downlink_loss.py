@@ -64,7 +64,9 @@ class DownlinkLossMeter:
             return min(expected, max(0, lost)), expected
         sent_before = last[3]
         if sent_before is None or sent_before <= last[1]:
-            self._last = current  # nothing was on its way: start from here
+            # Nothing was on its way: wait from here, from what is already counted (a
+            # starved tail counted lost put that past the report's highest).
+            self._last = (last[0], last[1], last[2], sent_highest, now_ms)
             return None
         if now_ms - last[4] < STARVED_AFTER_MS:
             return None  # what was on its way may still arrive

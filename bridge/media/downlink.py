@@ -192,7 +192,16 @@ class Downlink:
                         target = by_rtx_ssrc.get(block.ssrc)
                         loss = None if target is None else target.on_rtx_report_block(block, now)
                         if loss is not None and self._gate.probing:
-                            lowered |= self._probe_padding_lost(loss)
+                            if self._probe_expected < 0:
+                                # The first report since the probe began also covers
+                                # what the RTX stream lost before it (a collapse's
+                                # retransmissions, reported only now that padding
+                                # flows): an anchor, for the probe and the loss window
+                                # alike (counted, it failed the first probe on the
+                                # collapse profile's recovered link).
+                                self._probe_expected, loss = 0, None
+                            else:
+                                lowered |= self._probe_padding_lost(loss)
                     if loss is not None:
                         self._lost += loss[0]
                         self._expected += loss[1]
@@ -233,11 +242,6 @@ class Downlink:
         the link's random loss over a few reports fails the probe at once (each second of
         a failing probe costs a weak link's audio; bench.weaklink edge: 3 s, 0.6 s of
         concealed audio, while the loss window filled). True if the probe failed."""
-        if self._probe_expected < 0:
-            # The first report after the probe began also covers what the RTX stream lost
-            # before it (a collapse's retransmissions, reported only now): an anchor.
-            self._probe_expected = 0
-            return False
         self._probe_lost += loss[0]
         self._probe_expected += loss[1]
         if self._probe_expected < PROBE_LOSS_MIN_PACKETS:

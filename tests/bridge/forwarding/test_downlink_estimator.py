@@ -393,3 +393,35 @@ def test_any_report_without_congestion_grows_the_estimate() -> None:
     e.on_receiver_report(0.5, 1500)  # congestion: hold
     e.on_feedback(2500)
     assert e.estimate_bps == 50_000
+
+
+def test_a_proven_probes_time_counts_as_growth() -> None:
+    """The link carried the padding throughout the trial: once proven, the estimate grows
+    for that time too (growing only between ~2-s probes took one ladder step a probe)."""
+    grown, failed = probing_estimator(), probing_estimator()
+    for e in (grown, failed):
+        e.on_sent(62_500, 45_000, 2000)  # 300k went out with the padding
+        for t in (1500, 2000, 2500):
+            e.on_feedback(t)
+    assert grown.estimate_bps == failed.estimate_bps == 400_000  # no growth on trial
+    grown.on_probe_ended(True, 3000)
+    grown.on_feedback(3000)
+    assert grown.estimate_bps == 300_000 * 1.8 + 160_000  # 2 s of growth, to the bound
+    failed.on_probe_ended(False, 3000)
+    failed.on_feedback(3000)
+    assert failed.estimate_bps == 250_000
+
+
+def test_a_link_that_fell_is_followed_down_at_once() -> None:
+    """No probe caused the congestion: a report of heavy loss right after the first cut
+    describes the link, and is followed (after a failed probe such a report describes
+    the probe, and waits: test_a_failed_probe_falls_back_to_what_was_sent_before_it)."""
+    e = est(initial_bps=2_000_000)
+    sending(e, 2_000_000)
+    e.on_allocated(2_000_000, 0)
+    e.on_remb(2_200_000, 0)
+    assert e.on_remb(1_500_000, 500)  # the link fell under what we send
+    assert e.estimate_bps == 1_500_000
+    e.on_receiver_report(0.9, 1000)  # 250k of 2M got through
+    assert e.estimate_bps == pytest.approx(150_000, abs=1)
+    assert e.state().last_cut == "loss"

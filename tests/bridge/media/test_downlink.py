@@ -449,6 +449,40 @@ async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
     d.pacer.close()
 
 
+async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss() -> None:
+    """Retransmissions lost on a collapsed link are reported only when the next RTX
+    packets (a probe's padding) arrive: that first report describes the old link."""
+    judged: list[float] = []
+
+    class Recording(SteeredEstimator):
+        def on_receiver_report(self, fraction_lost: float, now_ms: int, keep_bps: int = 0) -> None:
+            judged.append(fraction_lost)
+
+    video = PaddingConsumer(
+        FakeProducer("video"), current_spatial=None, slot=SimpleNamespace(parameters=RTX_PARAMS)
+    )
+    now = [1000]
+    estimator = Recording(100_000)
+    d = padded_downlink(video, estimator, now, BridgeMetrics())
+    d.reallocate()
+    estimator.bps = 400_000
+    now[0] = 1500
+    d.reallocate()  # the probe starts
+    video.rtx_loss = (40, 40)  # lost in the collapse, before the probe
+    video.report_loss = (0, 40)
+    d.route_rtcp(
+        build_receiver_report(
+            1, [ReportBlock(10, 0, 0, 100, 0, 0, 0), ReportBlock(9, 0, 0, 1, 0, 0, 0)]
+        )
+    )
+    video.rtx_loss = (2, 40)  # the padding: a link's random loss
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(10, 0, 0, 140, 0, 0, 0)]))
+    now[0] = 2500
+    d.reallocate()
+    assert judged == [2 / 80]
+    d.pacer.close()
+
+
 def test_upgrades_proven_with_padding_may_leap_even_on_a_lossy_link() -> None:
     spy = SpyAllocator()
     for video in (
