@@ -296,9 +296,16 @@ class Consumer:
             self._metrics.rtp_dropped["nack_not_forwarding"] += len(lost)
             return
         highest = self._forwarder.highest_out_ext_seq
+        chain_start = self._forwarder.chain_start_ext_seq
         now = self._clock()
         for seq in lost:
             out_ext = highest - ((highest - seq) & 0xFFFF)
+            if out_ext < chain_start:
+                # Before the key frame of a layer switch: no use to the decoder. After a
+                # collapse these were the old layer's losses, resent at up to half its
+                # rate onto a link that had just been cut (bench.weaklink collapse).
+                self._metrics.rtp_dropped["nack_before_keyframe"] += 1
+                continue
             packed = self._sent.get(out_ext)
             original = None
             vp8 = 0

@@ -104,6 +104,7 @@ class RtpMunger:
         "_initial_sequence",
         "_initial_timestamp",
         "_last_out_ts",
+        "_resync_out_seq",
         "_seqs",
         "_started",
         "_ts_offset",
@@ -120,6 +121,7 @@ class RtpMunger:
         self._seqs = OffsetMap()
         self._ts_offset = 0
         self._highest_out_seq = initial_sequence - 1
+        self._resync_out_seq = initial_sequence
         self._last_out_ts = initial_timestamp  # extended
 
     @property
@@ -131,6 +133,11 @@ class RtpMunger:
     def highest_out_ext_seq(self) -> int:
         """Highest outgoing extended seq (``initial_sequence - 1`` before the first)."""
         return self._highest_out_seq
+
+    @property
+    def resync_out_ext_seq(self) -> int:
+        """Outgoing extended seq of the last resync packet (the initial one before)."""
+        return self._resync_out_seq
 
     @property
     def last_out_timestamp(self) -> int:
@@ -167,7 +174,7 @@ class RtpMunger:
                 out_ts = self._initial_timestamp
             self._seqs.reset(ext_seq, ext_seq - out_seq)
             self._ts_offset = ext_ts - out_ts
-            self._highest_out_seq = out_seq
+            self._highest_out_seq = self._resync_out_seq = out_seq
             self._last_out_ts = out_ts
             return out_seq, out_seq & _SEQ_MASK, out_ts & _TS_MASK
         mapped = self._seqs.map(ext_seq)

@@ -422,6 +422,35 @@ def test_a_link_that_fell_is_followed_down_at_once() -> None:
     e.on_remb(2_200_000, 0)
     assert e.on_remb(1_500_000, 500)  # the link fell under what we send
     assert e.estimate_bps == 1_500_000
-    e.on_receiver_report(0.9, 1000)  # 250k of 2M got through
-    assert e.estimate_bps == pytest.approx(150_000, abs=1)
+    e.on_receiver_report(0.9, 1000)  # 200k of the 2M sent got through
+    assert e.estimate_bps == pytest.approx(200_000, abs=1)
     assert e.state().last_cut == "loss"
+
+
+def test_a_queue_draining_after_a_round_trip_cut_is_no_new_link() -> None:
+    """After a cut the base is learnt again from the queued round trip (730 ms); the
+    queue draining to the link's usual 310 ms is not a faster link, and the back-off
+    stays."""
+    e = est(initial_bps=600_000)
+    sending(e, 400_000)
+    e.on_allocated(400_000, 0)
+    for t, rtt in ((1000, 300), (2000, 310), (3000, 320)):
+        e.on_rtt(rtt, t)
+    for t, rtt in ((4000, 600), (4500, 730), (5000, 735)):
+        e.on_rtt(rtt, t)
+    assert e.state().last_cut == "rtt" and e.state().hold_ms > 0
+    e.on_rtt(740, 5500)
+    e.on_rtt(310, 6000)
+    assert e.state().hold_ms > 0
+
+
+def test_loss_cuts_what_was_sent_even_below_an_estimate_already_cut() -> None:
+    """1.9 Mbit/s went out when the link fell to 250k: 14 % got through. A REMB already
+    cut the estimate to 420k; the loss report then says 266k, not 14 % of 420k."""
+    e = est(initial_bps=3_000_000)
+    sending(e, 1_900_000)
+    e.on_allocated(1_900_000, 0)
+    e.on_remb(2_000_000, 0)
+    assert e.on_remb(420_000, 500)
+    e.on_receiver_report(0.86, 700)
+    assert e.estimate_bps == pytest.approx(1_900_000 * 0.14, abs=1)

@@ -288,6 +288,29 @@ def test_red_carries_the_previous_packet_only_where_negotiated_and_wanted() -> N
     assert producer.consumers[0].bytes_sent == sum(len(p) for p in sent["red"])
 
 
+def test_packets_from_before_the_key_frame_that_resumed_are_not_resent() -> None:
+    """A resume (or a switch to another layer) starts at a key frame: the pictures before
+    it are of no use, so a NACK for them is not answered; one for a newer packet is."""
+    metrics, producer, consumer, sent = _recording_consumer(6)
+    layer = producer.layers[0]
+
+    def feed(seqs: range, key: int) -> None:
+        for seq in seqs:
+            data = _vp8_packet(seq, 500 + seq, key=seq == key)
+            producer.on_rtp(data, parse_rtp_header(data), 10 * seq, layer)
+
+    feed(range(3), key=0)
+    old = [parse_rtp_header(p).sequence_number for p in sent]
+    consumer.pause()
+    consumer.resume()
+    feed(range(5, 7), key=5)
+    new = parse_rtp_header(sent[-1]).sequence_number
+    count = len(sent)
+    consumer.on_nack((*old, new))
+    assert metrics.rtp_dropped["nack_before_keyframe"] == 3
+    assert len(sent) == count + 1  # the packet after the key frame
+
+
 def test_a_packet_that_never_left_is_forgotten() -> None:
     """Dropped by the pacer after the forwarder numbered it: not in the sent map, so the
     subscriber's report of it is a gap, not downlink loss, and a NACK finds nothing."""
