@@ -136,6 +136,7 @@ class EstimatorState:
 class DownlinkEstimator:
     __slots__ = (
         "_allocated",
+        "_allocated_video",
         "_before_rise",
         "_episode_estimate",
         "_episode_ms",
@@ -166,6 +167,7 @@ class DownlinkEstimator:
         self._sent_bps: int | None = None
         self._unseen_bps = 0  # sent, not counted by the browser's REMB (audio)
         self._allocated = 0  # what the allocator last decided to send
+        self._allocated_video = 0  # of it, the video
         self._resume_bps = 0  # budget to start its cheapest paused video
         self._before_rise: tuple[int, int] | None = None  # (allocated before, rose at ms)
         self._episode_ms = 0  # when the last congestion episode began
@@ -322,14 +324,19 @@ class DownlinkEstimator:
             self._unseen_bps = max(0, unseen) * 8000 // span
             self._sent_anchor = (bytes_total, video_bytes_total, now_ms)
 
-    def on_allocated(self, bps: int, now_ms: int, resume_bps: int = 0) -> None:
-        """What the allocator decided to send from now on (the send rate lags it), and the
-        budget that would let its cheapest paused video start (growth may reach it)."""
+    def on_allocated(self, bps: int, now_ms: int, resume_bps: int = 0, audio_bps: int = 0) -> None:
+        """What the allocator decided to send from now on (the send rate lags it), of it
+        the audio's, and the budget that would let its cheapest paused video start
+        (growth may reach it). Only the video's rise is an upgrade on trial: audio
+        taking RED on (40k to 70k) is none, and it stopped growth for 6 s after the
+        collapse profile's link had recovered."""
         self._tick(now_ms)
         self._resume_bps = resume_bps
-        if bps > self._allocated * self._settings.probe_rise and not self._probing(now_ms):
+        video = bps - audio_bps
+        if video > self._allocated_video * self._settings.probe_rise and not self._probing(now_ms):
             self._before_rise = (self._allocated, now_ms)
         self._allocated = bps
+        self._allocated_video = video
 
     # --- outputs ---------------------------------------------------------------------
 

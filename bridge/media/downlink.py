@@ -205,6 +205,10 @@ class Downlink:
                     if loss is not None:
                         self._lost += loss[0]
                         self._expected += loss[1]
+                        if loss[0] and log.isEnabledFor(logging.DEBUG):
+                            log.debug(
+                                "TMPLOSS %s %d %s %s", self._subscriber_id, block.ssrc, loss, block
+                            )
             elif isinstance(packet, Nack):
                 target = by_ssrc.get(packet.media_ssrc)
                 if target is not None:
@@ -334,12 +338,14 @@ class Downlink:
             # loss left took 9 probes over 27 s to get back to 540p.
             upgrades=upgrade_policy(carrier is not None, self._redundancy.on),
         )
+        video_bps = sum(a.bitrate_bps for a in result.video)
         # The estimator takes the allocation as sent: a probe's padding stands in for it.
-        self._estimator.on_allocated(result.used_bps, now, result.resume_budget_bps)
+        self._estimator.on_allocated(
+            result.used_bps, now, result.resume_budget_bps, result.used_bps - video_bps
+        )
         unprobed = self._unprobed
         if unprobed is not None and now >= unprobed[1]:
             unprobed = self._unprobed = None
-        video_bps = sum(a.bitrate_bps for a in result.video)
         known = unprobed is not None and video_bps <= unprobed[0]
         gate = self._gate.decide(
             now, result.video, carrier is not None and not known, self._judged_since_ms

@@ -454,3 +454,18 @@ def test_loss_cuts_what_was_sent_even_below_an_estimate_already_cut() -> None:
     assert e.on_remb(420_000, 500)
     e.on_receiver_report(0.86, 700)
     assert e.estimate_bps == pytest.approx(1_900_000 * 0.14, abs=1)
+
+
+def test_audio_taking_red_on_is_no_upgrade_on_trial() -> None:
+    """Only video rising is a probe: the audio's RED going on (40k to 70k) neither stops
+    growth nor makes later congestion a failed probe."""
+    e = est(initial_bps=100_000)
+    sending(e, 40_000)
+    e.on_allocated(40_000, 0, audio_bps=40_000)
+    e.on_feedback(0)
+    e.on_allocated(70_000, 500, audio_bps=70_000)
+    e.on_feedback(1000)
+    assert e.estimate_bps == 150_000  # grew: no trial
+    e.on_allocated(130_000, 1500, audio_bps=70_000)  # video resumes: that is one
+    e.on_feedback(2000)
+    assert e.estimate_bps == 150_000
