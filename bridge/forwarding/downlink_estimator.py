@@ -443,6 +443,10 @@ class DownlinkEstimator:
             again = until is not None and now_ms - until < s.calm_reset_ms
             self._hold = min(self._hold * 2, s.max_hold_ms) if again else s.min_hold_ms
             self._episode_probe = True
+            # The trial is over: the hold decides when growth resumes (a faster link
+            # ends it; a trial left open blocked growth 5 s longer on the collapse
+            # profile's recovered link).
+            self._before_rise = None
         else:
             # The link changed under what we were sending: no probe of ours failed.
             self._hold = s.min_hold_ms

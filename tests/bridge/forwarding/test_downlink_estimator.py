@@ -469,3 +469,17 @@ def test_audio_taking_red_on_is_no_upgrade_on_trial() -> None:
     e.on_allocated(130_000, 1500, audio_bps=70_000)  # video resumes: that is one
     e.on_feedback(2000)
     assert e.estimate_bps == 150_000
+
+
+def test_after_a_failed_probe_a_faster_link_grows_at_once() -> None:
+    e = est(initial_bps=300_000)
+    sending(e, 150_000)
+    e.on_allocated(150_000, 0, audio_bps=70_000)
+    for t, rtt in ((0, 600), (200, 610), (400, 605)):
+        e.on_rtt(rtt, t)
+    e.on_allocated(260_000, 500, audio_bps=70_000)  # a probe ...
+    e.on_receiver_report(0.4, 1000)  # ... fails
+    assert e.estimate_bps == 150_000 * 1.25 and e.state().hold_ms > 0
+    e.on_rtt(65, 1500)  # the link recovered
+    e.on_feedback(2500)
+    assert e.estimate_bps > 150_000 * 1.25
