@@ -440,7 +440,10 @@ class Consumer:
         """Take one report block; return (lost on the downlink, expected) since the last
         one (None until two blocks can be compared)."""
         self._last_report = block
-        sent_ms = self._sr_sent.get(block.lsr)
+        # One round trip per SR: a receiver repeats the last SR's LSR in every report
+        # until a new SR comes, and toward paused video (no SRs) that repeated the queued
+        # round trip of the last one for seconds, which failed every resume's probe.
+        sent_ms = self._sr_sent.pop(block.lsr, None)
         if sent_ms is not None:
             # RFC 3550 §6.4.1: RTT = arrival - LSR - DLSR
             self._rtt_ms = max(0, now_ms - sent_ms - block.dlsr * 1000 // 65536)

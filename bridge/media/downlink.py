@@ -207,7 +207,11 @@ class Downlink:
                         self._expected += loss[1]
                         if loss[0] and log.isEnabledFor(logging.DEBUG):
                             log.debug(
-                                "TMPLOSS %s %d %s %s", self._subscriber_id, block.ssrc, loss, block
+                                "%s lost (lost, expected)=%s ssrc=%d %s",
+                                self._subscriber_id,
+                                loss,
+                                block.ssrc,
+                                block,
                             )
             elif isinstance(packet, Nack):
                 target = by_ssrc.get(packet.media_ssrc)

@@ -483,3 +483,20 @@ def test_after_a_failed_probe_a_faster_link_grows_at_once() -> None:
     e.on_rtt(65, 1500)  # the link recovered
     e.on_feedback(2500)
     assert e.estimate_bps > 150_000 * 1.25
+
+
+def test_a_remb_is_not_followed_below_what_got_through_since_the_link_fell() -> None:
+    """Loss reports since the link fell say 266k got through; a REMB of 116k (little of
+    it video, behind a queue that favoured the audio) cuts to 0.85 x that, not to 116k.
+    Once that report is 2 s old, the REMB is followed."""
+    e = est(initial_bps=3_000_000)
+    sending(e, 1_900_000)
+    e.on_allocated(1_900_000, 0)
+    e.on_remb(2_000_000, 0)
+    assert e.on_remb(900_000, 500)  # the link fell: an episode begins
+    e.on_receiver_report(0.86, 1000)
+    assert e.estimate_bps == pytest.approx(266_000, abs=1)
+    e.on_remb(116_000, 1500)
+    assert e.estimate_bps == pytest.approx(266_000 * 0.85, abs=1)
+    e.on_remb(116_000, 3100)
+    assert e.estimate_bps == 116_000

@@ -350,6 +350,38 @@ def test_sender_reports_skip_the_media_pacer() -> None:
     assert len(rtcp) == 1 and rtcp[0][1] == 200  # RFC 3550 §6.4.1: PT=200 SR
 
 
+def test_one_round_trip_per_sender_report() -> None:
+    """The receiver repeats the last SR's LSR until a new SR comes: toward paused video
+    (no SRs) a repeated report is no new round trip."""
+    metrics = BridgeMetrics()
+    producer = _producer(VIDEO, metrics)
+    now = [0]
+    params = SlotParameters(1000, 1001, 100, None, "c", 3)
+    consumer = Consumer(
+        producer=producer,
+        slot=_Slot("video", params),
+        send=lambda p: True,
+        send_rtcp=lambda p: True,
+        clock=lambda: now[0],
+        metrics=metrics,
+        rng=random.Random(1),
+    )
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    data = _vp8_packet(0, 500, key=True)
+    producer.on_rtp(data, parse_rtp_header(data), 0, producer.layers[0])
+    ntp = 7 << 32
+    consumer.relay_sender_report(SenderReport(2222, ntp, 0, 1, 10, ()), 0)
+    lsr = (ntp >> 16) & 0xFFFFFFFF
+    now[0] = 400
+    consumer.on_report_block(ReportBlock(1000, 0, 0, 1, 0, lsr, 65536 // 4), now[0])
+    assert consumer.take_rtt_sample() == 150  # 400 ms, of which 250 in the receiver
+    now[0] = 1400  # the same SR echoed again a second later: nothing new
+    consumer.on_report_block(ReportBlock(1000, 0, 0, 1, 0, lsr, 65536 + 65536 // 4), now[0])
+    assert consumer.take_rtt_sample() is None
+    assert consumer.rtt_ms == 150
+
+
 def test_playout_delay_only_once_asked_and_reset_to_zero_after() -> None:
     """A clean link's packets carry no playout delay; once one was asked, going back to
     none is said explicitly (the browser keeps the last value it saw)."""
