@@ -293,15 +293,20 @@ class DownlinkEstimator:
                 self._hold_until_ms = now_ms
             rtts.clear()
             floor.clear()
-        rtts.append((now_ms, rtt_ms))
         floor.append((now_ms, rtt_ms))
+        sending = self._sending_bps()
+        if sending <= self._unseen_bps:
+            # Only audio goes out: nothing to cut, and nothing to judge the next video
+            # by (with these in the window, the first sample after a resume "confirmed"
+            # a queue the paused link's jitter had shown, and cut the resume at once).
+            return False
+        rtts.append((now_ms, rtt_ms))
         if len(rtts) < 3:
             return False
         base = min(rtt for _, rtt in rtts)
         recent = sorted(rtt for _, rtt in list(rtts)[-3:])[1]
-        sending = self._sending_bps()
-        if recent < base + s.queue_delay_ms or sending <= self._unseen_bps:
-            return False  # no queue, or only audio goes out: nothing to cut
+        if recent < base + s.queue_delay_ms:
+            return False  # no queue
         # Learn the base again from here: if the link's own delay rose (a new route, the
         # collapse profile's steps) rather than a queue, this cut is the only one it costs.
         rtts.clear()

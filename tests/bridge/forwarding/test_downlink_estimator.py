@@ -324,6 +324,10 @@ def test_a_round_trip_while_only_audio_goes_out_is_ignored() -> None:
         e.on_rtt(100, t)
     assert not any(e.on_rtt(600, t) for t in (4000, 5000, 6000))
     assert e.estimate_bps == 300_000
+    # video resumes: those samples (a paused link's jitter) judge nothing
+    e.on_allocated(150_000, 6500, audio_bps=80_000)
+    assert not e.on_rtt(600, 7000)
+    assert e.estimate_bps == 300_000
 
 
 def test_video_loss_does_not_cut_into_the_room_the_audio_uses() -> None:
