@@ -9,9 +9,10 @@ Chromium's receive-side estimator counts padding like media, so its REMB can cli
 
 When the allocator gives a consumer more than it has now (a higher layer, more frames, or
 video out of a pause), the gate holds that consumer where it is and asks for padding
-worth the difference for ``duration_ms``. The estimator sees the allocation rise as
-before, so a congested probe falls back and holds exactly as a failed upgrade did; the
-allocator then no longer wants the upgrade, and the probe ends with the video untouched.
+worth the difference (and ``PROBE_MARGIN`` more) for ``duration_ms``. The estimator sees
+the allocation rise as before, so a congested probe falls back and holds exactly as a
+failed upgrade did; the allocator then no longer wants the upgrade, and the probe ends
+with the video untouched.
 If the allocation still wants it when the time is up, and the subscriber's receiver
 reports have been judged over a window that began after the probe did, nothing said
 congested in that time (a REMB, a receiver report, a round trip): it is applied. The
@@ -29,9 +30,14 @@ from typing import Literal
 
 from .allocator import VideoAllocation
 
-# A probe proves an upgrade costing up to this much more than the padding it sent (the
-# measured cost of a step moves +-20 %).
+# A probe proves an upgrade costing up to this much more than the step it was started for
+# (the measured cost of a step moves +-20 %).
 PROVEN_ROOM = 1.25
+# It pads this much more than the step costs: a link that would carry the step with no
+# room to spare fails the probe. Padding exactly the step, a 400 kbit/s rural-3g link
+# passed the probe for 270p at 30 fps (~430k with the audio) within its random loss, and
+# the upgrade froze the video for seconds before the cuts came.
+PROBE_MARGIN = 1.2
 # abandoned: the allocator no longer wants the upgrade; failed: not proven in time
 ProbeOutcome = Literal["started", "proven", "abandoned", "failed"]
 
@@ -78,7 +84,7 @@ class ProbeGate:
         self._settings = settings
         self._applied: dict[str, VideoAllocation] = {}
         self._since_ms: int | None = None  # the running probe began
-        self._probed_bps = 0  # the padding it began with: what it can prove
+        self._probed_bps = 0  # the step it began for: what it can prove
 
     @property
     def probing(self) -> bool:
@@ -131,10 +137,11 @@ class ProbeGate:
             out, padding = tuple(held), 0
             outcome, self._since_ms = "failed", None
         else:
-            out, padding = tuple(held), max(0, extra)
+            extra = max(0, extra)
+            out, padding = tuple(held), int(extra * PROBE_MARGIN)
             if since is None or extra > self._probed_bps * PROVEN_ROOM:
                 # A new probe, or the allocator now wants more than this one could prove
                 # (the estimate grew meanwhile): probe for that, from now.
-                outcome, self._since_ms, self._probed_bps = "started", now_ms, padding
+                outcome, self._since_ms, self._probed_bps = "started", now_ms, extra
         self._applied = {a.consumer_id: a for a in out}
         return GateDecision(out, padding, outcome)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.forwarding.allocator import VideoAllocation
-from bridge.forwarding.probe_gate import ProbeGate, ProbeSettings, is_upgrade
+from bridge.forwarding.probe_gate import PROBE_MARGIN, ProbeGate, ProbeSettings, is_upgrade
 
 PAUSED = VideoAllocation("cam", None, 2, "bandwidth")
 LOW = VideoAllocation("cam", 0, 0, "ok", 60_000)
@@ -34,7 +34,7 @@ def test_an_upgrade_is_held_while_padding_probes_for_it_then_applied() -> None:
     gate = gate_at(LOW)
     started = gate.decide(1000, [MID], can_pad=True, judged_since_ms=None)
     assert started.video == (LOW,)
-    assert started.padding_bps == MID.bitrate_bps - LOW.bitrate_bps
+    assert started.padding_bps == int((MID.bitrate_bps - LOW.bitrate_bps) * PROBE_MARGIN)
     assert started.outcome == "started"
     running = gate.decide(2500, [MID], can_pad=True, judged_since_ms=None)
     assert running.video == (LOW,) and running.outcome is None and running.padding_bps > 0
@@ -50,7 +50,7 @@ def test_a_resume_out_of_a_pause_is_probed_and_the_video_stays_paused_meanwhile(
     gate = gate_at(PAUSED)
     decision = gate.decide(500, [LOW], can_pad=True, judged_since_ms=JUDGED)
     assert decision.video == (PAUSED,)
-    assert decision.padding_bps == LOW.bitrate_bps
+    assert decision.padding_bps == int(LOW.bitrate_bps * PROBE_MARGIN)
 
 
 def test_a_probe_the_allocator_gave_up_on_ends_with_the_video_untouched() -> None:
@@ -87,7 +87,7 @@ def test_only_the_upgraded_stream_waits() -> None:
     smaller = VideoAllocation("screen", 0, 0, "ok", 40_000)
     decision = gate.decide(500, [MID, smaller], can_pad=True, judged_since_ms=JUDGED)
     assert decision.video == (LOW, smaller)
-    assert decision.padding_bps == MID.bitrate_bps - LOW.bitrate_bps
+    assert decision.padding_bps == int((MID.bitrate_bps - LOW.bitrate_bps) * PROBE_MARGIN)
 
 
 def test_a_probe_no_report_covers_in_time_fails() -> None:
@@ -113,6 +113,6 @@ def test_a_probe_proves_only_what_it_padded_for() -> None:
     gate.decide(1000, [LOW_30FPS], can_pad=True, judged_since_ms=None)
     bigger = gate.decide(3000, [MID], can_pad=True, judged_since_ms=1200)
     assert bigger.video == (LOW,) and bigger.outcome == "started"
-    assert bigger.padding_bps == MID.bitrate_bps - LOW.bitrate_bps
+    assert bigger.padding_bps == int((MID.bitrate_bps - LOW.bitrate_bps) * PROBE_MARGIN)
     proven = gate.decide(5000, [MID], can_pad=True, judged_since_ms=3200)
     assert proven.video == (MID,) and proven.outcome == "proven"
