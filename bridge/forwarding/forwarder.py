@@ -139,7 +139,7 @@ class Forwarder:
     def chain_start_ext_seq(self) -> int:
         """Outgoing extended seq where what the subscriber decodes now began: video
         resyncs only at a key frame (a start or a layer switch), and a VP8 key frame
-        refreshes every reference (RFC 6386 §9.7), so nothing older is of use."""
+        refreshes every reference (RFC 6386 §9.7-9.8), so nothing older is of use."""
         return self._munger.resync_out_ext_seq
 
     @property

@@ -301,7 +301,7 @@ class Consumer:
         for seq in lost:
             out_ext = highest - ((highest - seq) & 0xFFFF)
             if out_ext < chain_start:
-                # Before the key frame of a layer switch: no use to the decoder. After a
+                # Before the key frame of a resume or layer switch: of no use. After a
                 # collapse these were the old layer's losses, resent at up to half its
                 # rate onto a link that had just been cut (bench.weaklink collapse).
                 self._metrics.rtp_dropped["nack_before_keyframe"] += 1

@@ -324,9 +324,10 @@ def test_a_packet_that_never_left_is_forgotten() -> None:
     assert metrics.rtp_dropped["nack_miss"] == 1 and len(sent) == 3
 
 
-def test_sender_reports_skip_the_media_pacer() -> None:
-    """Video goes through the subscriber's pacer; its SRs must not wait behind it (a
-    stale NTP/RTP pair, and a round trip that measures the bridge's own queue)."""
+def _forwarding_consumer(
+    now: list[int],
+) -> tuple[Consumer, list[bytes], list[bytes]]:
+    """A video consumer that forwarded one key frame; what it sent as media and as RTCP."""
     metrics = BridgeMetrics()
     producer = _producer(VIDEO, metrics)
     media: list[bytes] = []
@@ -337,31 +338,6 @@ def test_sender_reports_skip_the_media_pacer() -> None:
         slot=_Slot("video", params),
         send=lambda p: media.append(bytes(p)) is None,
         send_rtcp=lambda p: rtcp.append(bytes(p)) is None,
-        clock=lambda: 0,
-        metrics=metrics,
-        rng=random.Random(1),
-    )
-    consumer.start(params)
-    producer.consumers.append(consumer)
-    data = _vp8_packet(0, 500, key=True)
-    producer.on_rtp(data, parse_rtp_header(data), 0, producer.layers[0])
-    consumer.relay_sender_report(SenderReport(2222, 1 << 32, 0, 1, 10, ()), 0)
-    assert len(media) == 1 and parse_rtp_header(media[0]).ssrc == 1000
-    assert len(rtcp) == 1 and rtcp[0][1] == 200  # RFC 3550 §6.4.1: PT=200 SR
-
-
-def test_one_round_trip_per_sender_report() -> None:
-    """The receiver repeats the last SR's LSR until a new SR comes: toward paused video
-    (no SRs) a repeated report is no new round trip."""
-    metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
-    now = [0]
-    params = SlotParameters(1000, 1001, 100, None, "c", 3)
-    consumer = Consumer(
-        producer=producer,
-        slot=_Slot("video", params),
-        send=lambda p: True,
-        send_rtcp=lambda p: True,
         clock=lambda: now[0],
         metrics=metrics,
         rng=random.Random(1),
@@ -370,6 +346,23 @@ def test_one_round_trip_per_sender_report() -> None:
     producer.consumers.append(consumer)
     data = _vp8_packet(0, 500, key=True)
     producer.on_rtp(data, parse_rtp_header(data), 0, producer.layers[0])
+    return consumer, media, rtcp
+
+
+def test_sender_reports_skip_the_media_pacer() -> None:
+    """Video goes through the subscriber's pacer; its SRs must not wait behind it (a
+    stale NTP/RTP pair, and a round trip that measures the bridge's own queue)."""
+    consumer, media, rtcp = _forwarding_consumer([0])
+    consumer.relay_sender_report(SenderReport(2222, 1 << 32, 0, 1, 10, ()), 0)
+    assert len(media) == 1 and parse_rtp_header(media[0]).ssrc == 1000
+    assert len(rtcp) == 1 and rtcp[0][1] == 200  # RFC 3550 §6.4.1: PT=200 SR
+
+
+def test_one_round_trip_per_sender_report() -> None:
+    """The receiver repeats the last SR's LSR until a new SR comes: toward paused video
+    (no SRs) a repeated report is no new round trip."""
+    now = [0]
+    consumer, _, _ = _forwarding_consumer(now)
     ntp = 7 << 32
     consumer.relay_sender_report(SenderReport(2222, ntp, 0, 1, 10, ()), 0)
     lsr = (ntp >> 16) & 0xFFFFFFFF
