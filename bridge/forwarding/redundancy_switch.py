@@ -5,8 +5,9 @@ upgrades climb one step at a time unless padding probes them first (allocator.py
 Opus in-band FEC alone did not keep voice clear on the shaped links (edge, 5 % random
 loss: concealment about equal to the loss, docs/benchmarks.md). One redundant block per
 packet recovers every isolated loss at the cost of a second copy of the payload, ~30
-kbit/s per voice. So it is switched on as soon as a receiver-report window shows loss,
-and off only after a long clean stretch (a link that lost once will lose again; flapping
+kbit/s per voice. So it is switched on as soon as a receiver-report window shows loss
+(before the first one, by a NACK for a packet sent to the subscriber), and off only after
+a long clean stretch (a link that lost once will lose again; flapping
 would cost the allocator's budget its stability).
 """
 
@@ -33,6 +34,14 @@ class RedundancySwitch:
         self._settings = settings
         self._clean_since_ms: int | None = None
         self.on = False
+
+    def on_early_loss(self) -> None:
+        """The downlink lost a packet before any window could be judged (a NACK for a
+        packet sent to it, in the first seconds): lossy from now. Waiting for the first
+        judged window (~3 s after the join) let a rural-3g site's first repairs show as
+        1-3 freezes in every run (bench.weaklink)."""
+        self.on = True
+        self._clean_since_ms = None
 
     def update(self, fraction_lost: float, now_ms: int) -> bool:
         """One receiver-report window's loss (0..1) on the downlink; whether RED is on."""

@@ -285,28 +285,32 @@ class Consumer:
         self._sent.discard(out_ext)
         self._forwarder.take_back(out_ext)
 
-    def on_nack(self, lost: tuple[int, ...]) -> None:
-        """Answer a subscriber's NACK (RFC 4585 §6.2.1) from the producer's cache."""
+    def on_nack(self, lost: tuple[int, ...]) -> int:
+        """Answer a subscriber's NACK (RFC 4585 §6.2.1) from the producer's cache; how
+        many of the packets it names were sent to it (lost on its downlink, not gaps
+        from upstream)."""
         params = self._params
         if params is None:
-            return
+            return 0
         if self._forwarder.current_spatial is None and self.producer.kind == "video":
             # Paused (allocation, mute) or waiting for a key frame: the subscriber cannot
             # use old pictures, and a weak link that paused them has no room for them.
             self._metrics.rtp_dropped["nack_not_forwarding"] += len(lost)
-            return
+            return 0
         highest = self._forwarder.highest_out_ext_seq
         chain_start = self._forwarder.chain_start_ext_seq
         now = self._clock()
+        sent = 0
         for seq in lost:
             out_ext = highest - ((highest - seq) & 0xFFFF)
+            packed = self._sent.get(out_ext)
+            sent += packed is not None
             if out_ext < chain_start:
                 # Before the key frame of a resume or layer switch: of no use. After a
                 # collapse these were the old layer's losses, resent at up to half its
                 # rate onto a link that had just been cut (bench.weaklink collapse).
                 self._metrics.rtp_dropped["nack_before_keyframe"] += 1
                 continue
-            packed = self._sent.get(out_ext)
             original = None
             vp8 = 0
             if packed is not None:
@@ -328,6 +332,7 @@ class Consumer:
                 self._retransmit(original, out_ext, vp8, params)
             except RtpError as exc:
                 self._metrics.rtp_dropped[exc.reason] += 1
+        return sent
 
     def _retransmit(self, original: bytes, out_ext: int, vp8: int, params: SlotParameters) -> None:
         header = parse_rtp_header(original)

@@ -215,8 +215,10 @@ class Downlink:
                             )
             elif isinstance(packet, Nack):
                 target = by_ssrc.get(packet.media_ssrc)
-                if target is not None:
-                    target.on_nack(packet.lost)
+                # answered in any case; before any window was judged, loss on its link
+                lost_here = target is not None and target.on_nack(packet.lost)
+                if lost_here and self._judged_since_ms is None:
+                    self._redundancy.on_early_loss()
             elif isinstance(packet, Pli):
                 target = by_ssrc.get(packet.media_ssrc)
                 if target is not None:

@@ -29,3 +29,12 @@ def test_any_loss_above_the_floor_restarts_the_clean_stretch() -> None:
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError):
         RedundancySettings(on_loss=0.001, off_loss=0.01)
+
+
+def test_early_loss_turns_it_on_until_a_clean_stretch() -> None:
+    switch = RedundancySwitch(RedundancySettings(off_after_ms=10_000))
+    switch.on_early_loss()
+    assert switch.on
+    switch.update(0.0, 1000)
+    assert switch.update(0.0, 10_500)  # 9.5 s clean
+    assert not switch.update(0.0, 11_000)

@@ -25,7 +25,7 @@ from bridge.media.downlink import Downlink
 from bridge.media.events import RoomEvent, VideoState
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.rtcp import ReportBlock
-from bridge.rtp.rtcp_build import build_receiver_report, build_remb
+from bridge.rtp.rtcp_build import build_nack, build_receiver_report, build_remb
 
 
 @dataclass
@@ -67,6 +67,10 @@ class FakeConsumer:
     rtt_ms: int | None = None
     playout_delay_ms: int = 0
     can_pad: bool = False  # no RTX negotiated: upgrades apply at once, unprobed
+    nack_sent: int = 0  # what on_nack says: NACKed packets it had been sent
+
+    def on_nack(self, lost: tuple[int, ...]) -> int:
+        return self.nack_sent
 
     def set_redundancy(self, wanted: bool) -> None:
         self.redundant = wanted
@@ -169,6 +173,33 @@ def test_loss_on_the_downlink_turns_red_on_for_its_audio_and_a_repair_delay_for_
     assert audio.redundant and spy.audio[-1][0].redundant  # and the allocator counts it
     assert video.playout_delay_ms == 180 + RepairDelaySettings().detect_ms
     assert spy.upgrades == ["leap", "one_step"]  # and upgrades go one step at a time
+
+
+def test_a_nack_before_the_first_judged_window_says_the_link_is_lossy() -> None:
+    """Receiver-report loss is judged only ~3 s after the join; a NACK for a packet the
+    subscriber was sent says sooner that its link loses packets. Afterwards the judged
+    windows decide, and a NACK alone changes nothing (nor one for an upstream gap)."""
+    for judged_first in (False, True):
+        audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
+        video = FakeConsumer(FakeProducer("video"), rtt_ms=180, slot=stream_slot(9))
+        now = [0]
+        d = downlink(SpyAllocator(), [audio, video], now)
+        d.reallocate()
+        if judged_first:
+            audio.report_loss = (0, 50)
+            d.route_rtcp(build_receiver_report(1, [ReportBlock(7, 0, 0, 50, 0, 0, 0)]))
+            now[0] = 1000
+            d.reallocate()
+        d.route_rtcp(build_nack(1, 9, [5]))  # an upstream gap: nothing it was sent
+        now[0] += 500
+        d.reallocate()
+        assert video.playout_delay_ms == 0
+        video.nack_sent = 1
+        d.route_rtcp(build_nack(1, 9, [6]))
+        now[0] += 500
+        d.reallocate()
+        assert audio.redundant != judged_first
+        assert (video.playout_delay_ms > 0) != judged_first
 
 
 async def test_video_paced_but_never_sent_is_dropped_and_not_read_as_loss() -> None:

@@ -306,7 +306,7 @@ def test_packets_from_before_the_key_frame_that_resumed_are_not_resent() -> None
     feed(range(5, 7), key=5)
     new = parse_rtp_header(sent[-1]).sequence_number
     count = len(sent)
-    consumer.on_nack((*old, new))
+    assert consumer.on_nack((*old, new)) == 4  # all four were sent to it: its link lost them
     assert metrics.rtp_dropped["nack_before_keyframe"] == 3
     assert len(sent) == count + 1  # the packet after the key frame
 
@@ -320,7 +320,7 @@ def test_a_packet_that_never_left_is_forgotten() -> None:
         producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
     last = parse_rtp_header(sent[-1]).sequence_number
     consumer.unsent(last)
-    consumer.on_nack((last,))
+    assert consumer.on_nack((last,)) == 0  # never sent: not its link's loss
     assert metrics.rtp_dropped["nack_miss"] == 1 and len(sent) == 3
 
 
