@@ -232,18 +232,18 @@ class DownlinkEstimator:
         of this subscriber's streams (packet-weighted). ``keep_bps``: the loss is not
         the audio's, and a cut leaves at least this (what the audio is allocated)."""
         self._tick(now_ms)
-        got = float(self._sending_bps()) * (1 - min(fraction_lost, 1.0))
-        self._delivered = (got, now_ms) if got > 0 else None
+        sending = float(self._sending_bps())
+        kept = 1 - min(fraction_lost, 1.0)
+        self._delivered = (sending * kept, now_ms) if sending * kept > 0 else None
         if fraction_lost > self._settings.high_loss:
             # What got through of what was sent (GCC cuts what is sent, not an estimate
             # that ran ahead of it). Not of an estimate already cut below what was sent:
             # 14 % of 1.9 Mbit/s got through the collapse profile's 250k link, and 14 %
             # of the 420k its REMB had cut to paused the video.
-            base = float(self._sending_bps() or self._estimate)
             # Cutting into the audio's room for the video's loss would only take its RED
             # away (bench.weaklink edge: a starved video's loss, reported after it was
             # paused, cut to 30k and audio concealment doubled).
-            self._congested(max(base * (1 - min(fraction_lost, 1.0)), keep_bps), now_ms, "loss")
+            self._congested(max((sending or self._estimate) * kept, keep_bps), now_ms, "loss")
         else:
             self._grow(now_ms)
 
