@@ -207,6 +207,7 @@ _PROBE = (
     "opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))\n"
     "try:\n"
     "    r = opener.open(sys.argv[1], timeout=2)\n"
+    "    sys.stdout.write(r.read().decode())\n"
     "    sys.exit(0 if r.status == 200 else 1)\n"
     "except Exception as e:\n"
     "    print(e, file=sys.stderr); sys.exit(1)\n"
@@ -215,20 +216,26 @@ _PROBE = (
 
 async def http_ok_in_ns(ns: str, url: str) -> tuple[bool, str]:
     """One GET of ``url`` from inside ``ns``; (answered 200, error text)."""
+    ok, _, err = await http_get_in_ns(ns, url)
+    return ok, err
+
+
+async def http_get_in_ns(ns: str, url: str) -> tuple[bool, str, str]:
+    """One GET of ``url`` from inside ``ns``; (answered 200, body, error text)."""
     proc = await asyncio.create_subprocess_exec(
         *ns_argv(ns, [sys.executable, "-c", _PROBE, url]),
         stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=clean_env(),
     )
     try:
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        out, err = await asyncio.wait_for(proc.communicate(), 10)
     except TimeoutError:
         proc.kill()
         await proc.wait()
-        return False, "probe timed out"
-    return proc.returncode == 0, err.decode(errors="replace").strip()
+        return False, "", "probe timed out"
+    return proc.returncode == 0, out.decode(errors="replace"), err.decode(errors="replace").strip()
 
 
 async def wait_http_ok(

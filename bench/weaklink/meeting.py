@@ -16,7 +16,7 @@ from playwright.async_api import Page, async_playwright
 from bench.harness.browser import BrowserHandle, launch_in_netns
 from bench.harness.client import open_and_join
 from bench.harness.media import MediaFiles
-from bench.harness.netns import BridgeServer, start_bridge
+from bench.harness.netns import BridgeServer, http_get_in_ns, start_bridge
 from bench.harness.tokens import make_token
 
 from .topology import Topology
@@ -125,6 +125,11 @@ class Meeting:
         return self.bridge.process.log_tail(n) if self.bridge else ""
 
     async def close(self) -> None:
+        if self.bridge is not None:
+            # what the bridge counted (drops, NACK answers, probes), kept beside its log
+            ok, body, _ = await http_get_in_ns(self.bridge.ns, f"{self.bridge.url}/metrics")
+            if ok:
+                (self.work_dir / "metrics.txt").write_text(body)
         for handle in reversed(self._browsers):
             await handle.close()
         self._browsers.clear()

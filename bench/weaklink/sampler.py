@@ -24,7 +24,8 @@ INSTALL = """intervalMs => {
     const s = {t: Date.now(), self: d.selfId, state: d.state, link: d.linkState(),
                paused: Object.values(d.videoStates()).some(v => v.paused), pc: -1,
                a: {recv: 0, lost: 0, concealed: 0, total: 0},
-               v: {frames: 0, height: null, fps: null, freezes: 0, freezeS: 0},
+               v: {frames: 0, height: null, fps: null, freezes: 0, freezeS: 0, keyframes: 0,
+                   plis: 0, nacks: 0, dropped: 0, jbDelay: 0, jbEmitted: 0},
                bytesIn: 0, audioSent: 0, audioBytes: 0, bwe: null, sent: []};
     if (pcs.subscriber) {
       if (!pcIds.has(pcs.subscriber)) pcIds.set(pcs.subscriber, nextPc++);
@@ -39,6 +40,9 @@ INSTALL = """intervalMs => {
         } else if (r.kind === 'video') {
           s.v.frames += r.framesDecoded || 0; s.v.freezes += r.freezeCount || 0;
           s.v.freezeS += r.totalFreezesDuration || 0;
+          s.v.keyframes += r.keyFramesDecoded || 0; s.v.plis += r.pliCount || 0;
+          s.v.nacks += r.nackCount || 0; s.v.dropped += r.framesDropped || 0;
+          s.v.jbDelay += r.jitterBufferDelay || 0; s.v.jbEmitted += r.jitterBufferEmittedCount || 0;
           if ((r.framesDecoded || 0) > best && typeof r.frameHeight === 'number') {
             best = r.framesDecoded || 0; s.v.height = r.frameHeight;
             s.v.fps = typeof r.framesPerSecond === 'number' ? r.framesPerSecond : null;
@@ -109,6 +113,14 @@ class Sample:
     sent: tuple[SentLayer, ...]
     audio_bytes_sent: int = 0
     publisher_bwe_bps: float | None = None  # availableOutgoingBitrate of the publisher PC
+    # Why video froze, for the samples file (inbound video, summed): keyFramesDecoded,
+    # pliCount, nackCount, framesDropped, jitterBufferDelay (s), jitterBufferEmittedCount.
+    keyframes: int = 0
+    plis: int = 0
+    nacks: int = 0
+    frames_dropped: int = 0
+    jitter_delay_s: float = 0.0
+    jitter_emitted: int = 0
 
 
 def parse_sample(raw: dict[str, Any]) -> Sample:
@@ -141,6 +153,12 @@ def parse_sample(raw: dict[str, Any]) -> Sample:
         ),
         audio_bytes_sent=int(raw.get("audioBytes") or 0),
         publisher_bwe_bps=raw.get("bwe"),
+        keyframes=int(v.get("keyframes") or 0),
+        plis=int(v.get("plis") or 0),
+        nacks=int(v.get("nacks") or 0),
+        frames_dropped=int(v.get("dropped") or 0),
+        jitter_delay_s=float(v.get("jbDelay") or 0),
+        jitter_emitted=int(v.get("jbEmitted") or 0),
     )
 
 
