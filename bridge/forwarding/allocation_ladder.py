@@ -5,6 +5,12 @@ up to the tile's need, its temporal sub-steps (VP8 TID, RFC 7741 §4.2) at a fra
 the layer's measured rate (by default TL0 ~40 %, TL0+1 ~60 %, all 100 %), then the next
 layer. Steps that cost as much as a better step are removed, so costs strictly increase.
 
+A layer is taken to cost at least ``SPATIAL_FLOOR`` x the received layer below it (each
+has four times its pixels). A publisher's encoder starts a layer low and ramps it up over
+seconds: ten seconds into a meeting, 540p measured 385 kbit/s against 400 for 270p, the
+ladder offered 540p at 15 fps for 231k, a rural-3g subscriber got it, and the 1 Mbit/s it
+soon was queued and froze its video for seconds (bench.weaklink).
+
 ``distribute`` is mediasoup's (Transport::DistributeAvailableOutgoingBitrate): every
 consumer in priority order gets its lowest step if it fits, then rounds in priority order
 where a consumer of priority p climbs up to p steps per round, while the increments fit.
@@ -17,6 +23,9 @@ from dataclasses import dataclass
 
 # Top step of a layer: forward every temporal layer (Forwarder.set_target default).
 ALL_TEMPORAL = 2
+# Chromium's own simulcast targets are 2.5x and 4x apart (150k, 375k, 1.5M); a top layer
+# its uplink holds back may be closer, and is then only taken a little too dear.
+SPATIAL_FLOOR = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +52,12 @@ def build_ladder(
         return ()
     fractions = temporal_fractions[min(max(temporal_layers, 1), len(temporal_fractions)) - 1]
     top = len(fractions) - 1
+    rates: dict[int, int] = {}
+    below = 0
+    for s in received:
+        below = rates[s] = max(layer_bitrates[s], int(below * SPATIAL_FLOOR))
     steps = [
-        Step(s, ALL_TEMPORAL if t == top else t, int(layer_bitrates[s] * f))
+        Step(s, ALL_TEMPORAL if t == top else t, int(rates[s] * f))
         for s in layers
         for t, f in enumerate(fractions)
     ]

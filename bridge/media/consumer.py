@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from bridge.forwarding.downlink_loss import DownlinkLossMeter
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
@@ -34,6 +35,15 @@ _IN_MASK = (1 << _VP8_SHIFT) - 1
 Clock = Callable[[], int]
 
 
+class RepairSender(Protocol):
+    """Sends retransmissions ahead of queued video (media/paced_sender.py); a key is
+    (media SSRC, extended sequence number sent)."""
+
+    def send_repair(self, packet: bytes | bytearray, key: tuple[int, int]) -> bool: ...
+
+    def repair_pending(self, key: tuple[int, int]) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ConsumerStats:
     """What the subscriber's receiver reports say (RFC 3550 §6.4.1)."""
@@ -54,6 +64,7 @@ class Consumer:
         send: Callable[[bytes | bytearray], bool],
         clock: Clock,
         send_rtcp: Callable[[bytes | bytearray], bool] | None = None,
+        repairs: RepairSender | None = None,
         metrics: BridgeMetrics,
         rng: random.Random,
     ):
@@ -64,6 +75,7 @@ class Consumer:
         # RTCP skips the pacer that media may go through: a sender report held behind
         # queued video would carry a stale clock and inflate the measured round trip.
         self._send_rtcp = send if send_rtcp is None else send_rtcp
+        self._repairs = repairs  # retransmissions go there (else through send)
         self._clock = clock
         self._metrics = metrics
         self._params: SlotParameters | None = None
@@ -322,6 +334,10 @@ class Consumer:
             if original is None:
                 self._metrics.rtp_dropped["nack_miss"] += 1
                 continue
+            if self._repairs is not None and self._repairs.repair_pending((params.ssrc, out_ext)):
+                # its retransmission has not left yet: a second copy would only wait too
+                self._metrics.rtp_dropped["nack_pending"] += 1
+                continue
             refused = self._resent.allow(
                 out_ext, len(original), now, self._rtt_ms, self.bytes_sent - self.rtx_bytes
             )
@@ -375,7 +391,8 @@ class Consumer:
                 rtx_sequence_number=self._rtx_seq & 0xFFFF,
                 rtx_ssrc=params.rtx_ssrc,
             )
-        if self._send(packet):
+        repairs = self._repairs
+        if repairs.send_repair(packet, (params.ssrc, out_ext)) if repairs else self._send(packet):
             if params.rtx_payload_type is not None:
                 # only a packet that left takes an RTX seq: a gap would read as loss
                 self._rtx_seq += 1

@@ -45,6 +45,7 @@ LOSS_WINDOW_MS = 1000
 LOSS_MIN_PACKETS = 30
 HIGH_AUDIO_LOSS = 0.1  # audio losing more than this: the link cannot carry even the audio
 # A probe's padding losing more than this, over at least that many packets: it failed.
+# Fewer reported: not proven yet either.
 PROBE_LOSS = 0.1
 PROBE_LOSS_MIN_PACKETS = 20
 UNPROBED_AFTER_OUTAGE_MS = 30_000
@@ -354,7 +355,11 @@ class Downlink:
             unprobed = self._unprobed = None
         known = unprobed is not None and video_bps <= unprobed[0]
         gate = self._gate.decide(
-            now, result.video, carrier is not None and not known, self._judged_since_ms
+            now,
+            result.video,
+            carrier is not None and not known,
+            self._judged_since_ms,
+            padding_reported=self._probe_expected >= PROBE_LOSS_MIN_PACKETS,
         )
         if gate.outcome == "started":
             self._metrics.probes += 1
@@ -373,7 +378,7 @@ class Downlink:
             )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s loss=%s budget=%d used=%d padding=%d demands=%s video=%s",
+                "%s %s loss=%s budget=%d used=%d padding=%d queued=%d demands=%s video=%s",
                 self._subscriber_id,
                 self._estimator.state(),
                 [
@@ -383,6 +388,7 @@ class Downlink:
                 result.budget_bps,
                 result.used_bps,
                 gate.padding_bps,
+                self.pacer.queued,
                 [
                     (d.consumer_id, d.max_spatial, d.layer_bitrates, d.temporal_layers)
                     for d in video

@@ -7,6 +7,13 @@ bitrate off) packets go straight through.
 
 It also sends a probe's padding (forwarding/probe_gate.py): at the rate asked, from a
 timer, only while no media waits, and only as far as the rate leaves room beside it.
+
+Retransmissions wait in a queue of their own that leaves first (libwebrtc's pacer also
+sends them before video): a frame waits on its repair. Behind queued video, on a
+rural-3g link after an overloaded probe, they came a second late; the browser NACKed
+again every 100 ms, each round trip resent a copy into the same queue, and the queue
+stayed 20-30 packets deep for ten seconds of freezes (bench.weaklink). A packet whose
+retransmission still waits here is not queued again (``repair_pending``).
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ PADDING_MAX_OWED_MS = 60
 
 # Sends one padding packet of the given padding octets at the given time; bytes that left.
 PaddingCarrier = Callable[[int, int], int]
+# What a retransmission repairs: (media SSRC, extended sequence number sent).
+RepairKey = tuple[int, int]
 
 
 class PacedSender:
@@ -39,6 +48,8 @@ class PacedSender:
         self._send: Callable[[bytes | bytearray], bool] | None = None
         self._bucket: TokenBucket | None = None
         self._queue: deque[bytes | bytearray] = deque()
+        self._repairs: deque[tuple[bytes | bytearray, RepairKey]] = deque()
+        self._pending: set[RepairKey] = set()  # the keys in _repairs
         self._timer: asyncio.TimerHandle | None = None
         self._padding_bps = 0
         self._carrier: PaddingCarrier | None = None
@@ -66,7 +77,11 @@ class PacedSender:
         if send is None:
             return False
         bucket = self._bucket
-        if bucket is None or (not self._queue and bucket.wait_ms(len(packet), self._clock()) == 0):
+        if bucket is None or (
+            not self._queue
+            and not self._repairs
+            and bucket.wait_ms(len(packet), self._clock()) == 0
+        ):
             return send(packet)
         if len(self._queue) >= MAX_QUEUED:
             self._metrics.rtp_dropped["pacer_full"] += 1
@@ -76,11 +91,39 @@ class PacedSender:
             self._drain()
         return True
 
+    def send_repair(self, packet: bytes | bytearray, key: RepairKey) -> bool:
+        """A retransmission: ahead of the video that waits, still within the rate."""
+        send = self._send
+        if send is None:
+            return False
+        bucket = self._bucket
+        if bucket is None or (
+            not self._repairs and bucket.wait_ms(len(packet), self._clock()) == 0
+        ):
+            return send(packet)
+        if len(self._repairs) >= MAX_QUEUED:
+            self._metrics.rtp_dropped["pacer_full"] += 1
+            return False
+        self._repairs.append((packet, key))
+        self._pending.add(key)
+        if self._timer is None:
+            self._drain()
+        return True
+
+    def repair_pending(self, key: RepairKey) -> bool:
+        """A retransmission of ``key`` waits here still."""
+        return key in self._pending
+
+    @property
+    def queued(self) -> int:
+        """Packets waiting for the rate to let them leave (retransmissions included)."""
+        return len(self._queue) + len(self._repairs)
+
     def padding_room(self) -> int:
         """Bytes of padding that may leave now: what the rate allows while no media
         waits (padding never delays media). 0 without a rate."""
         bucket = self._bucket
-        if bucket is None or self._queue or self._send is None:
+        if bucket is None or self._queue or self._repairs or self._send is None:
             return 0
         return int(bucket.available(self._clock()))
 
@@ -124,18 +167,24 @@ class PacedSender:
 
     def drop_queued(self) -> list[bytes | bytearray]:
         """The allocator paused all video: what waits here is for pictures the subscriber
-        will not get (and it would hold a weak link full for seconds). Returns it: its
-        sequence numbers were never sent (downlink loss must not count them)."""
+        will not get (and it would hold a weak link full for seconds). Returns the media
+        that waited (its sequence numbers were never sent: downlink loss must not count
+        them); waiting retransmissions are dropped with it."""
         dropped = list(self._queue)
-        if dropped:
-            self._metrics.rtp_dropped["pacer_video_paused"] += len(dropped)
+        repairs = len(self._repairs)
+        if dropped or repairs:
+            self._metrics.rtp_dropped["pacer_video_paused"] += len(dropped) + repairs
             self._cancel()
             self._queue.clear()
+            self._repairs.clear()
+            self._pending.clear()
         return dropped
 
     def close(self) -> None:
         self._cancel()
         self._queue.clear()
+        self._repairs.clear()
+        self._pending.clear()
         self.set_padding(0, None)
 
     def _cancel(self) -> None:
@@ -143,27 +192,38 @@ class PacedSender:
             self._timer.cancel()
             self._timer = None
 
+    def _next(self) -> bytes | bytearray:
+        """The packet to leave next: a retransmission if one waits."""
+        if self._repairs:
+            packet, key = self._repairs.popleft()
+            self._pending.discard(key)
+            return packet
+        return self._queue.popleft()
+
     def _flush(self) -> None:
         self._cancel()
-        send, queue = self._send, self._queue
-        while queue and send is not None:
-            send(queue.popleft())
-        queue.clear()
+        send = self._send
+        while (self._repairs or self._queue) and send is not None:
+            send(self._next())
+        self._queue.clear()
+        self._repairs.clear()
+        self._pending.clear()
 
     def _drain(self) -> None:
         self._timer = None
-        send, bucket, queue = self._send, self._bucket, self._queue
+        send, bucket = self._send, self._bucket
         if send is None or bucket is None:
             self._flush()
             return
         now = self._clock()
-        while queue:
-            wait = bucket.wait_ms(len(queue[0]), now)
+        while self._repairs or self._queue:
+            head = self._repairs[0][0] if self._repairs else self._queue[0]
+            wait = bucket.wait_ms(len(head), now)
             if wait > 0:
                 loop = asyncio.get_running_loop()
                 self._timer = loop.call_later(wait / 1000, self._drain)
                 return
-            packet = queue.popleft()
+            packet = self._next()
             if isinstance(packet, bytearray):
                 restamp_abs_send_time(packet, now)
             send(packet)

@@ -29,11 +29,26 @@ def test_ladder_without_temporal_layers_and_missing_layer() -> None:
 
 
 def test_ladder_drops_steps_not_cheaper_than_better_ones() -> None:
-    ladder = build_ladder((300_000, 400_000), 1, 3, FRACTIONS)
-    # (1,0)=160k is cheaper than (0,1)=180k and (0,2)=300k: those go
-    assert [(s.spatial, s.temporal) for s in ladder] == [(0, 0), (1, 0), (1, 1), (1, 2)]
+    ladder = build_ladder((300_000, 700_000), 1, 3, FRACTIONS)
+    # (1,0)=280k is cheaper than (0,2)=300k: that goes
+    assert [(s.spatial, s.temporal) for s in ladder] == [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2)]
     costs = [s.bps for s in ladder]
     assert costs == sorted(set(costs))
+
+
+def test_a_layer_costs_at_least_one_and_a_half_times_the_one_below() -> None:
+    """Measured 10 s into a bench.weaklink run, while the publisher's encoder ramped its
+    540p layer up: 540p below 270p. Taken as measured, 540p at 15 fps cost 231k."""
+    ladder = build_ladder((148_976, 399_608, 384_600), 2, 3, FRACTIONS)
+    costs = {(s.spatial, s.temporal): s.bps for s in ladder}
+    floor = int(399_608 * 1.5)
+    assert (costs[(2, 0)], costs[(2, 1)], costs[(2, 2)]) == (
+        int(floor * 0.4),
+        int(floor * 0.6),
+        floor,
+    )
+    # the floor follows the received layers: a missing middle layer is skipped
+    assert build_ladder((150_000, 0, 200_000), 2, 1, FRACTIONS)[-1] == Step(2, 2, 225_000)
 
 
 def test_lowest_received_layer_stands_in() -> None:

@@ -116,3 +116,35 @@ def test_a_probe_proves_only_what_it_padded_for() -> None:
     assert bigger.padding_bps == int((MID.bitrate_bps - LOW.bitrate_bps) * PROBE_MARGIN)
     proven = gate.decide(5000, [MID], can_pad=True, judged_since_ms=3200)
     assert proven.video == (MID,) and proven.outcome == "proven"
+
+
+def test_padding_the_subscriber_has_not_reported_on_proves_nothing() -> None:
+    gate = gate_at(LOW)
+    gate.decide(1000, [MID], can_pad=True, judged_since_ms=None)
+    unreported = gate.decide(
+        3500, [MID], can_pad=True, judged_since_ms=1200, padding_reported=False
+    )
+    assert unreported.video == (LOW,) and unreported.outcome is None
+    assert unreported.padding_bps > 0  # it goes on until the padding's reports come
+    proven = gate.decide(3700, [MID], can_pad=True, judged_since_ms=1200, padding_reported=True)
+    assert proven.video == (MID,) and proven.outcome == "proven"
+
+
+def test_the_next_probe_waits_until_the_proven_upgrade_has_crossed_the_link() -> None:
+    top = VideoAllocation("cam", 2, 2, "ok", 1_500_000)
+    gate = gate_at(LOW)
+    gate.decide(1000, [MID], can_pad=True, judged_since_ms=None)
+    assert gate.decide(3500, [MID], can_pad=True, judged_since_ms=1200).outcome == "proven"
+    # the estimate grew on: the allocator wants more at once
+    waiting = gate.decide(4000, [top], can_pad=True, judged_since_ms=1200)
+    assert waiting.video == (MID,) and waiting.padding_bps == 0 and waiting.outcome is None
+    assert not gate.probing
+    # a window that began after the upgrade was applied has been judged: probe
+    started = gate.decide(5000, [top], can_pad=True, judged_since_ms=3600)
+    assert started.video == (MID,) and started.outcome == "started"
+    assert started.padding_bps > 0
+    # downgrades are never held, waiting or not
+    gate2 = gate_at(LOW)
+    gate2.decide(1000, [MID], can_pad=True, judged_since_ms=None)
+    gate2.decide(3500, [MID], can_pad=True, judged_since_ms=1200)
+    assert gate2.decide(3600, [LOW], can_pad=True, judged_since_ms=1200).video == (LOW,)

@@ -399,8 +399,8 @@ def padded_downlink(
 async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> None:
     """Paused for bandwidth, then the estimate allows the cheapest step: the subscriber
     keeps "video paused" while padding worth that step goes out, and gets the video once
-    the probe's time is up and receiver reports covering only the probe came back
-    without the estimate falling."""
+    the probe's time is up and receiver reports covering only the probe, the padding's
+    own among them, came back without the estimate falling."""
     video = PaddingConsumer(
         FakeProducer("video"),
         current_spatial=None,
@@ -413,12 +413,16 @@ async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> 
     estimator = SteeredEstimator(100_000)  # under the cheapest step (150k)
     d = padded_downlink(video, estimator, now, metrics, events, ProbeSettings(duration_ms=2000))
 
-    def report() -> None:
-        d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 0, 100, 0, 0, 0)]))
+    def report(padding: bool = False) -> None:
+        blocks = [ReportBlock(9, 0, 0, 100, 0, 0, 0)]
+        if padding:
+            blocks.append(ReportBlock(10, 0, 0, 100, 0, 0, 0))
+        d.route_rtcp(build_receiver_report(1, blocks))
 
     def video_paused() -> bool:
         return [e for e in events if isinstance(e, VideoState)][-1].paused
 
+    video.rtx_loss = (0, 30)  # each report on the RTX stream: 30 packets, none lost
     d.reallocate()
     assert video.targets[-1][0] is None
     estimator.bps = 400_000
@@ -431,15 +435,17 @@ async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> 
         await asyncio.sleep(0.021)
     assert video.padding and max(video.padding) <= 255
     assert video_paused()
-    for t in (2000, 2500, 3000):
+    for t in (2000, 2500, 3000, 3500):
         now[0] = t
         if t in (2000, 3000):
-            # at 2000 a window that began before the probe; at 3000 one within it, but
-            # the probe's time (2 s) is not up
-            report()
+            # at 2000 a window that began before the probe, and the padding's first report
+            # (an anchor); at 3000 one within it, but the probe's time (2 s) is not up; at
+            # 3500 it is, but no report has counted the padding yet
+            report(padding=t == 2000)
         d.reallocate()
         assert video.targets[-1][0] is None and video_paused()
-    now[0] = 3500
+    now[0] = 3600
+    report(padding=True)
     d.reallocate()
     assert video.targets[-1][0] == 0  # proven: the cheapest step goes out
     assert not video_paused()

@@ -486,3 +486,44 @@ def test_only_the_newest_unsent_numbers_are_given_back() -> None:
     data = _vp8_packet(10, 510, key=True)
     producer.on_rtp(data, parse_rtp_header(data), 100, producer.layers[0])
     assert parse_rtp_header(sent[-1]).sequence_number == (out[4] + 1) & 0xFFFF
+
+
+def test_retransmissions_go_to_the_repair_queue_and_not_twice_while_one_waits() -> None:
+    metrics = BridgeMetrics()
+    producer = _producer(VIDEO, metrics)
+    sent: list[bytes] = []
+    repaired: list[tuple[bytes, tuple[int, int]]] = []
+    waiting: set[tuple[int, int]] = set()
+
+    class Repairs:
+        def send_repair(self, packet: bytes | bytearray, key: tuple[int, int]) -> bool:
+            repaired.append((bytes(packet), key))
+            waiting.add(key)
+            return True
+
+        def repair_pending(self, key: tuple[int, int]) -> bool:
+            return key in waiting
+
+    params = SlotParameters(1000, 1001, 100, None, "c", None)
+    consumer = Consumer(
+        producer=producer,
+        slot=_Slot("video", params),
+        send=lambda data: sent.append(bytes(data)) is None,
+        clock=lambda: 0,
+        repairs=Repairs(),
+        metrics=metrics,
+        rng=random.Random(3),
+    )
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    for seq in range(3):
+        data = _vp8_packet(seq, 500 + seq, key=seq == 0)
+        producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
+    lost = parse_rtp_header(sent[1]).sequence_number
+    consumer.on_nack((lost,))
+    assert len(sent) == 3 and len(repaired) == 1  # not through the media path
+    packet, (ssrc, ext) = repaired[0]
+    assert ssrc == 1000 and ext & 0xFFFF == lost
+    assert parse_rtp_header(packet).sequence_number == lost
+    consumer.on_nack((lost,))  # asked again while its copy waits in the pacer
+    assert len(repaired) == 1 and metrics.rtp_dropped["nack_pending"] == 1

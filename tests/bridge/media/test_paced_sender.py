@@ -107,3 +107,45 @@ async def test_padding_fills_the_rate_asked_and_never_delays_media() -> None:
         now[0] += 20
         await asyncio.sleep(0.021)
     assert all(size == 1200 for _, size in sent)  # only the media that waited
+
+
+async def test_a_retransmission_leaves_before_the_video_that_waits_and_once() -> None:
+    """Behind 20 queued video packets at 480 kbit/s a repair would wait ~400 ms; it leaves
+    next, and while it waits a second copy of it is refused."""
+    now = [0]
+    sent: list[bytes | bytearray] = []
+    pacer = PacedSender(lambda: now[0], BridgeMetrics())
+    pacer.connect(lambda p: sent.append(p) is None)
+    pacer.set_rate(480_000)
+    for _ in range(20):
+        pacer.send(video_packet(1200))
+    went = len(sent)
+    assert pacer.queued == 20 - went
+    repair = bytes(1000)
+    assert pacer.send_repair(repair, (9, 77))
+    assert pacer.repair_pending((9, 77)) and not pacer.repair_pending((9, 78))
+    assert pacer.queued == 21 - went
+    now[0] += 25  # room for one packet
+    await asyncio.sleep(0.03)
+    assert sent[went] is repair  # first out, ahead of the video queued before it
+    assert not pacer.repair_pending((9, 77))
+    pacer.close()
+
+
+async def test_an_idle_pacer_resends_at_once_and_drops_waiting_repairs_on_pause() -> None:
+    now = [0]
+    sent: list[bytes | bytearray] = []
+    metrics = BridgeMetrics()
+    pacer = PacedSender(lambda: now[0], metrics)
+    pacer.connect(lambda p: sent.append(p) is None)
+    pacer.set_rate(96_000)
+    now[0] = 200  # the bucket has filled
+    assert pacer.send_repair(bytes(1000), (9, 1)) and len(sent) == 1
+    assert not pacer.repair_pending((9, 1))
+    for seq in (2, 3, 4):
+        pacer.send_repair(bytes(1000), (9, seq))
+    assert pacer.repair_pending((9, 4))
+    assert pacer.padding_room() == 0  # padding never goes ahead of a repair either
+    assert pacer.drop_queued() == []  # retransmissions carry no new sequence number
+    assert not pacer.repair_pending((9, 4)) and pacer.queued == 0
+    assert metrics.rtp_dropped["pacer_video_paused"] == 3
