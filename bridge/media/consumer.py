@@ -35,13 +35,16 @@ _IN_MASK = (1 << _VP8_SHIFT) - 1
 Clock = Callable[[], int]
 
 
-class RepairSender(Protocol):
-    """Sends retransmissions ahead of queued video (media/paced_sender.py); a key is
-    (media SSRC, extended sequence number sent)."""
+class VideoQueue(Protocol):
+    """The subscriber's video pacer (media/paced_sender.py), beyond ``send``: it sends
+    retransmissions ahead of queued video (a key is (media SSRC, extended sequence number
+    sent)), and drops what of a stream still waits when that stream starts over."""
 
     def send_repair(self, packet: bytes | bytearray, key: tuple[int, int]) -> bool: ...
 
     def repair_pending(self, key: tuple[int, int]) -> bool: ...
+
+    def drop_stream(self, ssrc: int) -> list[int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,7 @@ class Consumer:
         send: Callable[[bytes | bytearray], bool],
         clock: Clock,
         send_rtcp: Callable[[bytes | bytearray], bool] | None = None,
-        repairs: RepairSender | None = None,
+        queue: VideoQueue | None = None,
         metrics: BridgeMetrics,
         rng: random.Random,
     ):
@@ -75,7 +78,7 @@ class Consumer:
         # RTCP skips the pacer that media may go through: a sender report held behind
         # queued video would carry a stale clock and inflate the measured round trip.
         self._send_rtcp = send if send_rtcp is None else send_rtcp
-        self._repairs = repairs  # retransmissions go there (else through send)
+        self._queue = queue  # retransmissions go there (else through send)
         self._clock = clock
         self._metrics = metrics
         self._params: SlotParameters | None = None
@@ -245,6 +248,8 @@ class Consumer:
                 )
             return False
         out_ext_seq, sequence_number, timestamp, picture_id, tl0_pic_idx = decision
+        if packet.keyframe and out_ext_seq == self._forwarder.chain_start_ext_seq:
+            self._start_over(params.ssrc)
         payload_type = params.payload_type
         if self._red_payload_type is not None:
             template = template.redundant(payload_type)
@@ -277,6 +282,15 @@ class Consumer:
         self._octets_sent += template.payload_octets
         self.bytes_sent += template.size
         return True
+
+    def _start_over(self, ssrc: int) -> None:
+        """The stream resynced on a key frame (a layer switch): what of it still waits in
+        the pacer is of no use, and would hold the key frame back. On the collapse
+        profile's step to 250 kbit/s, 140 packets of 540p (5 s of that link) queued ahead
+        of the 135p key frame; the stall read as loss and paused the video."""
+        if self._queue is not None:
+            for sequence_number in self._queue.drop_stream(ssrc):
+                self.unsent(sequence_number)
 
     def set_target(self, spatial: int | None, temporal: int) -> None:
         self._forwarder.set_target(spatial, temporal)
@@ -334,7 +348,7 @@ class Consumer:
             if original is None:
                 self._metrics.rtp_dropped["nack_miss"] += 1
                 continue
-            if self._repairs is not None and self._repairs.repair_pending((params.ssrc, out_ext)):
+            if self._queue is not None and self._queue.repair_pending((params.ssrc, out_ext)):
                 # its retransmission has not left yet: a second copy would only wait too
                 self._metrics.rtp_dropped["nack_pending"] += 1
                 continue
@@ -391,8 +405,8 @@ class Consumer:
                 rtx_sequence_number=self._rtx_seq & 0xFFFF,
                 rtx_ssrc=params.rtx_ssrc,
             )
-        repairs = self._repairs
-        if repairs.send_repair(packet, (params.ssrc, out_ext)) if repairs else self._send(packet):
+        queue = self._queue
+        if queue.send_repair(packet, (params.ssrc, out_ext)) if queue else self._send(packet):
             if params.rtx_payload_type is not None:
                 # only a packet that left takes an RTX seq: a gap would read as loss
                 self._rtx_seq += 1

@@ -114,6 +114,26 @@ class PacedSender:
         """A retransmission of ``key`` waits here still."""
         return key in self._pending
 
+    def drop_stream(self, ssrc: int) -> list[int]:
+        """Drop what waits of one media stream (SSRC at octet 8, RFC 3550 §5.1) and its
+        retransmissions; the sequence numbers of the media dropped, newest first."""
+        dropped: list[int] = []
+        kept: deque[bytes | bytearray] = deque()
+        for packet in self._queue:
+            if int.from_bytes(packet[8:12], "big") == ssrc:
+                dropped.append(int.from_bytes(packet[2:4], "big"))
+            else:
+                kept.append(packet)
+        repairs = [(p, k) for p, k in self._repairs if k[0] != ssrc]
+        count = len(dropped) + len(self._repairs) - len(repairs)
+        if count:
+            self._metrics.rtp_dropped["pacer_stream_restarted"] += count
+            self._queue = kept
+            self._repairs = deque(repairs)
+            self._pending = {k for _, k in repairs}
+        dropped.reverse()
+        return dropped
+
     @property
     def queued(self) -> int:
         """Packets waiting for the rate to let them leave (retransmissions included)."""

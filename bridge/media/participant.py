@@ -300,7 +300,7 @@ class Participant:
             slot=slot,
             send=self._downlink.pacer.send if producer.kind == "video" else subscriber.send,
             send_rtcp=subscriber.send,
-            repairs=self._downlink.pacer if producer.kind == "video" else None,
+            queue=self._downlink.pacer if producer.kind == "video" else None,
             clock=self._clock,
             metrics=self._metrics,
             rng=self._rng,

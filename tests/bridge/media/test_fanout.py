@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from bridge.forwarding.forwarder import InboundPacket
 from bridge.media.consumer import Consumer
+from bridge.media.paced_sender import PacedSender
 from bridge.media.peer import Kind, RemoteTrack, SlotParameters
 from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
@@ -504,13 +505,16 @@ def test_retransmissions_go_to_the_repair_queue_and_not_twice_while_one_waits() 
         def repair_pending(self, key: tuple[int, int]) -> bool:
             return key in waiting
 
+        def drop_stream(self, ssrc: int) -> list[int]:
+            return []
+
     params = SlotParameters(1000, 1001, 100, None, "c", None)
     consumer = Consumer(
         producer=producer,
         slot=_Slot("video", params),
         send=lambda data: sent.append(bytes(data)) is None,
         clock=lambda: 0,
-        repairs=Repairs(),
+        queue=Repairs(),
         metrics=metrics,
         rng=random.Random(3),
     )
@@ -527,3 +531,45 @@ def test_retransmissions_go_to_the_repair_queue_and_not_twice_while_one_waits() 
     assert parse_rtp_header(packet).sequence_number == lost
     consumer.on_nack((lost,))  # asked again while its copy waits in the pacer
     assert len(repaired) == 1 and metrics.rtp_dropped["nack_pending"] == 1
+
+
+async def test_a_layer_switch_drops_what_of_the_old_layer_still_waits_in_the_pacer() -> None:
+    """540p queued for a link that just fell to 250 kbit/s: the 135p key frame leaves
+    next, not seconds later, and the dropped packets are gaps, not downlink loss."""
+    metrics = BridgeMetrics()
+    producer = _producer(SIMULCAST, metrics)
+    params = SlotParameters(1000, 1001, 96, None, "c", 3)
+    now = [0]
+    wire: list[bytes] = []
+    pacer = PacedSender(lambda: now[0], metrics)
+    pacer.connect(lambda data: wire.append(bytes(data)) is None)
+    pacer.set_rate(64_000)  # 8 bytes/ms: the burst (1500 bytes) lets a few packets out
+    consumer = Consumer(
+        producer=producer,
+        slot=_Slot("video", params),
+        send=pacer.send,
+        clock=lambda: now[0],
+        queue=pacer,
+        metrics=metrics,
+        rng=random.Random(2),
+    )
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    consumer.set_target(2, 2)
+    now[0] = 1000
+    top = producer.layers[2]
+    for seq in range(30):
+        data = _vp8_packet(seq, seq, key=seq == 0) + bytes(1000)
+        producer.on_rtp(data, parse_rtp_header(data), now[0], top)
+    queued = pacer.queued
+    assert queued > 20
+    waiting = [parse_rtp_header(p).sequence_number for p in wire]
+    consumer.set_target(0, 2)
+    low = producer.layers[0]
+    data = _vp8_packet(100, 100, key=True) + bytes(1000)
+    producer.on_rtp(data, parse_rtp_header(data), now[0], low)
+    assert metrics.rtp_dropped["pacer_stream_restarted"] == queued
+    assert pacer.queued == 1  # the key frame, first in line
+    first_dropped = (waiting[-1] + 1) & 0xFFFF
+    assert consumer.on_nack((first_dropped,)) == 0  # never sent: no loss on this link
+    pacer.close()

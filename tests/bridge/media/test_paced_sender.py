@@ -149,3 +149,29 @@ async def test_an_idle_pacer_resends_at_once_and_drops_waiting_repairs_on_pause(
     assert pacer.drop_queued() == []  # retransmissions carry no new sequence number
     assert not pacer.repair_pending((9, 4)) and pacer.queued == 0
     assert metrics.rtp_dropped["pacer_video_paused"] == 3
+
+
+async def test_a_stream_that_starts_over_loses_what_waits_of_it_and_only_that() -> None:
+    def packet(ssrc: int, seq: int) -> bytearray:
+        data = video_packet(1200)
+        data[2:4] = seq.to_bytes(2, "big")
+        data[8:12] = ssrc.to_bytes(4, "big")
+        return data
+
+    sent: list[bytes | bytearray] = []
+    metrics = BridgeMetrics()
+    pacer = PacedSender(lambda: 0, metrics)
+    pacer.connect(lambda p: sent.append(p) is None)
+    pacer.set_rate(96_000)
+    for seq in (1, 2, 3):
+        pacer.send(packet(7, seq))
+        pacer.send(packet(8, seq))
+    pacer.send_repair(bytes(500), (7, 40))
+    pacer.send_repair(bytes(500), (8, 41))
+    assert not sent
+    assert pacer.drop_stream(7) == [3, 2, 1]
+    assert pacer.queued == 4 and not pacer.repair_pending((7, 40))
+    assert pacer.repair_pending((8, 41))
+    assert metrics.rtp_dropped["pacer_stream_restarted"] == 4
+    assert pacer.drop_stream(7) == []
+    pacer.close()
