@@ -406,7 +406,8 @@ class Consumer:
                 rtx_ssrc=params.rtx_ssrc,
             )
         queue = self._queue
-        if queue.send_repair(packet, (params.ssrc, out_ext)) if queue else self._send(packet):
+        sent = queue.send_repair(packet, (params.ssrc, out_ext)) if queue else self._send(packet)
+        if sent:
             if params.rtx_payload_type is not None:
                 # only a packet that left takes an RTX seq: a gap would read as loss
                 self._rtx_seq += 1
