@@ -21,9 +21,9 @@ matter because a window is judged on the reports that arrived in it, and those t
 what they describe by a round trip and a report interval: a 1-s probe of 184 kbit/s on
 top of 224k on a 400 kbit/s link was judged clean before any report of it had come, and
 the 270p at 30 fps it "proved" filled the pacer's queue for seconds (bench.weaklink
-rural-3g). The
-reports matter: toward paused video the browser reports audio only every few seconds,
-and a 2-s probe of 130 kbit/s on a 96 kbit/s link passed before any report came. A probe
+rural-3g). The judged window matters too: toward paused video the browser reports audio
+only every few seconds, and a 2-s probe of 130 kbit/s on a 96 kbit/s link passed before
+any report came. A probe
 not proven within ``max_duration_ms`` has failed (the estimator falls back and holds).
 Downgrades, and consumers with nothing applied yet, are never held.
 
