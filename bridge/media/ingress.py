@@ -71,6 +71,12 @@ class PublisherIngress:
                     if layer.ssrc is None or producer.track.rtx_payload_type != header.payload_type:
                         self._metrics.rtp_dropped["unknown_ssrc"] += 1
                         return
+                    if header.payload_end == header.payload_offset:
+                        # Padding only, no original sequence number: the publisher's
+                        # browser probing its uplink (RFC 4588 §4 leaves it to the
+                        # receiver to drop). Valid, and counted apart from bad RTX.
+                        self._metrics.rtp_dropped["rtx_padding"] += 1
+                        return
                     # RFC 4588 §4: a retransmission we asked for; restore the original
                     data = unwrap_rtx(
                         data, header, payload_type=producer.track.payload_type, ssrc=layer.ssrc

@@ -107,6 +107,20 @@ def test_rtx_found_by_repaired_rid_is_unwrapped_to_its_layer() -> None:
     assert producer.layers[0].cache.get(rec.got[1].ext_seq) is not None
 
 
+def test_padding_only_rtx_is_dropped_as_padding_not_as_bad_rtx() -> None:
+    """Chromium probes its uplink with padding-only packets on the RTX stream (P bit, no
+    original sequence number); a one-byte payload cannot hold one and is malformed."""
+    ingress, _, rec, metrics = setup()
+    ingress.route_rtp(packet(111, 5, ext=(10, b"q")), 0)
+    padding = bytearray(packet(999, 70, pt=97, ext=(11, b"q"), payload=bytes(10) + b"\x0b"))
+    padding[0] |= 0x20  # P: the last octet counts the padding (all 11 payload octets)
+    ingress.route_rtp(bytes(padding), 1)
+    ingress.route_rtp(packet(999, 71, pt=97, ext=(11, b"q"), payload=b"\x00"), 2)
+    assert metrics.rtp_dropped["rtx_padding"] == 1
+    assert metrics.rtp_dropped["bad_rtx"] == 1
+    assert [p.ext_seq & 0xFFFF for p in rec.got] == [5]
+
+
 def test_malformed_packets_are_counted_by_reason() -> None:
     ingress, _, rec, metrics = setup()
     ingress.route_rtp(b"\x80\x60\x00", 0)
