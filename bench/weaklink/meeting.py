@@ -126,10 +126,12 @@ class Meeting:
 
     async def close(self) -> None:
         if self.bridge is not None:
-            # what the bridge counted (drops, NACK answers, probes), kept beside its log
-            ok, body, _ = await http_get_in_ns(self.bridge.ns, f"{self.bridge.url}/metrics")
-            if ok:
-                (self.work_dir / "metrics.txt").write_text(body)
+            # what the bridge counted (drops, NACK answers, probes), kept beside its log;
+            # a bridge that is already gone leaves none, and the browsers still close
+            with contextlib.suppress(OSError):
+                ok, body, _ = await http_get_in_ns(self.bridge.ns, f"{self.bridge.url}/metrics")
+                if ok:
+                    (self.work_dir / "metrics.txt").write_text(body)
         for handle in reversed(self._browsers):
             await handle.close()
         self._browsers.clear()

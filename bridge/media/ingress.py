@@ -72,9 +72,9 @@ class PublisherIngress:
                         self._metrics.rtp_dropped["unknown_ssrc"] += 1
                         return
                     if header.payload_end == header.payload_offset:
-                        # Padding only, no original sequence number: the publisher's
-                        # browser probing its uplink (RFC 4588 §4 leaves it to the
-                        # receiver to drop). Valid, and counted apart from bad RTX.
+                        # Padding only: the publisher's browser probing its uplink. An
+                        # RTX payload starts with the original sequence number (RFC 4588
+                        # §4); this one has none to restore. Valid, counted apart.
                         self._metrics.rtp_dropped["rtx_padding"] += 1
                         return
                     # RFC 4588 §4: a retransmission we asked for; restore the original
