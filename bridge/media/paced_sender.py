@@ -194,23 +194,24 @@ class PacedSender:
         repairs = len(self._repairs)
         if dropped or repairs:
             self._metrics.rtp_dropped["pacer_video_paused"] += len(dropped) + repairs
-            self._cancel()
-            self._queue.clear()
-            self._repairs.clear()
-            self._pending.clear()
+            self._discard()
         return dropped
 
     def close(self) -> None:
-        self._cancel()
-        self._queue.clear()
-        self._repairs.clear()
-        self._pending.clear()
+        self._discard()
         self.set_padding(0, None)
 
     def _cancel(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _discard(self) -> None:
+        """Nothing waits any more (and no drain is scheduled)."""
+        self._cancel()
+        self._queue.clear()
+        self._repairs.clear()
+        self._pending.clear()
 
     def _next(self) -> bytes | bytearray:
         """The packet to leave next: a retransmission if one waits."""
@@ -221,13 +222,10 @@ class PacedSender:
         return self._queue.popleft()
 
     def _flush(self) -> None:
-        self._cancel()
         send = self._send
         while (self._repairs or self._queue) and send is not None:
             send(self._next())
-        self._queue.clear()
-        self._repairs.clear()
-        self._pending.clear()
+        self._discard()
 
     def _drain(self) -> None:
         self._timer = None

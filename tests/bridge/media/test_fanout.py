@@ -496,7 +496,7 @@ def test_retransmissions_go_to_the_repair_queue_and_not_twice_while_one_waits() 
     repaired: list[tuple[bytes, tuple[int, int]]] = []
     waiting: set[tuple[int, int]] = set()
 
-    class Repairs:
+    class Queue:
         def send_repair(self, packet: bytes | bytearray, key: tuple[int, int]) -> bool:
             repaired.append((bytes(packet), key))
             waiting.add(key)
@@ -514,7 +514,7 @@ def test_retransmissions_go_to_the_repair_queue_and_not_twice_while_one_waits() 
         slot=_Slot("video", params),
         send=lambda data: sent.append(bytes(data)) is None,
         clock=lambda: 0,
-        queue=Repairs(),
+        queue=Queue(),
         metrics=metrics,
         rng=random.Random(3),
     )
