@@ -70,9 +70,11 @@ from bridge.sdp import (
     MediaSection,
     add_simulcast_recv,
     answered_audio_red,
+    answered_extension,
     media_sections,
     offer_audio_red,
     offer_extension,
+    offer_rtcp_feedback,
     request_opus_fec,
 )
 
@@ -99,6 +101,9 @@ class AdapterSettings:
     # Answer publishers' transport-wide CC (their browser estimates the uplink from our
     # feedback; measured over shaped links in docs/benchmarks.md, "Weak links").
     transport_cc: bool = True
+    # Offer subscribers transport-wide sequence numbers (video) and transport-cc feedback:
+    # the bridge numbers probes' padding with them (forwarding/padding_delay.py).
+    probe_feedback: bool = True
     # Offer subscribers RED for Opus (RFC 2198): the bridge adds the previous packet to
     # each audio packet toward a lossy downlink (media/downlink.py decides when).
     audio_red: bool = True
@@ -142,6 +147,7 @@ class _SlotSender(RTCRtpSender):
         self.red_payload_type: int | None = None  # from the answer (aiortc drops RED)
         # from the answer too: aiortc keeps only the extensions it knows
         self.playout_delay_id: int | None = None
+        self.transport_cc_id: int | None = None
 
     async def send(self, parameters: Any) -> None:
         codecs: list[RTCRtpCodecParameters] = parameters.codecs
@@ -169,6 +175,7 @@ class _SlotSender(RTCRtpSender):
             ),
             red_payload_type=self.red_payload_type,
             playout_delay_id=self.playout_delay_id,
+            transport_cc_id=self.transport_cc_id,
         )
         if params != self.negotiated:
             self.negotiated = params
@@ -659,6 +666,7 @@ class OfferingPeer:
         self.send = self._wire.sender.send
         self._on_slot_ready = on_slot_ready
         self._audio_red = settings.audio_red
+        self._probe_feedback = settings.probe_feedback
         _watch_state(self._pc, on_state)
 
     def add_slot(self, kind: Kind) -> SendSlot:
@@ -678,21 +686,26 @@ class OfferingPeer:
         offer = await self._pc.createOffer()
         await self._pc.setLocalDescription(offer)
         sdp = offer_extension(str(self._pc.localDescription.sdp), "video", PLAYOUT_DELAY_URI)
+        if self._probe_feedback:
+            # for the probes' padding only (forwarding/padding_delay.py)
+            sdp = offer_extension(sdp, "video", TRANSPORT_CC_URI)
+            sdp = offer_rtcp_feedback(sdp, "video", "transport-cc")
         return offer_audio_red(sdp) if self._audio_red else sdp
 
     async def accept_answer(self, sdp: str) -> None:
         _check_sdp(sdp)
         red = answered_audio_red(sdp) if self._audio_red else {}
-        delay = {
-            section.mid: section.extmap[PLAYOUT_DELAY_URI]
-            for section in media_sections(sdp)
-            if section.kind == "video" and PLAYOUT_DELAY_URI in section.extmap
-        }
+        delay = answered_extension(sdp, "video", PLAYOUT_DELAY_URI)
+        numbered = (
+            answered_extension(sdp, "video", TRANSPORT_CC_URI) if self._probe_feedback else {}
+        )
         for transceiver in self._pc.getTransceivers():
             sender = transceiver.sender
             if isinstance(sender, _SlotSender):
-                sender.red_payload_type = red.get(transceiver.mid or "")
-                sender.playout_delay_id = delay.get(transceiver.mid)
+                mid = transceiver.mid or ""
+                sender.red_payload_type = red.get(mid)
+                sender.playout_delay_id = delay.get(mid)
+                sender.transport_cc_id = numbered.get(mid)
         try:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         except Exception as exc:  # aiortc raises ValueError and its own state errors

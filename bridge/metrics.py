@@ -21,6 +21,8 @@ class BridgeMetrics:
     retransmissions: int = 0
     probes: int = 0  # upgrades proven with padding first (forwarding/probe_gate.py)
     probes_failed: int = 0
+    probes_queued: int = 0  # of those, ended by transport-cc feedback (padding queued/lost)
+    padding_reported: int = 0  # numbered probe padding packets transport-cc reported on
     padding_bytes: int = 0
     keyframe_requests: int = 0
     nacks_sent: int = 0

@@ -91,6 +91,40 @@ def offer_extension(offer: str, kind: str, uri: str) -> str:
     return _join_sections(sections)
 
 
+def offer_rtcp_feedback(offer: str, kind: str, feedback: str) -> str:
+    """Offer ``a=rtcp-fb:<pt> <feedback>`` (RFC 4585 §4.2) for each payload type of each
+    ``kind`` section except RTX (RFC 4588 repairs; feedback is for the media it repairs),
+    after that type's other rtcp-fb lines or its rtpmap."""
+    sections = _split_sections(offer)
+    for lines in sections[1:]:
+        if not lines[0].startswith(f"m={kind} "):
+            continue
+        types = [
+            line[9:].split()[0]
+            for line in lines
+            if line.startswith("a=rtpmap:")
+            and not line.lower().endswith((" rtx/90000", " rtx/48000"))
+        ]
+        for pt in types:
+            wanted = f"a=rtcp-fb:{pt} {feedback}"
+            if wanted in lines:
+                continue
+            prefixes = (f"a=rtpmap:{pt} ", f"a=rtcp-fb:{pt} ")
+            at = max(i for i, line in enumerate(lines) if line.startswith(prefixes))
+            lines.insert(at + 1, wanted)
+    return _join_sections(sections)
+
+
+def answered_extension(answer: str, kind: str, uri: str) -> dict[str, int]:
+    """Per ``kind`` mid, the id the answer gave extension ``uri``; sections without it
+    are absent."""
+    return {
+        section.mid: section.extmap[uri]
+        for section in media_sections(answer)
+        if section.kind == kind and section.mid is not None and uri in section.extmap
+    }
+
+
 def add_simulcast_recv(answer: str, mid: str, rids: tuple[str, ...]) -> str:
     """Accept the offered layers in the answer's section `mid` (RFC 8853 §5.3)."""
     sections = _split_sections(answer)

@@ -65,6 +65,7 @@ async def _bridge(app: web.Application) -> AsyncIterator[None]:
             ice_addresses=settings.ice_addresses,
             ice_servers=settings.ice_servers,
             transport_cc=settings.transport_cc,
+            probe_feedback=settings.probe_feedback,
         )
     )
     app[REGISTRY] = RoomRegistry(

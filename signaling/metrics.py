@@ -41,6 +41,16 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
             m.probes_failed,
             "Padding probes the subscriber's link did not carry.",
         ),
+        (
+            "diemcau_probes_queued_total",
+            m.probes_queued,
+            "Padding probes ended early: transport-cc feedback showed the padding queued or lost.",
+        ),
+        (
+            "diemcau_padding_reported_total",
+            m.padding_reported,
+            "Probe padding packets a subscriber's transport-cc feedback reported on.",
+        ),
         ("diemcau_padding_bytes_total", m.padding_bytes, "Probe padding sent, in bytes."),
         ("diemcau_keyframe_requests_total", m.keyframe_requests, "PLIs sent to publishers."),
         ("diemcau_nacks_sent_total", m.nacks_sent, "NACKs sent to publishers."),

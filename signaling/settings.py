@@ -29,6 +29,9 @@ class Settings:
     adaptive_bitrate: bool = True
     # Answer publishers' transport-wide CC: their browser's GCC adapts to the uplink.
     transport_cc: bool = True
+    # Number probes' padding toward subscribers for transport-cc feedback: a probe the
+    # link cannot carry ends as soon as the padding queues (forwarding/padding_delay.py).
+    probe_feedback: bool = True
     join_timeout_s: float = 10.0
     web_dir: Path = WEB_DIR
     # Bearer key of the admin API (/api/v1); "" disables it.
@@ -97,6 +100,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         max_participants=_int(env, "DIEMCAU_MAX_PARTICIPANTS", base.max_participants),
         adaptive_bitrate=_flag(env, "DIEMCAU_ADAPTIVE_BITRATE", default=True),
         transport_cc=_flag(env, "DIEMCAU_TRANSPORT_CC", default=True),
+        probe_feedback=_flag(env, "DIEMCAU_PROBE_FEEDBACK", default=True),
         admin_key=admin_key,
         redis_url=env.get("DIEMCAU_REDIS_URL", ""),
         workers=_workers(overrides.get("workers"), env),

@@ -425,13 +425,24 @@ class Consumer:
             and params.rtx_payload_type is not None
         )
 
-    def send_padding(self, padding: int, now_ms: int) -> int:
+    @property
+    def transport_cc_id(self) -> int | None:
+        """The transport-wide sequence number's extension id, if negotiated in the
+        one-byte range (padding can then be numbered for transport-cc feedback)."""
+        params = self._params
+        ext_id = None if params is None else params.transport_cc_id
+        return ext_id if ext_id is not None and 1 <= ext_id <= 14 else None
+
+    def send_padding(self, padding: int, now_ms: int, transport_seq: int | None = None) -> int:
         """Send one padding-only packet of ``padding`` octets (1..255) on the RTX stream;
-        the bytes that left (0: not negotiated, or not sent). They count as video the
-        subscriber's REMB sees (they carry abs-send-time), not as retransmissions."""
+        the bytes that left (0: not negotiated, or not sent). Unnumbered, they count as
+        video the subscriber's REMB sees (they carry abs-send-time), not as
+        retransmissions; with ``transport_seq`` (and ``transport_cc_id``) the browser
+        reports their arrival in transport-cc feedback instead."""
         params = self._params
         if params is None or params.rtx_payload_type is None or self.producer.kind != "video":
             return 0
+        ext_id = self.transport_cc_id
         packet = padding_packet(
             params.rtx_payload_type,
             self._rtx_seq & 0xFFFF,
@@ -440,6 +451,7 @@ class Consumer:
             self._abs_send_time_element,
             padding,
             now_ms,
+            None if ext_id is None or transport_seq is None else (ext_id, transport_seq),
         )
         if not self._send(packet):
             return 0

@@ -5,7 +5,9 @@ receiver-report loss, forwarding/downlink_estimator.py) and, twice a second, ask
 StreamAllocator which layer (or pause) each consumer gets; audio is allocated first, with
 RED when the link loses packets (forwarding/redundancy_switch.py), and video then asks
 the browser to hold frames long enough for a retransmission (forwarding/repair_delay.py).
-An upgrade is first proven with padding (forwarding/probe_gate.py), which its pacer sends.
+An upgrade is first proven with padding (forwarding/probe_gate.py), which its pacer sends;
+where the subscriber negotiated transport-cc, the padding is numbered and a probe whose
+padding queues at the bottleneck ends at once (forwarding/padding_delay.py).
 """
 
 from __future__ import annotations
@@ -23,12 +25,22 @@ from bridge.forwarding.allocator import (
 )
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
+from bridge.forwarding.padding_delay import PaddingDelay
 from bridge.forwarding.probe_gate import ProbeGate, ProbeSettings
 from bridge.forwarding.redundancy_switch import RedundancySwitch
 from bridge.forwarding.repair_delay import RepairDelaySettings, repair_delay_ms
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
-from bridge.rtp.rtcp import Fir, Nack, Pli, ReceiverReport, Remb, SenderReport, parse_rtcp
+from bridge.rtp.rtcp import (
+    Fir,
+    Nack,
+    Pli,
+    ReceiverReport,
+    Remb,
+    SenderReport,
+    TransportCcFeedback,
+    parse_rtcp,
+)
 
 from .consumer import Clock, Consumer
 from .events import EventListener, LinkState, VideoState
@@ -131,6 +143,10 @@ class Downlink:
         self._unprobed: tuple[int, int] | None = None
         self._probe_lost = 0  # on the RTX stream since the running probe began
         self._probe_expected = 0
+        self._padding_delay = PaddingDelay()
+        self._carrier: Consumer | None = None  # the consumer whose RTX stream pads
+        # Padding numbered for transport-cc feedback: the browser's REMB does not count it.
+        self._numbered_padding_bytes = 0
         self._feedback_ms: int | None = None  # last RTCP from the subscriber
         self._video_bytes = 0  # video sent (without retransmissions) at the last round
         self._video_since_ms: int | None = None  # video has gone out every round since
@@ -231,6 +247,14 @@ class Downlink:
                         target.request_keyframe(now)
             elif isinstance(packet, Remb):
                 lowered |= self._estimator.on_remb(packet.bitrate, now)
+            elif isinstance(packet, TransportCcFeedback) and self._gate.probing:
+                reported = self._padding_delay.on_feedback(packet.arrivals)
+                self._metrics.padding_reported += reported
+                if reported and self._padding_delay.queued:
+                    self._metrics.probes_queued += 1
+                    log.debug("%s probe's padding queued or lost", self._subscriber_id)
+                    self._end_probe_failed()
+                    lowered = True
         if not lowered:
             self._estimator.on_feedback(now)
         elif self._adaptive:
@@ -259,9 +283,29 @@ class Downlink:
             return False
         if self._probe_lost <= self._probe_expected * PROBE_LOSS:
             return False
+        self._end_probe_failed()
+        return True
+
+    def _end_probe_failed(self) -> None:
+        """The estimate falls back and holds; the reallocation that follows no longer
+        wants the upgrade, and the gate stops the padding."""
         self._estimator.on_probe_ended(False, self._clock())
         self._probe_lost = self._probe_expected = 0
-        return True
+        self._padding_delay.start()  # what was judged is spent
+
+    def _send_padding(self, padding: int, now_ms: int) -> int:
+        """The pacer's padding carrier: the probe's carrier consumer sends one packet,
+        numbered where transport-cc was negotiated."""
+        carrier = self._carrier
+        if carrier is None:
+            return 0
+        numbered = carrier.transport_cc_id is not None
+        delay = self._padding_delay
+        sent = carrier.send_padding(padding, now_ms, delay.next_sequence if numbered else None)
+        if sent and numbered:
+            delay.on_sent(now_ms)
+            self._numbered_padding_bytes += sent
+        return sent
 
     # --- allocation --------------------------------------------------------------------
 
@@ -270,8 +314,9 @@ class Downlink:
         # Retransmissions carry no abs-send-time, so the browser's REMB does not count them:
         # with the audio, they are what it cannot see (after an outage, NACK answers were
         # a third of the video, and every REMB read as a fall under what we sent).
-        video_bytes = sum(
-            c.bytes_sent - c.rtx_bytes for c in self.consumers if c.producer.kind == "video"
+        video_bytes = (
+            sum(c.bytes_sent - c.rtx_bytes for c in self.consumers if c.producer.kind == "video")
+            - self._numbered_padding_bytes
         )
         self._estimator.on_sent(sum(c.bytes_sent for c in self.consumers), video_bytes, now)
         # Judged on video that actually went out since the last round, not on what was
@@ -364,6 +409,7 @@ class Downlink:
         if gate.outcome == "started":
             self._metrics.probes += 1
             self._probe_lost, self._probe_expected = 0, -1  # -1: no report since
+            self._padding_delay.start()
         elif gate.outcome in ("abandoned", "failed"):
             self._metrics.probes_failed += 1
         if gate.outcome in ("proven", "failed"):
@@ -373,8 +419,9 @@ class Downlink:
             self.pacer.set_rate(
                 pace_rate(result.budget_bps, video_bps, result.used_bps - video_bps, PACE_FLOOR_BPS)
             )
+            self._carrier = carrier if gate.padding_bps else None
             self.pacer.set_padding(
-                gate.padding_bps, carrier.send_padding if carrier and gate.padding_bps else None
+                gate.padding_bps, self._send_padding if self._carrier is not None else None
             )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(

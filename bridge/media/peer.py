@@ -43,6 +43,7 @@ class SlotParameters:
     abs_send_time_id: int | None = None  # negotiated abs-send-time extension id (video)
     red_payload_type: int | None = None  # RED over Opus (RFC 2198) the subscriber accepted
     playout_delay_id: int | None = None  # negotiated playout-delay extension id (video)
+    transport_cc_id: int | None = None  # transport-wide sequence number id (video padding)
 
 
 class PacketSink(Protocol):

@@ -278,6 +278,7 @@ def padding_packet(
     abs_send_time_element: int,
     padding: int,
     now_ms: int,
+    transport_seq: tuple[int, int] | None = None,
 ) -> bytearray:
     """A packet of padding only (RFC 3550 §5.1: P bit, no payload, ``padding`` octets the
     last of which counts them), for probing a link (on the RTX stream: RFC 4588 gives it
@@ -287,6 +288,10 @@ def padding_packet(
     abs-send-time, written from ``abs_send_time_element`` (forwarded.abs_send_time_element;
     0: padding bytes): Chromium's receive-side estimator counts payload and padding of
     every packet stamped so, which is what lets its REMB climb on padding.
+    ``transport_seq`` (extension id 1..14, 16-bit number) puts a transport-wide sequence
+    number (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2) where video has its
+    playout delay: the browser then reports this packet's arrival time in transport-cc
+    feedback instead of counting it in its REMB.
     """
     if not 1 <= padding <= MAX_PADDING:
         raise ValueError(f"padding must be 1..{MAX_PADDING} octets, got {padding}")
@@ -297,6 +302,15 @@ def padding_packet(
     if abs_send_time_element:
         buf[ABS_SEND_TIME_ELEMENT] = abs_send_time_element
         buf[ABS_SEND_TIME_ELEMENT + 1 : ABS_SEND_TIME_ELEMENT + 4] = _abs_send_time(now_ms)
+    if transport_seq is not None:
+        ext_id, seq = transport_seq
+        if not 1 <= ext_id <= 14:
+            raise ValueError(f"one-byte extension ids are 1..14, got {ext_id}")
+        # id/len byte (length - 1 = 1), the number, one padding octet (RFC 8285 §4.2)
+        buf[PLAYOUT_DELAY_ELEMENT] = (ext_id << 4) | 1
+        buf[PLAYOUT_DELAY_ELEMENT + 1 : PLAYOUT_DELAY_ELEMENT + 3] = (seq & 0xFFFF).to_bytes(
+            2, "big"
+        )
     buf[-1] = padding
     return buf
 

@@ -1,4 +1,6 @@
-"""RTCP compound packet parsing (RFC 3550 §6, RFC 4585 §6, RFC 5104 §4.3.1, REMB).
+"""RTCP compound packet parsing: SR, RR, BYE (RFC 3550 §6), NACK, PLI (RFC 4585 §6), FIR
+(RFC 5104 §4.3.1), REMB (draft-alvestrand-rmcat-remb-03 §2.2) and transport-wide congestion
+control feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1).
 
 RFC 3550 §6.4.1 common header (every RTCP packet)::
 
@@ -30,7 +32,9 @@ from bridge.rtp.rtcp_types import (
     FMT_FIR,
     FMT_NACK,
     FMT_PLI,
+    FMT_TRANSPORT_CC,
     HEADER,
+    I16,
     NACK_FCI,
     PT_APP,
     PT_BYE,
@@ -43,6 +47,7 @@ from bridge.rtp.rtcp_types import (
     REMB_ID,
     REPORT_BLOCK,
     SR_INFO,
+    TRANSPORT_CC_FCI,
     TWO_U32,
     U32,
     Bye,
@@ -54,6 +59,7 @@ from bridge.rtp.rtcp_types import (
     ReportBlock,
     RtcpPacket,
     SenderReport,
+    TransportCcFeedback,
 )
 
 __all__ = [
@@ -66,6 +72,7 @@ __all__ = [
     "ReportBlock",
     "RtcpPacket",
     "SenderReport",
+    "TransportCcFeedback",
     "build_bye",
     "build_fir",
     "build_nack",
@@ -149,7 +156,11 @@ def _parse_one(data: bytes, pos: int, end: int, count: int, pt: int) -> RtcpPack
         sender, media = TWO_U32.unpack_from(data, pos + 4)
         fci = size - 12
         if pt == PT_RTPFB:
-            return _parse_nack(data, pos + 12, fci, sender, media) if count == FMT_NACK else None
+            if count == FMT_NACK:
+                return _parse_nack(data, pos + 12, fci, sender, media)
+            if count == FMT_TRANSPORT_CC:
+                return _parse_transport_cc(data, pos + 12, end, sender, media)
+            return None
         if count == FMT_PLI:  # RFC 4585 §6.3.1: no FCI
             return Pli(sender, media)
         if count == FMT_FIR:
@@ -189,6 +200,64 @@ def _parse_remb(data: bytes, pos: int, fci: int, sender: int) -> Remb:
     mantissa = ((b1 & 0x03) << 16) | low
     ssrcs = struct.unpack_from(f"!{num}I", data, pos + 8)
     return Remb(sender, mantissa << (b1 >> 2), tuple(ssrcs))
+
+
+_ONE_BIT_SHIFTS = range(13, -1, -1)  # transport-cc §3.1.4, S=0: 14 one-bit symbols
+_TWO_BIT_SHIFTS = range(12, -1, -2)  # S=1: 7 two-bit symbols
+
+
+def _parse_transport_cc(
+    data: bytes, pos: int, end: int, sender: int, media: int
+) -> TransportCcFeedback:
+    # draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1: base seq(16), packet status
+    # count(16), reference time(24, 64 ms units; unsigned as in libwebrtc), fb pkt count(8)
+    _need("transport-cc FCI", end - pos, 8)
+    base, count, word = TRANSPORT_CC_FCI.unpack_from(data, pos)
+    if count == 0:
+        raise _err("bad_fci", "RTCP transport-cc packet status count is 0")
+    pos += 8
+    # §3.1.2 symbols: 0 not received, 1 small delta, 2 large or negative delta, 3 reserved
+    symbols: list[int] = []
+    while (left := count - len(symbols)) > 0:
+        if pos + 2 > end:
+            raise _err(
+                "bad_length",
+                f"RTCP transport-cc status chunks exceed packet: {count - left} of {count}"
+                " statuses read",
+            )
+        chunk = data[pos] << 8 | data[pos + 1]
+        pos += 2
+        if not chunk & 0x8000:  # §3.1.3 run length chunk: T=0, S(2), run length(13)
+            symbols += [chunk >> 13] * min(chunk & 0x1FFF, left)
+        elif chunk & 0x4000:  # §3.1.4 status vector chunk, S=1
+            symbols += [chunk >> shift & 3 for shift in _TWO_BIT_SHIFTS[:left]]
+        else:  # S=0; symbols beyond the status count are ignored
+            symbols += [chunk >> shift & 1 for shift in _ONE_BIT_SHIFTS[:left]]
+    if 3 in symbols:
+        seq = (base + symbols.index(3)) & 0xFFFF
+        raise _err("bad_fci", f"RTCP transport-cc reserved status symbol 3 for sequence {seq}")
+    # §3.1.5 receive deltas, 250 us units: 1 byte unsigned (small), 2 bytes signed (large)
+    need = symbols.count(1) + 2 * symbols.count(2)
+    if pos + need > end:
+        raise _err(
+            "bad_length",
+            f"RTCP transport-cc receive deltas of {need} bytes exceed packet: {end - pos} left",
+        )
+    units = (word >> 8) * 256  # reference time: 64 ms = 256 units of 250 us
+    arrivals: list[tuple[int, int | None]] = []
+    for i, symbol in enumerate(symbols):
+        seq = (base + i) & 0xFFFF
+        if symbol == 0:
+            arrivals.append((seq, None))
+            continue
+        if symbol == 1:
+            units += data[pos]
+            pos += 1
+        else:
+            units += I16.unpack_from(data, pos)[0]
+            pos += 2
+        arrivals.append((seq, units * 250))
+    return TransportCcFeedback(sender, media, base, word & 0xFF, tuple(arrivals))
 
 
 def parse_rtcp(data: bytes) -> list[RtcpPacket]:

@@ -1,5 +1,6 @@
 """RTCP wire constants and value types (RFC 3550 §6, RFC 4585 §6, RFC 5104 §4.3.1,
-draft-alvestrand-rmcat-remb-03 §2.2). Import them from ``bridge.rtp.rtcp``.
+draft-alvestrand-rmcat-remb-03 §2.2, draft-holmer-rmcat-transport-wide-cc-extensions-01
+§3.1). Import them from ``bridge.rtp.rtcp``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ FMT_NACK = 1  # RFC 4585 §6.2.1
 FMT_PLI = 1  # RFC 4585 §6.3.1
 FMT_FIR = 4  # RFC 5104 §4.3.1
 FMT_AFB = 15  # RFC 4585 §6.4 (REMB: draft-alvestrand-rmcat-remb-03 §2.2)
+FMT_TRANSPORT_CC = 15  # RTPFB, draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1
 REMB_ID = b"REMB"
 
 HEADER = struct.Struct("!BBH")
@@ -28,6 +30,9 @@ REPORT_BLOCK = struct.Struct("!IIIIII")  # RFC 3550 §6.4.1 report block, 24 byt
 NACK_FCI = struct.Struct("!HH")  # RFC 4585 §6.2.1: PID, BLP
 FIR_FCI = struct.Struct("!IB3x")  # RFC 5104 §4.3.1.1: SSRC, seq nr, 24 bits reserved
 REMB_FCI = struct.Struct("!4sBBH")  # REMB §2.2: 'REMB', num SSRC, exp(6)|mantissa(18)
+# transport-cc §3.1: base seq, packet status count, reference time(24)|fb pkt count(8)
+TRANSPORT_CC_FCI = struct.Struct("!HHI")
+I16 = struct.Struct("!h")  # transport-cc §3.1.5: large or negative receive delta
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +89,19 @@ class Remb:
 
 
 @dataclass(frozen=True, slots=True)
+class TransportCcFeedback:
+    sender_ssrc: int
+    media_ssrc: int
+    base_sequence: int
+    feedback_count: int  # 8-bit feedback packet count
+    # (16-bit transport-wide seq, arrival in microseconds on the receiver's clock, or None
+    # if not received), one per packet status, from base_sequence on
+    arrivals: tuple[tuple[int, int | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Bye:
     ssrcs: tuple[int, ...]
 
 
-RtcpPacket = SenderReport | ReceiverReport | Nack | Pli | Fir | Remb | Bye
+RtcpPacket = SenderReport | ReceiverReport | Nack | Pli | Fir | Remb | TransportCcFeedback | Bye

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import struct
 
-from .rtcp_types import PT_RTPFB
+from .rtcp_types import FMT_TRANSPORT_CC, PT_RTPFB
 from .seqnum import SequenceUnwrapper
 
 TRANSPORT_CC_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
-FMT_TRANSPORT_CC = 15  # §3.1
 _FIXED = struct.Struct("!BBHIIHHI")  # header, SSRCs, base seq, count, ref time + fb count
 _UNITS_PER_MS = 4  # receive deltas are multiples of 250 us (§3.1.5)
 _REF_MS = 64  # reference time unit (§3.1)

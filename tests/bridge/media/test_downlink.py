@@ -26,6 +26,7 @@ from bridge.media.events import RoomEvent, VideoState
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.rtcp import ReportBlock
 from bridge.rtp.rtcp_build import build_nack, build_receiver_report, build_remb
+from bridge.rtp.transport_feedback import TransportFeedback
 
 
 @dataclass
@@ -359,12 +360,15 @@ class PaddingConsumer(FakeConsumer):
     can_pad: bool = True
     padding: list[int] = field(default_factory=list)
     rtx_loss: tuple[int, int] | None = None  # what on_rtx_report_block says
+    transport_cc_id: int | None = None
+    numbers: list[int | None] = field(default_factory=list)  # transport-wide, per packet
 
     def on_rtx_report_block(self, block: object, now: int) -> tuple[int, int] | None:
         return self.rtx_loss
 
-    def send_padding(self, padding: int, now_ms: int) -> int:
+    def send_padding(self, padding: int, now_ms: int, transport_seq: int | None = None) -> int:
         self.padding.append(padding)
+        self.numbers.append(transport_seq)
         return padding + 24
 
 
@@ -555,4 +559,62 @@ async def test_after_an_outage_the_video_comes_back_without_a_probe() -> None:
     estimator.bps = 400_000
     d.reallocate()
     assert video.targets[-1][0] is not None and metrics.probes == 0
+    d.pacer.close()
+
+
+async def numbered_probe(
+    growth_per_ms: float,
+) -> tuple[PaddingConsumer, BridgeMetrics, SteeredEstimator, Downlink]:
+    """A probe whose numbered padding the browser reports, in a feedback every 100 ms,
+    as arriving 75 ms + ``growth_per_ms`` x (time since the probe began) after it left."""
+    video = PaddingConsumer(
+        FakeProducer("video"),
+        current_spatial=None,
+        slot=SimpleNamespace(parameters=RTX_PARAMS),
+        transport_cc_id=5,
+    )
+    now = [1000]
+    metrics = BridgeMetrics()
+    estimator = SteeredEstimator(100_000)
+    d = padded_downlink(video, estimator, now, metrics)
+    d.reallocate()
+    estimator.bps = 400_000
+    now[0] = 1500
+    d.reallocate()
+    assert metrics.probes == 1
+    feedback = TransportFeedback(1)
+    reported = 0
+    for tick in range(1, 51):  # 1 s of padding
+        now[0] += 20
+        await asyncio.sleep(0.021)
+        if tick % 5 == 0:
+            for seq in video.numbers[reported:]:
+                assert seq is not None
+                feedback.on_packet(seq, now[0] + 75 + int(growth_per_ms * (now[0] - 1500)))
+            reported = len(video.numbers)
+            for packet in feedback.build(10):
+                d.route_rtcp(packet)
+    return video, metrics, estimator, d
+
+
+async def test_a_probe_whose_numbered_padding_queues_ends_at_once() -> None:
+    """transport-cc feedback: arrivals later and later than the padding left (a queue at
+    the bottleneck) fail the probe long before receiver reports could."""
+    video, metrics, estimator, d = await numbered_probe(growth_per_ms=0.15)
+    assert metrics.probes_queued == 1 and metrics.probes_failed == 1
+    assert estimator.bps == 100_000  # fell back
+    assert all(spatial is None for spatial, _ in video.targets)  # the video never resumed
+    numbers = [n for n in video.numbers if n is not None]
+    assert numbers == list(range(len(numbers))) and len(numbers) == len(video.numbers)
+    sent = len(video.padding)
+    await asyncio.sleep(0.1)
+    assert len(video.padding) == sent  # the padding stopped
+    d.pacer.close()
+
+
+async def test_numbered_padding_arriving_steadily_leaves_the_probe_running() -> None:
+    video, metrics, estimator, d = await numbered_probe(growth_per_ms=0.0)
+    assert metrics.probes_queued == 0 and metrics.probes_failed == 0
+    assert 0 < metrics.padding_reported == len(video.numbers)  # each one, once
+    assert estimator.bps == 400_000
     d.pacer.close()

@@ -204,7 +204,7 @@ def test_compound_chrome_like() -> None:
 @pytest.mark.parametrize(
     "skipped",
     [
-        h("8fcd0004 00000001 00000002 00010002 20010000"),  # transport-cc (RTPFB FMT 15)
+        h("83cd0004 00000001 00000000 00000002 04000028"),  # RTPFB FMT 3 (TMMBR)
         h("8fce0003 00000001 00000000 41424344"),  # AFB that is not REMB
         h("85ce0002 00000001 00000002"),  # PSFB FMT 5 (TSTR)
         h("80cf0002 00000001 00000000"),  # XR (RFC 3611): unknown PT

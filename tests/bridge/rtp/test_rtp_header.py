@@ -254,6 +254,20 @@ def test_a_padding_packet_is_all_padding_with_abs_send_time() -> None:
     assert find_extension(bytes(packet), header, 3) != stamp
 
 
+def test_a_padding_packet_can_carry_a_transport_wide_sequence_number() -> None:
+    """draft-holmer-rmcat-transport-wide-cc-extensions-01 §2: a two-byte element; the
+    abs-send-time element stays where it was."""
+    packet = padding_packet(97, 7, 0, 1, (3 << 4) | 2, 40, now_ms=1500, transport_seq=(5, 65537))
+    header = parse_rtp_header(bytes(packet))
+    assert find_extension(bytes(packet), header, 5) == b"\x00\x01"
+    assert find_extension(bytes(packet), header, 3) is not None
+    assert len(packet) - header.payload_end == 40
+    plain = padding_packet(97, 7, 0, 1, (3 << 4) | 2, 40, now_ms=1500)
+    assert find_extension(bytes(plain), parse_rtp_header(bytes(plain)), 5) is None
+    with pytest.raises(ValueError, match=r"1\.\.14"):
+        padding_packet(97, 7, 0, 1, 0, 40, 0, transport_seq=(15, 1))
+
+
 def test_padding_must_fit_its_count_octet() -> None:
     for bad in (0, 256):
         with pytest.raises(ValueError, match="padding"):
