@@ -9,7 +9,7 @@ Chromium's receive-side estimator counts padding like media, so its REMB can cli
 
 When the allocator gives a consumer more than it has now (a higher layer, more frames, or
 video out of a pause), the gate holds that consumer where it is and asks for padding
-worth the difference (and ``PROBE_MARGIN`` more) for ``duration_ms``. The estimator sees
+worth the difference (and a margin more) for ``duration_ms``. The estimator sees
 the allocation rise as before, so a congested probe falls back and holds exactly as a
 failed upgrade did; the allocator then no longer wants the upgrade, and the probe ends
 with the video untouched.
@@ -50,6 +50,11 @@ PROVEN_ROOM = 1.25
 # passed the probe for 270p at 30 fps (~430k with the audio) within its random loss, and
 # the upgrade froze the video for seconds before the cuts came.
 PROBE_MARGIN = 1.2
+# Padding the browser reports on in transport-cc feedback (padding_delay.py) shows a queue
+# however small the overload, so it needs little margin; at 1.2 a probe for 270p at 30 fps
+# on rural-3g overloaded the link by ~20 % and its queue overflowed within the ~0.5 s the
+# feedback took to show it (bench.weaklink).
+NUMBERED_PROBE_MARGIN = 1.05
 # abandoned: the allocator no longer wants the upgrade; failed: not proven in time
 ProbeOutcome = Literal["started", "proven", "abandoned", "failed"]
 
@@ -115,12 +120,14 @@ class ProbeGate:
         can_pad: bool,
         judged_since_ms: int | None,
         padding_reported: bool = True,
+        margin: float = PROBE_MARGIN,
     ) -> GateDecision:
         """``wanted``: the allocator's result; ``can_pad``: padding can be sent to this
         subscriber (without it, upgrades are applied at once, as the probe themselves);
         ``judged_since_ms``: where the last window of receiver-report loss that was judged
         began; ``padding_reported``: the subscriber's reports have covered enough of the
-        running probe's padding to judge it."""
+        running probe's padding to judge it; ``margin``: pad this much more than the step
+        costs."""
         applied = self._applied
         held: list[VideoAllocation] = []
         extra = 0
@@ -156,7 +163,7 @@ class ProbeGate:
             out, padding = tuple(held), 0  # the last upgrade has not crossed the link yet
         else:
             extra = max(0, extra)
-            out, padding = tuple(held), int(extra * PROBE_MARGIN)
+            out, padding = tuple(held), int(extra * margin)
             if since is None or extra > self._probed_bps * PROVEN_ROOM:
                 # A new probe, or the allocator now wants more than this one could prove
                 # (the estimate grew meanwhile): probe for that, from now.

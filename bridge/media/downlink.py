@@ -26,7 +26,12 @@ from bridge.forwarding.allocator import (
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
 from bridge.forwarding.padding_delay import PaddingDelay
-from bridge.forwarding.probe_gate import ProbeGate, ProbeSettings
+from bridge.forwarding.probe_gate import (
+    NUMBERED_PROBE_MARGIN,
+    PROBE_MARGIN,
+    ProbeGate,
+    ProbeSettings,
+)
 from bridge.forwarding.redundancy_switch import RedundancySwitch
 from bridge.forwarding.repair_delay import RepairDelaySettings, repair_delay_ms
 from bridge.metrics import BridgeMetrics
@@ -399,17 +404,23 @@ class Downlink:
         if unprobed is not None and now >= unprobed[1]:
             unprobed = self._unprobed = None
         known = unprobed is not None and video_bps <= unprobed[0]
+        numbered = carrier is not None and carrier.transport_cc_id is not None
+        was_probing = self._gate.probing
         gate = self._gate.decide(
             now,
             result.video,
             carrier is not None and not known,
             self._judged_since_ms,
             padding_reported=self._probe_expected >= PROBE_LOSS_MIN_PACKETS,
+            margin=NUMBERED_PROBE_MARGIN if numbered else PROBE_MARGIN,
         )
         if gate.outcome == "started":
             self._metrics.probes += 1
             self._probe_lost, self._probe_expected = 0, -1  # -1: no report since
-            self._padding_delay.start()
+            if not was_probing:
+                # A probe raised to a bigger step goes on from the delays its padding
+                # showed so far: a queue it had built is part of what must show.
+                self._padding_delay.start()
         elif gate.outcome in ("abandoned", "failed"):
             self._metrics.probes_failed += 1
         if gate.outcome in ("proven", "failed"):

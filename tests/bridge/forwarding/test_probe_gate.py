@@ -53,6 +53,13 @@ def test_a_resume_out_of_a_pause_is_probed_and_the_video_stays_paused_meanwhile(
     assert decision.padding_bps == int(LOW.bitrate_bps * PROBE_MARGIN)
 
 
+def test_the_margin_padded_over_the_step_is_the_callers() -> None:
+    """Numbered padding (transport-cc) shows a queue however small the overload."""
+    gate = gate_at(PAUSED)
+    decision = gate.decide(500, [LOW], can_pad=True, judged_since_ms=JUDGED, margin=1.05)
+    assert decision.padding_bps == int(LOW.bitrate_bps * 1.05) < int(LOW.bitrate_bps * PROBE_MARGIN)
+
+
 def test_a_probe_the_allocator_gave_up_on_ends_with_the_video_untouched() -> None:
     """Congestion during the probe: the estimate fell, the allocator no longer wants the
     upgrade, and the subscriber never saw it."""

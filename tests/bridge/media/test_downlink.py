@@ -362,6 +362,7 @@ class PaddingConsumer(FakeConsumer):
     rtx_loss: tuple[int, int] | None = None  # what on_rtx_report_block says
     transport_cc_id: int | None = None
     numbers: list[int | None] = field(default_factory=list)  # transport-wide, per packet
+    sent_at: list[int] = field(default_factory=list)  # ms, per packet
 
     def on_rtx_report_block(self, block: object, now: int) -> tuple[int, int] | None:
         return self.rtx_loss
@@ -369,6 +370,7 @@ class PaddingConsumer(FakeConsumer):
     def send_padding(self, padding: int, now_ms: int, transport_seq: int | None = None) -> int:
         self.padding.append(padding)
         self.numbers.append(transport_seq)
+        self.sent_at.append(now_ms)
         return padding + 24
 
 
@@ -617,4 +619,42 @@ async def test_numbered_padding_arriving_steadily_leaves_the_probe_running() -> 
     assert metrics.probes_queued == 0 and metrics.probes_failed == 0
     assert 0 < metrics.padding_reported == len(video.numbers)  # each one, once
     assert estimator.bps == 400_000
+    d.pacer.close()
+
+
+async def test_a_probe_raised_to_a_bigger_step_keeps_the_delays_its_padding_showed() -> None:
+    """The allocator wants more while a probe runs (the estimate grew): the probe goes on
+    for the bigger step, and the queue its padding had built still counts. Forgotten, the
+    first window would be measured on top of that queue."""
+    video = PaddingConsumer(
+        FakeProducer("video"),
+        current_spatial=None,
+        slot=SimpleNamespace(parameters=RTX_PARAMS),
+        transport_cc_id=5,
+    )
+    now = [1000]
+    metrics = BridgeMetrics()
+    estimator = SteeredEstimator(100_000)
+    d = padded_downlink(video, estimator, now, metrics)
+    d.reallocate()
+    estimator.bps = 250_000  # the cheapest step (150k)
+    d.reallocate()
+    for _ in range(30):
+        now[0] += 20
+        await asyncio.sleep(0.021)
+    estimator.bps = 700_000  # 375k now: more than the running probe can prove
+    d.reallocate()
+    assert metrics.probes == 2 and metrics.probes_failed == 0
+    for _ in range(10):
+        now[0] += 20
+        await asyncio.sleep(0.021)
+    # one late feedback on everything: 0.1 ms later per ms since the first probe began
+    # (80 ms in all, 20 since the probe was raised)
+    feedback = TransportFeedback(1)
+    for seq, sent in zip(video.numbers, video.sent_at, strict=True):
+        assert seq is not None
+        feedback.on_packet(seq, sent + 75 + (sent - 1000) // 10)
+    for packet in feedback.build(10):
+        d.route_rtcp(packet)
+    assert metrics.probes_queued == 1
     d.pacer.close()
