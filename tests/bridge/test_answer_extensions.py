@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.aiortc_adapter import AdapterSettings, AnsweringPeer
+from bridge.aiortc_adapter import AdapterSettings, AnsweringPeer, OfferingPeer
 from bridge.rtp.transport_feedback import TRANSPORT_CC_URI
+from bridge.sdp import media_sections
 
 OFFER = (Path(__file__).parent / "fixtures" / "chromium156_simulcast_offer.sdp").read_text()
 
@@ -43,3 +44,25 @@ async def test_transport_cc_answered_only_when_enabled(transport_cc: bool) -> No
 async def test_answer_asks_for_opus_fec() -> None:
     answer, _ = await _answer(False)
     assert "useinbandfec=1" in answer
+
+
+@pytest.mark.parametrize("probe_feedback", [True, False])
+async def test_subscriber_offers_carry_transport_cc_for_video_only_when_enabled(
+    probe_feedback: bool,
+) -> None:
+    """The extension (numbering the probes' padding) and the feedback it asks for, in the
+    video sections; audio is never numbered."""
+    settings = AdapterSettings(ice_addresses=("127.0.0.1",), probe_feedback=probe_feedback)
+    peer = OfferingPeer(settings, _Sink(), lambda s: None, lambda s: None)
+    try:
+        peer.add_slot("audio")
+        peer.add_slot("video")
+        offer = await peer.create_offer()
+    finally:
+        await peer.close()
+    audio, video = media_sections(offer)
+    assert (TRANSPORT_CC_URI in video.extmap) is probe_feedback
+    assert TRANSPORT_CC_URI not in audio.extmap
+    video_text = offer[offer.index("m=video") :]
+    assert ("transport-cc" in video_text) is probe_feedback
+    assert "transport-cc" not in offer[offer.index("m=audio") : offer.index("m=video")]

@@ -9,7 +9,11 @@ from signaling.settings import settings_from_env
 
 @pytest.mark.parametrize(
     ("variable", "attribute"),
-    [("DIEMCAU_ADAPTIVE_BITRATE", "adaptive_bitrate"), ("DIEMCAU_TRANSPORT_CC", "transport_cc")],
+    [
+        ("DIEMCAU_ADAPTIVE_BITRATE", "adaptive_bitrate"),
+        ("DIEMCAU_TRANSPORT_CC", "transport_cc"),
+        ("DIEMCAU_PROBE_FEEDBACK", "probe_feedback"),
+    ],
 )
 @pytest.mark.parametrize(
     ("value", "expected"),
