@@ -6,12 +6,7 @@ here: it is small, steady and must not wait behind a keyframe. Without a rate (a
 bitrate off) packets go straight through.
 
 It also sends a probe's padding (forwarding/probe_gate.py): at the rate asked, from a
-timer, only while no media waits, and only as far as the rate leaves room beside it. The
-padding ramps up to that rate over ``PADDING_RAMP_MS``: a link that cannot carry the probe
-then starts queueing at a small overload, which transport-cc feedback shows before the
-queue overflows (forwarding/padding_delay.py). At full rate from the start, a probe 20 %
-over rural-3g's 400 kbit/s overflowed its ~130 ms queue within the half second the
-feedback took, and the video froze (bench.weaklink).
+timer, only while no media waits, and only as far as the rate leaves room beside it.
 
 Retransmissions wait in a queue of their own that leaves first (libwebrtc's pacer also
 sends them before video): a frame waits on its repair. Behind queued video, on a
@@ -39,9 +34,6 @@ PADDING_INTERVAL_MS = 20
 PADDING_OVERHEAD = HEADER_SIZE + VIDEO_EXTENSION_BLOCK  # of each padding packet
 # Padding owed is not saved up beyond this: a timer that ran late must not send a burst.
 PADDING_MAX_OWED_MS = 60
-# Padding starts at this fraction of its rate and reaches all of it after PADDING_RAMP_MS.
-PADDING_RAMP_FLOOR = 0.3
-PADDING_RAMP_MS = 1000
 
 # Sends one padding packet of the given padding octets at the given time; bytes that left.
 PaddingCarrier = Callable[[int, int], int]
@@ -64,7 +56,6 @@ class PacedSender:
         self._padding_timer: asyncio.TimerHandle | None = None
         self._padding_owed = 0.0  # bytes
         self._padding_at = 0  # ms, when owed was last brought up to date
-        self._padding_since = 0  # ms, when padding started (its ramp)
 
     def connect(self, send: Callable[[bytes | bytearray], bool]) -> None:
         """The subscriber peer's send (SRTP, socket)."""
@@ -163,7 +154,7 @@ class PacedSender:
         if not self._padding_bps:
             self._stop_padding()
         elif self._padding_timer is None:
-            self._padding_at = self._padding_since = self._clock()
+            self._padding_at = self._clock()
             self._padding_owed = 0.0
             self._schedule_padding()
 
@@ -183,10 +174,6 @@ class PacedSender:
         if not rate or carrier is None:
             return
         now = self._clock()
-        ramp = PADDING_RAMP_FLOOR + (1 - PADDING_RAMP_FLOOR) * (
-            (now - self._padding_since) / PADDING_RAMP_MS
-        )
-        rate = int(rate * min(1.0, ramp))
         owed = self._padding_owed + rate * max(0, now - self._padding_at) / 8000
         owed = min(owed, rate * PADDING_MAX_OWED_MS / 8000)
         self._padding_at = now
