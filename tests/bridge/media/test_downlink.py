@@ -564,11 +564,11 @@ async def test_after_an_outage_the_video_comes_back_without_a_probe() -> None:
     d.pacer.close()
 
 
-async def numbered_probe(
-    growth_per_ms: float,
-) -> tuple[PaddingConsumer, BridgeMetrics, SteeredEstimator, Downlink]:
-    """A probe whose numbered padding the browser reports, in a feedback every 100 ms,
-    as arriving 75 ms + ``growth_per_ms`` x (time since the probe began) after it left."""
+def numbered_downlink() -> tuple[
+    PaddingConsumer, list[int], BridgeMetrics, SteeredEstimator, Downlink
+]:
+    """Video paused for bandwidth toward a subscriber that negotiated transport-cc: its
+    probes' padding is numbered. (video, clock, metrics, estimator, downlink)."""
     video = PaddingConsumer(
         FakeProducer("video"),
         current_spatial=None,
@@ -580,6 +580,15 @@ async def numbered_probe(
     estimator = SteeredEstimator(100_000)
     d = padded_downlink(video, estimator, now, metrics)
     d.reallocate()
+    return video, now, metrics, estimator, d
+
+
+async def numbered_probe(
+    growth_per_ms: float,
+) -> tuple[PaddingConsumer, BridgeMetrics, SteeredEstimator, Downlink]:
+    """A probe whose numbered padding the browser reports, in a feedback every 100 ms,
+    as arriving 75 ms + ``growth_per_ms`` x (time since the probe began) after it left."""
+    video, now, metrics, estimator, d = numbered_downlink()
     estimator.bps = 400_000
     now[0] = 1500
     d.reallocate()
@@ -626,17 +635,7 @@ async def test_a_probe_raised_to_a_bigger_step_keeps_the_delays_its_padding_show
     """The allocator wants more while a probe runs (the estimate grew): the probe goes on
     for the bigger step, and the queue its padding had built still counts. Forgotten, the
     first window would be measured on top of that queue."""
-    video = PaddingConsumer(
-        FakeProducer("video"),
-        current_spatial=None,
-        slot=SimpleNamespace(parameters=RTX_PARAMS),
-        transport_cc_id=5,
-    )
-    now = [1000]
-    metrics = BridgeMetrics()
-    estimator = SteeredEstimator(100_000)
-    d = padded_downlink(video, estimator, now, metrics)
-    d.reallocate()
+    video, now, metrics, estimator, d = numbered_downlink()
     estimator.bps = 250_000  # the cheapest step (150k)
     d.reallocate()
     for _ in range(30):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from rtcp_hex import h
 
 from bridge.rtp.errors import RtcpParseError
 from bridge.rtp.rtcp import (
@@ -25,11 +26,6 @@ from bridge.rtp.rtcp import (
     build_sender_report,
     parse_rtcp,
 )
-
-
-def h(text: str) -> bytes:
-    return bytes.fromhex(text.replace(" ", "").replace("|", ""))
-
 
 BLOCK = ReportBlock(
     ssrc=0x55667788,

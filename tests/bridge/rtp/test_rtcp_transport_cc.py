@@ -8,6 +8,7 @@ import random
 import struct
 
 import pytest
+from rtcp_hex import h
 
 from bridge.rtp.errors import RtcpParseError
 from bridge.rtp.rtcp import (
@@ -20,10 +21,6 @@ from bridge.rtp.rtcp import (
     parse_rtcp,
 )
 from bridge.rtp.transport_feedback import TransportFeedback
-
-
-def h(text: str) -> bytes:
-    return bytes.fromhex(text.replace(" ", "").replace("|", ""))
 
 
 def build(arrivals: list[tuple[int, int]], sender: int = 1, media: int = 2) -> list[bytes]:
