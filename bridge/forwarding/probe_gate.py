@@ -62,8 +62,9 @@ ProbeOutcome = Literal["started", "proven", "abandoned", "failed"]
 @dataclass(frozen=True, slots=True)
 class ProbeSettings:
     # At least this long, and until a window of receiver reports (>= 1 s) that began
-    # after the probe was judged: in practice 1.5-2.5 s.
-    duration_ms: int = 1000
+    # after the probe was judged: in practice 1.5-2.5 s. The pacer's padding ramps up
+    # over its first 500 ms (paced_sender.PADDING_RAMP_MS): a second at full rate follows.
+    duration_ms: int = 1500
     # Unproven by then (no report covered it): failed. Toward paused video, Chromium
     # reported the audio only every ~5 s, and an unanswered probe overloaded a 96 kbit/s
     # link for 6 s while the estimate grew on.

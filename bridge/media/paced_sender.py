@@ -6,7 +6,15 @@ here: it is small, steady and must not wait behind a keyframe. Without a rate (a
 bitrate off) packets go straight through.
 
 It also sends a probe's padding (forwarding/probe_gate.py): at the rate asked, from a
-timer, only while no media waits, and only as far as the rate leaves room beside it.
+timer, only while no media waits, and only as far as the rate leaves room beside it. The
+padding ramps up to that rate over ``PADDING_RAMP_MS``: a link that cannot carry the probe
+then starts queueing at a small overload, which transport-cc feedback shows before the
+queue overflows (forwarding/padding_delay.py). Toward a paused video on edge (96 kbit/s),
+a probe at full rate put the cheapest step (~65k) on top of ~70k of RED audio at once,
+and each one concealed 15-50 % of the audio for 0.5-1 s (bench.weaklink). A probe is
+proven only after ``ProbeSettings.duration_ms``, which leaves a second at full rate after
+the ramp: ramped over that whole second, a probe had tested less than its step, and 270p
+at 30 fps was "proven" on rural-3g's 400 kbit/s.
 
 Retransmissions wait in a queue of their own that leaves first (libwebrtc's pacer also
 sends them before video): a frame waits on its repair. Behind queued video, on a
@@ -34,6 +42,9 @@ PADDING_INTERVAL_MS = 20
 PADDING_OVERHEAD = HEADER_SIZE + VIDEO_EXTENSION_BLOCK  # of each padding packet
 # Padding owed is not saved up beyond this: a timer that ran late must not send a burst.
 PADDING_MAX_OWED_MS = 60
+# Padding starts at this fraction of its rate and reaches all of it after PADDING_RAMP_MS.
+PADDING_RAMP_FLOOR = 0.3
+PADDING_RAMP_MS = 500
 
 # Sends one padding packet of the given padding octets at the given time; bytes that left.
 PaddingCarrier = Callable[[int, int], int]
@@ -56,6 +67,7 @@ class PacedSender:
         self._padding_timer: asyncio.TimerHandle | None = None
         self._padding_owed = 0.0  # bytes
         self._padding_at = 0  # ms, when owed was last brought up to date
+        self._padding_since = 0  # ms, when padding started (its ramp)
 
     def connect(self, send: Callable[[bytes | bytearray], bool]) -> None:
         """The subscriber peer's send (SRTP, socket)."""
@@ -154,7 +166,7 @@ class PacedSender:
         if not self._padding_bps:
             self._stop_padding()
         elif self._padding_timer is None:
-            self._padding_at = self._clock()
+            self._padding_at = self._padding_since = self._clock()
             self._padding_owed = 0.0
             self._schedule_padding()
 
@@ -174,6 +186,10 @@ class PacedSender:
         if not rate or carrier is None:
             return
         now = self._clock()
+        ramp = PADDING_RAMP_FLOOR + (1 - PADDING_RAMP_FLOOR) * (
+            (now - self._padding_since) / PADDING_RAMP_MS
+        )
+        rate = int(rate * min(1.0, ramp))
         owed = self._padding_owed + rate * max(0, now - self._padding_at) / 8000
         owed = min(owed, rate * PADDING_MAX_OWED_MS / 8000)
         self._padding_at = now

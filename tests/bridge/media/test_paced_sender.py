@@ -87,11 +87,16 @@ async def test_padding_fills_the_rate_asked_and_never_delays_media() -> None:
         return len(packet) if pacer.send(packet) else 0
 
     pacer.set_padding(100_000, carrier)
-    for _ in range(50):  # one simulated second
-        now[0] += 20
-        await asyncio.sleep(0.021)
-    padded = sum(size for _, size in sent)
-    assert 0.7 * 12_500 < padded <= 1.1 * 12_500  # ~100 kbit over the second
+    per_second = []
+    for _ in range(2):  # two simulated seconds
+        before = len(sent)
+        for _ in range(50):
+            now[0] += 20
+            await asyncio.sleep(0.021)
+        per_second.append(sum(size for _, size in sent[before:]))
+    # the first 500 ms ramp up from PADDING_RAMP_FLOOR (30 %): ~83 kbit; then ~100 kbit
+    assert 0.7 * 12_500 < per_second[0] < 0.93 * 12_500
+    assert 0.85 * 12_500 < per_second[1] <= 1.1 * 12_500
     assert max(size for _, size in sent) <= PADDING_OVERHEAD + 255
     # media queued behind the rate: no padding goes out until it has left
     sent.clear()
