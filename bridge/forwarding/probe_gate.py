@@ -5,7 +5,9 @@ carry it, the subscriber saw the failure: the new layer's keyframe stalled in th
 and a resume out of "video paused: weak link" showed as seconds of frozen video before
 the bridge paused it again (bench.weaklink edge: stalled 28 s of 60, the cheapest step
 retried). libwebrtc sends padding before it raises its own target (probe clusters), and
-Chromium's receive-side estimator counts padding like media, so its REMB can climb on it.
+Chromium's receive-side estimator counts padding like media, so its REMB can climb on it;
+padding numbered for transport-cc feedback is reported on instead, packet by packet
+(padding_delay.py), and a probe whose padding queues fails at once.
 
 When the allocator gives a consumer more than it has now (a higher layer, more frames, or
 video out of a pause), the gate holds that consumer where it is and asks for padding
