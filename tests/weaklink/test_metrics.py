@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from bench.linkemu import LinkProfile, LinkStep
 from bench.weaklink import metrics, report
-from bench.weaklink.run import RawRun, RunSpec, analyse
+from bench.weaklink.run import RawRun, RunSpec, _others_change, analyse
 from bench.weaklink.sampler import Sample, SentLayer
 
 ZERO = Sample(
@@ -109,6 +112,27 @@ def test_collapse_run_analysed_and_round_tripped(tmp_path: Path) -> None:
     text = doc.read_text()
     assert text.count(report.SECTION) == 1 and "cmd2" in text and "`cmd`" not in text
     assert text.index(report.SECTION) < text.index("## Not measured yet")
+
+
+def test_others_change_is_against_the_seconds_before_the_first_step() -> None:
+    profile = LinkProfile(
+        "c", (LinkStep(0, 2000, 1000), LinkStep(20, 250, 150), LinkStep(40, 2000, 1000))
+    )
+    spec = RunSpec(profile, "down", 40, True)
+
+    def unshaped(kbps: Callable[[float], float]) -> list[Sample]:
+        out, total = [], 0.0
+        for i in range(140):  # 70 s, one sample per 500 ms
+            total += kbps(i / 2) * 1000 / 8 / 2
+            out.append(replace(ZERO, t_ms=i * 500, bytes_in=int(total)))
+        return out
+
+    def climbing(t: float) -> float:
+        return min(1500.0, 300 + 100 * t)  # its own climb after its join: steady from 12 s
+
+    assert _others_change(spec, unshaped(climbing), 0) == pytest.approx(0, abs=2)
+    sagging = unshaped(lambda t: climbing(t) * (0.7 if 20 <= t < 40 else 1))
+    assert _others_change(spec, sagging, 0) == pytest.approx(-30, abs=5)
 
 
 def test_publisher_estimate_and_send_rate_every_10_s() -> None:
