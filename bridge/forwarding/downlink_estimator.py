@@ -36,6 +36,14 @@ often a failing one does. A round trip far under the lowest of the window
 (``faster_path_ratio``) is a different, faster link: the back-off earned on the old one
 is dropped.
 
+A link that fell and recovered (the collapse profile: 2 Mbit/s, 250k, 80k, 2 Mbit/s again)
+need not be climbed one ladder step a probe: the estimator remembers the highest rate a
+clean receiver report covered (``carried``), and once a probe out of the fall is proven
+it jumps there, so the next probe asks for all of it. Climbing from 135p to 540p took six
+probes of ~2.5 s each, 21 s after the link had recovered (bench.weaklink). A jump that
+fails forgets that rate and costs only the short hold: it was a guess from the past, not
+the ladder's next step failing again.
+
 A probe that congests the link costs the subscriber a moment of loss. The estimate falls
 back to what was sent before the probe (not to the probe's congested REMB or loss), and
 growth stops for a hold time that doubles each time a probe fails again soon after a
@@ -132,6 +140,7 @@ class EstimatorState:
     hold_ms: int  # growth stopped for this long yet (after congestion)
     last_hold_ms: int  # the last congestion's hold (doubles while probes fail)
     last_cut: CutReason | None  # what lowered the estimate last
+    carried_bps: int  # the highest rate a clean report covered, until a jump to it fails
 
 
 class DownlinkEstimator:
@@ -139,6 +148,7 @@ class DownlinkEstimator:
         "_allocated",
         "_allocated_video",
         "_before_rise",
+        "_carried",
         "_delivered",
         "_episode_estimate",
         "_episode_ms",
@@ -146,6 +156,7 @@ class DownlinkEstimator:
         "_estimate",
         "_hold",
         "_hold_until_ms",
+        "_jumped",
         "_last_cut",
         "_last_growth_ms",
         "_now_ms",
@@ -173,6 +184,8 @@ class DownlinkEstimator:
         self._resume_bps = 0  # budget to start its cheapest paused video
         self._before_rise: tuple[int, int] | None = None  # (allocated before, rose at ms)
         self._delivered: tuple[float, int] | None = None  # (got through bps, judged at ms)
+        self._carried = 0.0  # the highest send rate a clean report covered (no hold, trial)
+        self._jumped = False  # the estimate jumped to it; the trial that follows judges it
         self._episode_ms = 0  # when the last congestion episode began
         self._episode_estimate = 0.0  # what it fell back to
         self._episode_probe = False  # it began as a failed probe
@@ -244,8 +257,10 @@ class DownlinkEstimator:
             # away (bench.weaklink edge: a starved video's loss, reported after it was
             # paused, cut to 30k and audio concealment doubled).
             self._congested(max((sending or self._estimate) * kept, keep_bps), now_ms, "loss")
-        else:
-            self._grow(now_ms)
+            return
+        if self._sent_bps is not None and not self._holding(now_ms) and not self._probing(now_ms):
+            self._carried = max(self._carried, float(self._sent_bps))
+        self._grow(now_ms)
 
     def on_feedback(self, now_ms: int) -> None:
         """RTCP from the subscriber that said nothing of congestion: the estimate grows.
@@ -267,6 +282,10 @@ class DownlinkEstimator:
                 # growth. Without it growth came only between probes, one ladder step
                 # per ~2-s probe (bench.weaklink collapse: 11 s from 60k to 540p).
                 self._last_growth_ms = min(self._last_growth_ms, rise[1])
+            s = self._settings
+            self._jumped = self._carried > self._estimate * s.probe_rise
+            if self._jumped:
+                self._estimate = min(self._carried, float(s.max_bps))
         elif self._probing(now_ms):
             self._congested(self._estimate, now_ms, "probe")
 
@@ -373,6 +392,7 @@ class DownlinkEstimator:
             hold_ms=left,
             last_hold_ms=self._hold,
             last_cut=self._last_cut,
+            carried_bps=int(self._carried),
         )
 
     # --- internals -------------------------------------------------------------------
@@ -469,8 +489,12 @@ class DownlinkEstimator:
             # (Far below what went through before: the link fell during the probe.)
             rate = rise[0] * s.fallback_room
             again = until is not None and now_ms - until < s.calm_reset_ms
+            if self._jumped:
+                self._carried = float(rise[0])  # all that is known to go through now
+                again = False
             self._hold = min(self._hold * 2, s.max_hold_ms) if again else s.min_hold_ms
             self._episode_probe = True
+            self._jumped = False
             # The trial is over: the hold decides when growth resumes (a faster link
             # ends it; a trial left open blocked growth 5 s longer on the collapse
             # profile's recovered link).

@@ -504,3 +504,47 @@ def test_a_remb_is_not_followed_below_what_got_through_since_the_link_fell() -> 
     assert e.estimate_bps == pytest.approx(266_000 * 0.85, abs=1)
     e.on_remb(116_000, 3100)
     assert e.estimate_bps == 116_000
+
+
+def fallen_and_probing() -> DownlinkEstimator:
+    """1.6M carried cleanly, the link fell (heavy loss), then 200k sent and an upgrade to
+    300k on trial since t=20000 (the collapse profile's link, recovered)."""
+    e = est(initial_bps=3_000_000)
+    sending(e, 1_600_000)
+    e.on_allocated(1_600_000, 0)
+    e.on_receiver_report(0.0, 0)
+    assert e.state().carried_bps == 1_600_000
+    e.on_receiver_report(0.9, 1000)  # the link fell
+    sending(e, 200_000, start_ms=18_000)
+    e.on_allocated(200_000, 19_000)
+    e.on_receiver_report(0.0, 19_000)
+    e.on_allocated(300_000, 20_000)
+    return e
+
+
+def test_a_proven_probe_after_a_fall_jumps_to_what_the_link_carried() -> None:
+    """One ladder step a probe took 21 s from 135p to 540p after the collapse profile's
+    link recovered; once a probe shows the link is back, the next asks for all of it."""
+    e = fallen_and_probing()
+    e.on_probe_ended(True, 21_500)
+    assert e.estimate_bps == 1_600_000
+    climbing = probing_estimator()  # nothing carried above it: the usual growth
+    climbing.on_probe_ended(True, 3000)
+    assert climbing.estimate_bps == 400_000
+
+
+def test_a_failed_jump_forgets_what_was_carried_and_holds_briefly() -> None:
+    e = fallen_and_probing()
+    e.on_probe_ended(True, 21_500)
+    e.on_allocated(1_600_000, 22_000)  # the jump's probe ...
+    e.on_probe_ended(False, 23_000)  # ... fails: the link is not what it was
+    assert e.estimate_bps == 300_000 * 1.25
+    assert e.state().carried_bps == 300_000
+    # a guess from the past, not the ladder failing again: the short hold, though the
+    # fall's hold ended less than calm_reset_ms ago
+    assert e.state().hold_ms == EstimatorSettings().min_hold_ms
+    e.on_allocated(300_000, 23_000)
+    e.on_receiver_report(0.0, 27_500)
+    e.on_allocated(400_000, 28_000)
+    e.on_probe_ended(True, 29_500)
+    assert e.estimate_bps < 1_000_000  # no second jump to the forgotten rate
