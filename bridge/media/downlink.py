@@ -396,15 +396,22 @@ class Downlink:
             upgrades=upgrade_policy(carrier is not None, self._redundancy.on),
         )
         video_bps = sum(a.bitrate_bps for a in result.video)
+        numbered = carrier is not None and carrier.transport_cc_id is not None
         # The estimator takes the allocation as sent: a probe's padding stands in for it.
+        # Numbered, the browser's REMB does not count that padding: of the video it sees
+        # what the gate applied.
+        seen = min(video_bps, self._gate.applied_bps) if numbered else video_bps
         self._estimator.on_allocated(
-            result.used_bps, now, result.resume_budget_bps, result.used_bps - video_bps
+            result.used_bps,
+            now,
+            result.resume_budget_bps,
+            result.used_bps - video_bps,
+            video_bps - seen,
         )
         unprobed = self._unprobed
         if unprobed is not None and now >= unprobed[1]:
             unprobed = self._unprobed = None
         known = unprobed is not None and video_bps <= unprobed[0]
-        numbered = carrier is not None and carrier.transport_cc_id is not None
         was_probing = self._gate.probing
         gate = self._gate.decide(
             now,

@@ -548,3 +548,18 @@ def test_a_failed_jump_forgets_what_was_carried_and_holds_briefly() -> None:
     e.on_allocated(400_000, 28_000)
     e.on_probe_ended(True, 29_500)
     assert e.estimate_bps < 1_000_000  # no second jump to the forgotten rate
+
+
+def test_a_remb_is_judged_against_the_video_it_saw_not_an_upgrade_on_numbered_trial() -> None:
+    """A fiber viewer's join: 135p (~160k) applied and 270p wanted, its upgrade stood in
+    for by numbered padding (which the REMB does not count, still ramping up); the first
+    REMB, 158k, is no congestion. Against the allocation it failed the probe."""
+    results = []
+    for unseen_video in (300_000, 0):
+        e = est(initial_bps=690_000)
+        e.on_sent(0, 0, 0)
+        # 1 s: 40k of audio, 160k of video, 86k of numbered padding (unseen by the REMB)
+        e.on_sent(286_000 // 8, 160_000 // 8, 1000)
+        e.on_allocated(500_000, 1000, audio_bps=40_000, unseen_video_bps=unseen_video)
+        results.append(e.on_remb(158_000, 1100))
+    assert results == [False, True]
