@@ -41,8 +41,10 @@ need not be climbed one ladder step a probe: the estimator remembers the highest
 clean receiver report covered (``carried``), and once a probe out of the fall is proven
 it jumps there, so the next probe asks for all of it. Climbing from 135p to 540p took six
 probes of ~2.5 s each, 21 s after the link had recovered (bench.weaklink). A jump that
-fails forgets that rate and costs only the short hold: it was a guess from the past, not
-the ladder's next step failing again.
+fails costs only the short hold (it was a guess from the past, not the ladder's next step
+failing again), but the next jump waits ``jump_hold_ms``, doubling while jumps fail: on
+the collapse profile a probe proven on the 250k link jumped, failed, and had the rate
+been forgotten there, the recovered link would have climbed step by step again.
 
 A probe that congests the link costs the subscriber a moment of loss. The estimate falls
 back to what was sent before the probe (not to the probe's congested REMB or loss), and
@@ -108,6 +110,9 @@ class EstimatorSettings:
     min_hold_ms: int = 4000
     max_hold_ms: int = 60_000
     calm_reset_ms: int = 30_000
+    # After a jump to what the link carried failed, the next waits this long (doubling
+    # while they fail, up to max_hold_ms).
+    jump_hold_ms: int = 20_000
     max_send_ratio: float = 1.8
     send_headroom_bps: int = 160_000
     send_window_ms: int = 1000  # minimum span of the send-rate measurement
@@ -140,7 +145,7 @@ class EstimatorState:
     hold_ms: int  # growth stopped for this long yet (after congestion)
     last_hold_ms: int  # the last congestion's hold (doubles while probes fail)
     last_cut: CutReason | None  # what lowered the estimate last
-    carried_bps: int  # the highest rate a clean report covered, until a jump to it fails
+    carried_bps: int  # the highest rate a clean report covered
 
 
 class DownlinkEstimator:
@@ -156,6 +161,8 @@ class DownlinkEstimator:
         "_estimate",
         "_hold",
         "_hold_until_ms",
+        "_jump_after_ms",
+        "_jump_hold",
         "_jumped",
         "_last_cut",
         "_last_growth_ms",
@@ -188,6 +195,8 @@ class DownlinkEstimator:
         self._delivered: tuple[float, int] | None = None  # (got through bps, judged at ms)
         self._carried = 0.0  # the highest send rate a clean report covered (no hold, trial)
         self._jumped = False  # the estimate jumped to it; the trial that follows judges it
+        self._jump_hold = settings.jump_hold_ms  # after the next failed jump
+        self._jump_after_ms = 0  # no jump before this
         self._episode_ms = 0  # when the last congestion episode began
         self._episode_estimate = 0.0  # what it fell back to
         self._episode_probe = False  # it began as a failed probe
@@ -294,7 +303,11 @@ class DownlinkEstimator:
                 # per ~2-s probe (bench.weaklink collapse: 11 s from 60k to 540p).
                 self._last_growth_ms = min(self._last_growth_ms, rise[1])
             s = self._settings
-            self._jumped = self._carried > self._estimate * s.probe_rise
+            if self._jumped:  # it went through: the next failure waits the shortest
+                self._jump_hold = s.jump_hold_ms
+            self._jumped = (
+                self._carried > self._estimate * s.probe_rise and now_ms >= self._jump_after_ms
+            )
             if self._jumped:
                 self._estimate = min(self._carried, float(s.max_bps))
         elif self._probing(now_ms):
@@ -510,7 +523,8 @@ class DownlinkEstimator:
             rate = rise[0] * s.fallback_room
             again = until is not None and now_ms - until < s.calm_reset_ms
             if self._jumped:
-                self._carried = float(rise[0])  # all that is known to go through now
+                self._jump_after_ms = now_ms + self._jump_hold
+                self._jump_hold = min(self._jump_hold * 2, s.max_hold_ms)
                 again = False
             self._hold = min(self._hold * 2, s.max_hold_ms) if again else s.min_hold_ms
             self._episode_probe = True

@@ -345,6 +345,7 @@ class SteeredEstimator(DownlinkEstimator):
     def __init__(self, bps: int) -> None:
         super().__init__(EstimatorSettings())
         self.bps = bps
+        self.unseen_video: list[int] = []  # per on_allocated
 
     @property
     def estimate_bps(self) -> int:
@@ -353,6 +354,17 @@ class SteeredEstimator(DownlinkEstimator):
     def on_probe_ended(self, proven: bool, now_ms: int) -> None:
         if not proven:
             self.bps = 100_000  # falls back
+
+    def on_allocated(
+        self,
+        bps: int,
+        now_ms: int,
+        resume_bps: int = 0,
+        audio_bps: int = 0,
+        unseen_video_bps: int = 0,
+    ) -> None:
+        self.unseen_video.append(unseen_video_bps)
+        super().on_allocated(bps, now_ms, resume_bps, audio_bps, unseen_video_bps)
 
 
 @dataclass
@@ -629,6 +641,23 @@ async def test_numbered_padding_arriving_steadily_leaves_the_probe_running() -> 
     assert 0 < metrics.padding_reported == len(video.numbers)  # each one, once
     assert estimator.bps == 400_000
     d.pacer.close()
+
+
+async def test_the_upgrade_a_numbered_probe_stands_in_for_is_no_video_the_remb_sees() -> None:
+    """Chromium's REMB does not count numbered padding: while it stands in for the
+    upgrade, the estimator is told that video is unseen (judged as seen, the first REMB
+    of a fiber viewer's join failed its probe)."""
+    for numbered in (True, False):
+        video, now, metrics, estimator, d = numbered_downlink()
+        video.transport_cc_id = 5 if numbered else None
+        estimator.bps = 400_000
+        now[0] = 1500
+        d.reallocate()
+        now[0] = 2000
+        d.reallocate()
+        assert metrics.probes == 1 and all(spatial is None for spatial, _ in video.targets)
+        assert (estimator.unseen_video[-1] > 100_000) is numbered, estimator.unseen_video
+        d.pacer.close()
 
 
 async def test_a_probe_raised_to_a_bigger_step_keeps_the_delays_its_padding_showed() -> None:
