@@ -492,7 +492,7 @@ class Downlink:
             # that still loses on its own gives up its room (and its RED).
             audio_ok = self._audio_lost <= self._audio_expected * HIGH_AUDIO_LOSS
             keep = self._audio_bps if audio_ok or self._video_in_window else 0
-            self._estimator.on_receiver_report(self._lost / self._expected, now, keep)
+            self._estimator.on_receiver_report(self._lost / self._expected, now, keep, since)
             self._redundancy.update(self._lost / self._expected, now)
             self._lost = self._expected = self._audio_lost = self._audio_expected = 0
             self._video_in_window = False

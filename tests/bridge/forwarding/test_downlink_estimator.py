@@ -555,3 +555,42 @@ def test_a_failed_jump_holds_briefly_and_the_next_jump_waits() -> None:
     e.on_allocated(500_000, 43_000)
     e.on_probe_ended(True, 44_500)  # 20 s after the failed jump
     assert e.estimate_bps == 1_600_000
+
+
+def test_loss_reported_from_before_an_upgrade_on_trial_does_not_fail_it() -> None:
+    """Toward paused video a report covers ~5 s: the first one after a probe began on the
+    collapse profile's recovered link carried the 80k link's loss."""
+    stale, fresh = fallen_and_probing(), fallen_and_probing()  # on trial since 20000
+    stale.on_receiver_report(0.3, 20_500, since_ms=19_000)
+    assert stale.estimate_bps > 300_000 * 1.25 and stale.state().hold_ms == 0
+    fresh.on_receiver_report(0.3, 21_500, since_ms=20_500)
+    assert fresh.estimate_bps == 200_000 * 1.25  # failed: back to before it
+
+
+def test_a_remb_is_judged_against_the_video_it_saw_not_an_upgrade_on_numbered_trial() -> None:
+    """A fiber viewer's join: 135p (~160k) applied and 270p wanted, its upgrade stood in
+    for by numbered padding (which the REMB does not count, still ramping up); the first
+    REMB, 158k, is no congestion. Against the allocation it failed the probe."""
+    results = []
+    for unseen_video in (300_000, 0):
+        e = est(initial_bps=690_000)
+        e.on_sent(0, 0, 0)
+        # 1 s: 40k of audio, 160k of video, 86k of numbered padding (unseen by the REMB)
+        e.on_sent(286_000 // 8, 160_000 // 8, 1000)
+        e.on_allocated(500_000, 1000, audio_bps=40_000, unseen_video_bps=unseen_video)
+        results.append(e.on_remb(158_000, 1100))
+    assert results == [False, True]
+
+
+def test_a_clean_report_just_after_the_link_fell_does_not_hold_the_remb_up() -> None:
+    """The collapse profile's 250k step: the first report after the REMB's cut covers
+    mostly the 2 Mbit/s before it, and said all got through; the REMBs that follow are
+    followed down. A report with heavy loss (the fallen link) still counts."""
+    e = est(initial_bps=3_000_000)
+    sending(e, 1_700_000)
+    e.on_allocated(1_700_000, 0)
+    e.on_remb(2_000_000, 0)
+    assert e.on_remb(600_000, 500)  # the link fell
+    e.on_receiver_report(0.01, 900)
+    e.on_remb(298_000, 1000)
+    assert e.estimate_bps == 298_000

@@ -510,7 +510,9 @@ async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss()
     judged: list[float] = []
 
     class Recording(SteeredEstimator):
-        def on_receiver_report(self, fraction_lost: float, now_ms: int, keep_bps: int = 0) -> None:
+        def on_receiver_report(
+            self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
+        ) -> None:
             judged.append(fraction_lost)
 
     video = PaddingConsumer(
