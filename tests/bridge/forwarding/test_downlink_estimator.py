@@ -569,8 +569,9 @@ def test_loss_reported_from_before_an_upgrade_on_trial_does_not_fail_it() -> Non
 
 def test_a_remb_is_judged_against_the_video_it_saw_not_an_upgrade_on_numbered_trial() -> None:
     """A fiber viewer's join: 135p (~160k) applied and 270p wanted, its upgrade stood in
-    for by numbered padding (which the REMB does not count, still ramping up); the first
-    REMB, 158k, is no congestion. Against the allocation it failed the probe."""
+    for by numbered padding (which the REMB does not count, still ramping up); a REMB
+    that wanders from 200k to 150k is no congestion. Against the allocation it failed
+    the probe."""
     results = []
     for unseen_video in (300_000, 0):
         e = est(initial_bps=690_000)
@@ -578,8 +579,24 @@ def test_a_remb_is_judged_against_the_video_it_saw_not_an_upgrade_on_numbered_tr
         # 1 s: 40k of audio, 160k of video, 86k of numbered padding (unseen by the REMB)
         e.on_sent(286_000 // 8, 160_000 // 8, 1000)
         e.on_allocated(500_000, 1000, audio_bps=40_000, unseen_video_bps=unseen_video)
-        results.append(e.on_remb(158_000, 1100))
+        assert not e.on_remb(200_000, 1000)
+        results.append(e.on_remb(150_000, 1100))
     assert results == [False, True]
+
+
+def test_the_first_remb_is_judged_against_what_went_out_not_the_allocation() -> None:
+    """The join: 159k of video allocated, ~40k of it out in the first measured second;
+    Chromium's first REMB (90k) trails the starting stream. Read as congestion, it paused
+    a 2 Mbit/s link's video for 8 s."""
+    e = est(initial_bps=300_000)
+    e.on_sent(0, 0, 0)
+    e.on_sent(82_000 // 8, 42_000 // 8, 1000)
+    e.on_allocated(199_000, 1000, audio_bps=40_000)
+    assert not e.on_remb(90_000, 1000)
+    edge = est(initial_bps=300_000)  # a link that cannot carry the first video
+    sending(edge, 250_000)
+    edge.on_allocated(300_000, 0, audio_bps=40_000)
+    assert edge.on_remb(80_000, 0)
 
 
 def test_a_clean_report_just_after_the_link_fell_does_not_hold_the_remb_up() -> None:
