@@ -147,6 +147,7 @@ class EstimatorState:
     last_hold_ms: int  # the last congestion's hold (doubles while probes fail)
     last_cut: CutReason | None  # what lowered the estimate last
     carried_bps: int  # the highest rate a clean report covered
+    rtt_ms: int | None  # the last round trip measured
 
 
 class DownlinkEstimator:
@@ -449,6 +450,7 @@ class DownlinkEstimator:
             last_hold_ms=self._hold,
             last_cut=self._last_cut,
             carried_bps=int(self._carried),
+            rtt_ms=self._rtt_floor[-1][1] if self._rtt_floor else None,
         )
 
     # --- internals -------------------------------------------------------------------
