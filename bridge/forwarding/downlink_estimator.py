@@ -530,13 +530,19 @@ class DownlinkEstimator:
             # describe the probe; later ones mean the link itself fell: follow them down.
             # An episode no probe caused is the link falling: follow at once (waiting
             # kept 540p on the collapse profile's 250k link for 3 s after 90 % loss).
+            # Far less than what the episode fell back to is the link too, even within
+            # settle_ms of a failed probe: an overloaded link still carries about what
+            # went through before the probe. The collapse profile's 250k step came as a
+            # probe failed, and its REMBs (304k against 848k) waited 3.3 s while 540p
+            # stalled.
+            changed = rate < self._episode_estimate * s.link_change_ratio
             settled = not self._episode_probe or now_ms - self._episode_ms >= s.settle_ms
-            if settled and rate < self._estimate:
+            if (settled or changed) and rate < self._estimate:
                 self._last_cut = reason
                 # Less than what the episode fell back to: the link carries less now. Far
                 # less: the link changed, and the probes that failed on the old one say
                 # nothing about the new one.
-                if rate < self._episode_estimate * s.link_change_ratio:
+                if changed:
                     self._hold = s.min_hold_ms
                 self._estimate = max(rate, float(s.min_bps))
             return

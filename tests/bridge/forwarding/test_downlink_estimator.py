@@ -611,3 +611,18 @@ def test_a_clean_report_just_after_the_link_fell_does_not_hold_the_remb_up() -> 
     e.on_receiver_report(0.01, 900)
     e.on_remb(298_000, 1000)
     assert e.estimate_bps == 298_000
+
+
+def test_a_link_far_below_what_a_failed_probe_fell_back_to_is_followed_at_once() -> None:
+    """The collapse profile's 250k step came as a probe for 540p at 15 fps failed: its
+    REMBs (304k) are the link, not the probe, though within settle_ms of the failure.
+    Mild ones are the probe's (see the fall-back test above)."""
+    e = est(initial_bps=2_000_000)
+    sending(e, 680_000)
+    e.on_allocated(680_000, 0)
+    e.on_remb(900_000, 0)
+    e.on_allocated(1_000_000, 500)  # an upgrade ...
+    e.on_probe_ended(False, 700)  # ... whose numbered padding queued
+    assert e.estimate_bps == 850_000
+    e.on_remb(304_000, 1500)
+    assert e.estimate_bps == 304_000
