@@ -626,3 +626,18 @@ def test_a_link_far_below_what_a_failed_probe_fell_back_to_is_followed_at_once()
     assert e.estimate_bps == 850_000
     e.on_remb(304_000, 1500)
     assert e.estimate_bps == 304_000
+
+
+def test_heavy_loss_right_after_a_failed_probe_is_the_link_when_far_below() -> None:
+    """The collapse profile's 80k step as a probe from 135p failed: 60 % of 223k lost is
+    89k got through, far below the 166k fallen back to."""
+    e = est(initial_bps=300_000)
+    sending(e, 133_000)
+    e.on_allocated(133_000, 0)
+    e.on_receiver_report(0.0, 0)
+    e.on_allocated(223_000, 500)  # a probe ...
+    e.on_probe_ended(False, 1500)  # ... fails
+    assert e.estimate_bps == 166_250
+    sending(e, 223_000, start_ms=1000)
+    e.on_receiver_report(0.6, 2000)
+    assert e.estimate_bps == 89_200
