@@ -28,24 +28,26 @@ class RedundancySettings:
 
 
 class RedundancySwitch:
-    __slots__ = ("_clean_since_ms", "_settings", "on")
+    __slots__ = ("_clean_since_ms", "_settings", "judged", "on")
 
     def __init__(self, settings: RedundancySettings) -> None:
         self._settings = settings
         self._clean_since_ms: int | None = None
         self.on = False
+        self.judged = False  # a window was judged, or a packet was lost: the link is known
 
     def on_early_loss(self) -> None:
         """The downlink lost a packet before any window could be judged (a NACK for a
         packet sent to it, in the first seconds): lossy from now. Waiting for the first
         judged window (~3 s after the join) let a rural-3g site's first repairs show as
         1-3 freezes in every run (bench.weaklink)."""
-        self.on = True
+        self.on = self.judged = True
         self._clean_since_ms = None
 
     def update(self, fraction_lost: float, now_ms: int) -> bool:
         """One receiver-report window's loss (0..1) on the downlink; whether RED is on."""
         s = self._settings
+        self.judged = True
         if fraction_lost > s.on_loss:
             self.on = True
             self._clean_since_ms = None

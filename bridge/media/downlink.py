@@ -349,7 +349,11 @@ class Downlink:
                 self._unprobed = (self._gate.applied_bps, now + UNPROBED_AFTER_OUTAGE_MS)
         speaker = self._loudest_publisher()
         rtts = [c.rtt_ms for c in self.consumers if c.rtt_ms is not None]
-        delay_ms = repair_delay_ms(self._redundancy.on, max(rtts, default=None), self._repair_delay)
+        # Until the link is known, frames wait for a repair as on a lossy one: a rural-3g
+        # site's first lost packet came before any NACK could say so, and its repair
+        # froze the just-started video (1-2 freezes in the first 2 s of most runs).
+        lossy = self._redundancy.on or not self._redundancy.judged
+        delay_ms = repair_delay_ms(lossy, max(rtts, default=None), self._repair_delay)
         video: list[VideoDemand] = []
         audio: list[AudioDemand] = []
         by_id: dict[str, Consumer] = {}

@@ -38,3 +38,11 @@ def test_early_loss_turns_it_on_until_a_clean_stretch() -> None:
     switch.update(0.0, 1000)
     assert switch.update(0.0, 10_500)  # 9.5 s clean
     assert not switch.update(0.0, 11_000)
+
+
+def test_judged_once_a_window_or_an_early_loss_said_anything() -> None:
+    for tell in (lambda s: s.update(0.0, 1000), lambda s: s.on_early_loss()):
+        switch = RedundancySwitch(RedundancySettings())
+        assert not switch.judged
+        tell(switch)
+        assert switch.judged
