@@ -46,7 +46,8 @@ stretch; *steps* (stepped profiles): the state just before and at the end of eac
 *settled* = time to the last change within the step if the state then held >= 3 s,
 *full in* = time to get back to the layer held before the first step, *audio/video in* =
 time for media to arrive again after the outage; *others Δ*: worst change of the unshaped
-viewer's received bitrate during a step against its last 5 s before the first step;
+viewer's received bitrate during a step against its last 5 s before the first step (on
+stepped profiles that viewer joins 20 s before the site under test);
 *same id*: every page kept one participant id (no rejoin).
 """
 
