@@ -357,10 +357,13 @@ class DownlinkEstimator:
             # collapse profile's recovery: 300 ms to 60), not a queue that drained (that
             # is why the floor survives cuts: against the base learnt after one, a queue
             # draining from 730 ms to 310 looked like a new link). Back-off earned on the
-            # old one says nothing here: growth resumes, and probes with it.
+            # old one says nothing here: growth resumes, and probes with it. A paused
+            # video is probed at once: cut to audio on the old link, growth took 3 s
+            # more to reach the cheapest step (bench.weaklink collapse).
             self._hold = s.min_hold_ms
             if self._holding(now_ms):
                 self._hold_until_ms = now_ms
+            self._estimate = max(self._estimate, float(self._resume_bps))
             rtts.clear()
             floor.clear()
         floor.append((now_ms, rtt_ms))

@@ -641,3 +641,18 @@ def test_heavy_loss_right_after_a_failed_probe_is_the_link_when_far_below() -> N
     sending(e, 223_000, start_ms=1000)
     e.on_receiver_report(0.6, 2000)
     assert e.estimate_bps == 89_200
+
+
+def test_a_faster_link_probes_a_paused_video_at_once() -> None:
+    """Audio only on the collapse profile's 80k link; the round trip falls from 600 ms to
+    65: the budget that starts the cheapest video is there at once, not after 3 s of
+    growth from the audio's 38k."""
+    e = est(initial_bps=300_000)
+    sending(e, 38_000)
+    e.on_allocated(38_000, 0, resume_bps=130_000, audio_bps=38_000)
+    for t, rtt in ((0, 600), (200, 610), (400, 605)):
+        e.on_rtt(rtt, t)
+    e.on_receiver_report(0.5, 500)  # the old link's loss: cut, hold
+    assert e.estimate_bps < 130_000
+    e.on_rtt(65, 1500)
+    assert e.estimate_bps == 130_000
