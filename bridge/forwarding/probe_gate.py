@@ -124,21 +124,28 @@ class ProbeGate:
         judged_since_ms: int | None,
         padding_reported: bool = True,
         margin: float = PROBE_MARGIN,
+        feedback_judges: bool = False,
     ) -> GateDecision:
         """``wanted``: the allocator's result; ``can_pad``: padding can be sent to this
         subscriber (without it, upgrades are applied at once, as the probe themselves);
         ``judged_since_ms``: where the last window of receiver-report loss that was judged
         began; ``padding_reported``: the subscriber's reports have covered enough of the
         running probe's padding to judge it; ``margin``: pad this much more than the step
-        costs."""
+        costs; ``feedback_judges``: the padding's own transport-cc feedback fails a probe
+        that queues (padding_delay.py), so a probe that only resumes paused video needs no
+        window of receiver reports: toward paused video those come with the audio, every
+        ~5 s, and windows of the padding's alone (~28 packets a second) closed every
+        2 s, so resuming took 4 s on the collapse profile's recovered link."""
         applied = self._applied
         held: list[VideoAllocation] = []
         extra = 0
         holding = False
+        resuming = True  # every upgrade held brings paused video back
         for allocation in wanted:
             before = applied.get(allocation.consumer_id)
             if can_pad and before is not None and is_upgrade(before, allocation):
                 holding = True
+                resuming &= before.spatial is None
                 held.append(before)
                 extra += allocation.bitrate_bps - before.bitrate_bps
             else:
@@ -152,8 +159,10 @@ class ProbeGate:
         elif (
             since is not None
             and now_ms - since >= self._settings.duration_ms
-            and judged_since_ms is not None
-            and judged_since_ms >= since
+            and (
+                (judged_since_ms is not None and judged_since_ms >= since)
+                or (feedback_judges and resuming)
+            )
             and padding_reported
             and extra <= self._probed_bps * PROVEN_ROOM
         ):

@@ -424,6 +424,7 @@ class Downlink:
             self._judged_since_ms,
             padding_reported=self._probe_expected >= PROBE_LOSS_MIN_PACKETS,
             margin=NUMBERED_PROBE_MARGIN if numbered else PROBE_MARGIN,
+            feedback_judges=numbered,
         )
         if gate.outcome == "started":
             self._metrics.probes += 1

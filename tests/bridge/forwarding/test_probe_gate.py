@@ -155,3 +155,17 @@ def test_the_next_probe_waits_until_the_proven_upgrade_has_crossed_the_link() ->
     gate2.decide(1000, [MID], can_pad=True, judged_since_ms=None)
     gate2.decide(3500, [MID], can_pad=True, judged_since_ms=1200)
     assert gate2.decide(3600, [LOW], can_pad=True, judged_since_ms=1200).video == (LOW,)
+
+
+def test_a_resume_judged_by_its_paddings_feedback_needs_no_window_of_reports() -> None:
+    """Toward paused video receiver reports come with the audio, every ~5 s: a resume
+    whose numbered padding the browser reports on (and would fail at once if it queued)
+    is proven when its time is up. A step up from moving video still waits a window."""
+    for first, wanted, proven in ((PAUSED, LOW, True), (LOW, MID, False)):
+        gate = gate_at(first)
+        gate.decide(1000, [wanted], can_pad=True, judged_since_ms=900, feedback_judges=True)
+        late = gate.decide(3000, [wanted], can_pad=True, judged_since_ms=900, feedback_judges=True)
+        assert (late.outcome == "proven") is proven
+        unnumbered = gate_at(first)
+        unnumbered.decide(1000, [wanted], can_pad=True, judged_since_ms=900)
+        assert unnumbered.decide(3000, [wanted], can_pad=True, judged_since_ms=900).outcome is None
