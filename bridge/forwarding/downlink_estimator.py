@@ -306,7 +306,10 @@ class DownlinkEstimator:
             self._congested(max((sending or self._estimate) * kept, keep_bps), now_ms, "loss")
             return
         if self._sent_bps is not None and not self._holding(now_ms) and not self._probing(now_ms):
-            self._carried = max(self._carried, float(self._sent_bps))
+            # What the allocation costs, where the measurement is higher: a join's key
+            # frames went out at 402k in a rural-3g link's first second, a rate it
+            # cannot carry for long.
+            self._carried = max(self._carried, float(min(self._sent_bps, self._allocated)))
         self._grow(now_ms)
 
     def on_feedback(self, now_ms: int) -> None:

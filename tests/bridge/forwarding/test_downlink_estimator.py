@@ -656,3 +656,11 @@ def test_a_faster_link_probes_a_paused_video_at_once() -> None:
     assert e.estimate_bps < 130_000
     e.on_rtt(65, 1500)
     assert e.estimate_bps == 130_000
+
+
+def test_what_the_link_carried_is_no_burst_above_the_allocation() -> None:
+    e = est(initial_bps=300_000)
+    sending(e, 402_000)  # the join's key frames
+    e.on_allocated(245_000, 0)
+    e.on_receiver_report(0.0, 0)
+    assert e.state().carried_bps == 245_000
