@@ -384,6 +384,8 @@ def test_a_much_shorter_round_trip_ends_the_back_off_of_the_old_link() -> None:
     assert e.state().hold_ms > 0
     e.on_rtt(320, 3000)  # the usual
     assert e.state().hold_ms > 0
+    e.on_rtt(150, 3200)  # half: a queue the link always had, drained (edge)
+    assert e.state().hold_ms > 0
     e.on_rtt(60, 3500)
     assert e.state().hold_ms == 0 and e.state().rtt_ms == 60
 
