@@ -105,11 +105,15 @@ class EstimatorSettings:
     fallback_room: float = 1.25
     settle_ms: int = 3000
     # Within an episode, a fall below this share of what it fell back to: the link itself
-    # changed, and the back-off earned on the old one is reset. A probe's own overload
-    # leaves about what went through before it (0.8 of the fall-back, 0.68 by REMB); at
-    # 0.5, 60 % loss of 223k on the collapse profile's 80k step (89k, against 166k) was
-    # read as the probe's and 135p stalled 4 s more.
-    link_change_ratio: float = 0.6
+    # changed, and the back-off earned on the old one is reset. (At 0.6, the REMB that
+    # followed a failed probe on rural-3g, 216k against 384k, was read as the link: 270p
+    # fell to 135p, and the switch froze the video.)
+    link_change_ratio: float = 0.5
+    # A window losing more than this is the link, even within settle_ms of a failed probe:
+    # a probe overloads by 5-20 %, and cannot lose half of everything. On the collapse
+    # profile's 80k step, 60 % loss of 223k (89k, against 166k fallen back to) was read
+    # as the probe's and 135p stalled 4 s more.
+    link_fell_loss: float = 0.5
     min_hold_ms: int = 4000
     max_hold_ms: int = 60_000
     calm_reset_ms: int = 30_000
@@ -306,7 +310,12 @@ class DownlinkEstimator:
             # Cutting into the audio's room for the video's loss would only take its RED
             # away (bench.weaklink edge: a starved video's loss, reported after it was
             # paused, cut to 30k and audio concealment doubled).
-            self._congested(max((sending or self._estimate) * kept, keep_bps), now_ms, "loss")
+            self._congested(
+                max((sending or self._estimate) * kept, keep_bps),
+                now_ms,
+                "loss",
+                fell=fraction_lost > self._settings.link_fell_loss,
+            )
             return
         if self._sent_bps is not None and not self._holding(now_ms) and not self._probing(now_ms):
             # What the allocation costs, where the measurement is higher: a join's key
@@ -535,7 +544,8 @@ class DownlinkEstimator:
         grown = self._estimate * (1 + s.increase_per_s) ** elapsed_s
         self._estimate = min(grown, max(self._estimate, self._send_limit()), float(s.max_bps))
 
-    def _congested(self, rate: float, now_ms: int, reason: CutReason) -> None:
+    def _congested(self, rate: float, now_ms: int, reason: CutReason, fell: bool = False) -> None:
+        """``fell``: the signal says the link itself fell (no probe could cause it)."""
         s = self._settings
         if self._holding(now_ms):
             # The same episode. After a failed probe, reports of its first moments still
@@ -547,7 +557,7 @@ class DownlinkEstimator:
             # went through before the probe. The collapse profile's 250k step came as a
             # probe failed, and its REMBs (304k against 848k) waited 3.3 s while 540p
             # stalled.
-            changed = rate < self._episode_estimate * s.link_change_ratio
+            changed = fell or rate < self._episode_estimate * s.link_change_ratio
             settled = not self._episode_probe or now_ms - self._episode_ms >= s.settle_ms
             if (settled or changed) and rate < self._estimate:
                 self._last_cut = reason
@@ -563,7 +573,7 @@ class DownlinkEstimator:
         rise = self._before_rise
         until = self._hold_until_ms
         probe = rise is not None and rise[0] > 0 and now_ms - rise[1] <= s.probe_window_ms
-        if probe and rise is not None and rate >= rise[0] * s.link_change_ratio:
+        if probe and not fell and rise is not None and rate >= rise[0] * s.link_change_ratio:
             # A failed probe: what was sent before it went through, with room for the
             # measured cost of that same step to vary (layer rates move +-20 %). Failing
             # again soon after the last hold ended: wait longer before the next one.

@@ -666,3 +666,18 @@ def test_what_the_link_carried_is_no_burst_above_the_allocation() -> None:
     e.on_allocated(245_000, 0)
     e.on_receiver_report(0.0, 0)
     assert e.state().carried_bps == 245_000
+
+
+def test_a_remb_right_after_a_failed_probe_is_the_probes_unless_far_below() -> None:
+    """rural-3g: a probe for 270p at 30 fps failed (fell back to 384k); Chromium's REMB
+    then said 216k, its answer to the probe's queue. Followed, 270p fell to 135p and the
+    switch froze the video."""
+    e = est(initial_bps=1_000_000)
+    sending(e, 307_000)
+    e.on_allocated(307_000, 0)
+    e.on_remb(300_000, 0)
+    e.on_allocated(440_000, 500)
+    e.on_probe_ended(False, 1500)
+    assert e.estimate_bps == 383_750
+    e.on_remb(216_000, 1600)
+    assert e.estimate_bps == 383_750
