@@ -192,11 +192,12 @@ def section(command: str, machine_text: str, date: str, results: Sequence[RunRes
 
 
 def write_section(doc: Path, text: str, notes: str) -> None:
-    """Put ``text`` + ``notes`` in place of the section in ``doc`` (before the next ``## ``
+    """Put ``text`` + ``notes`` in place of the section in ``doc`` (up to its first
+    ``### `` subsection, which are the sessions' notes and stay, or the next ``## ``
     heading), or before "## Not measured yet", or at the end."""
     body = doc.read_text() if doc.exists() else "# Benchmarks\n"
     block = text + "\n" + notes.strip() + "\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^###? |\Z)", re.S | re.M)
     if pattern.search(body):
         body = pattern.sub(lambda _: block, body, count=1)
     elif "\n## Not measured yet" in body:

@@ -108,10 +108,13 @@ def test_collapse_run_analysed_and_round_tripped(tmp_path: Path) -> None:
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n## A\n\nx\n\n## Not measured yet\n\ny\n")
     report.write_section(doc, report.section("cmd", "machine", "today", [result]), "")
+    # a session's notes below the table (### subsections) stay
+    notes = "### Notes of a session\n\nkept\n\n"
+    doc.write_text(doc.read_text().replace("## Not measured yet", notes + "## Not measured yet"))
     report.write_section(doc, report.section("cmd2", "machine", "today", [result]), "")
     text = doc.read_text()
     assert text.count(report.SECTION) == 1 and "cmd2" in text and "`cmd`" not in text
-    assert text.index(report.SECTION) < text.index("## Not measured yet")
+    assert text.index(report.SECTION) < text.index(notes) < text.index("## Not measured yet")
 
 
 def test_others_change_is_against_the_seconds_before_the_first_step() -> None:
