@@ -31,6 +31,9 @@ _LAYER_BITS = 2
 # PictureID/TL0PICIDX the subscriber saw in that packet the first time, not the publisher's.
 _VP8_SHIFT = 56
 _IN_MASK = (1 << _VP8_SHIFT) - 1
+# An SR carried forward from the last relayed one goes out when none did for this long
+# (refresh_sender_report).
+SR_REFRESH_MS = 1000
 
 Clock = Callable[[], int]
 
@@ -119,6 +122,9 @@ class Consumer:
         self._rtt_ms: int | None = None
         self._rtt_fresh = False  # _rtt_ms measured since take_rtt_sample
         self._sr_sent: dict[int, int] = {}  # middle 32 bits of our SR NTP -> send time
+        # the last SR relayed (and when it came), and when an SR last went out
+        self._relayed_sr: tuple[SenderReport, int] | None = None
+        self._sr_at_ms: int | None = None
         self.started = False
         self._muted = False
         self._allocated = True
@@ -467,21 +473,47 @@ class Consumer:
 
         Browsers align audio and video of one participant by these NTP/RTP pairs.
         """
-        params = self._params
         forwarding = self._forwarder.has_forwarded
-        if params is None or not forwarding or layer_index != self._forwarder.current_spatial:
+        if not forwarding or layer_index != self._forwarder.current_spatial:
+            return
+        now = self._clock()
+        self._relayed_sr = (report, now)
+        self._send_sender_report(report.ntp_timestamp, report.rtp_timestamp, now)
+
+    def refresh_sender_report(self, now_ms: int) -> None:
+        """An SR of the last relayed one's clocks, carried forward to now, if none went out
+        for ``SR_REFRESH_MS``. Toward paused video only the audio's reports measure the
+        round trip, Chromium sends them about every 5 s, and each echoes the last SR it
+        got: with the publisher's SRs (also ~5 s apart) the round trip that showed the
+        collapse profile's recovered link came 3-8 s after it recovered."""
+        relayed = self._relayed_sr
+        last = self._sr_at_ms
+        if relayed is None or last is None or now_ms - last < SR_REFRESH_MS:
+            return
+        report, at = relayed
+        elapsed = now_ms - at
+        self._send_sender_report(
+            report.ntp_timestamp + (elapsed << 32) // 1000,  # RFC 3550 §4: 32.32 seconds
+            report.rtp_timestamp + elapsed * self.producer.track.clock_rate // 1000,
+            now_ms,
+        )
+
+    def _send_sender_report(self, ntp_timestamp: int, rtp_timestamp: int, now_ms: int) -> None:
+        params = self._params
+        if params is None:
             return
         packet = build_sender_report(
             params.ssrc,
-            report.ntp_timestamp,
-            self._forwarder.translate_timestamp(report.rtp_timestamp),
+            ntp_timestamp & 0xFFFFFFFFFFFFFFFF,
+            self._forwarder.translate_timestamp(rtp_timestamp & 0xFFFFFFFF),
             self._packets_sent & 0xFFFFFFFF,
             self._octets_sent & 0xFFFFFFFF,
         ) + build_sdes_cname(params.ssrc, params.cname)
         if self._send_rtcp(packet):
             self._metrics.rtcp_packets_out += 1
-            middle = (report.ntp_timestamp >> 16) & 0xFFFFFFFF
-            self._sr_sent[middle] = self._clock()
+            self._sr_at_ms = now_ms
+            middle = (ntp_timestamp >> 16) & 0xFFFFFFFF
+            self._sr_sent[middle] = now_ms
             if len(self._sr_sent) > 8:
                 del self._sr_sent[next(iter(self._sr_sent))]
 

@@ -69,9 +69,13 @@ class FakeConsumer:
     playout_delay_ms: int = 0
     can_pad: bool = False  # no RTX negotiated: upgrades apply at once, unprobed
     nack_sent: int = 0  # what on_nack says: NACKed packets it had been sent
+    sr_refreshes: list[int] = field(default_factory=list)  # refresh_sender_report's times
 
     def on_nack(self, lost: tuple[int, ...]) -> int:
         return self.nack_sent
+
+    def refresh_sender_report(self, now_ms: int) -> None:
+        self.sr_refreshes.append(now_ms)
 
     def set_redundancy(self, wanted: bool) -> None:
         self.redundant = wanted
@@ -695,3 +699,21 @@ async def test_a_probe_raised_to_a_bigger_step_keeps_the_delays_its_padding_show
         d.route_rtcp(packet)
     assert metrics.probes_queued == 1
     d.pacer.close()
+
+
+def test_audio_srs_are_kept_fresh_while_no_video_goes_out() -> None:
+    """Toward paused video only the audio's reports carry a round trip; each should
+    echo a fresh SR. While video goes out, its own SRs do that and nothing is added."""
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
+    video = FakeConsumer(FakeProducer("video"), slot=stream_slot(9))
+    now = [0]
+    d = downlink(SpyAllocator(), [audio, video], now)
+    for t in (500, 1000):
+        now[0] = t
+        video.bytes_sent += 1000
+        d.reallocate()
+    assert audio.sr_refreshes == [] and video.sr_refreshes == []
+    for t in (1500, 2000):
+        now[0] = t
+        d.reallocate()
+    assert audio.sr_refreshes == [1500, 2000] and video.sr_refreshes == []

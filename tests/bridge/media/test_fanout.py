@@ -15,6 +15,7 @@ from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import find_extension, parse_rtp_header
+from bridge.rtp.rtcp import parse_rtcp
 from bridge.rtp.rtcp_types import ReportBlock, SenderReport
 from bridge.rtp.vp8 import parse_vp8_descriptor
 from tests.bridge.rtp.test_red import parse_red
@@ -374,6 +375,30 @@ def test_one_round_trip_per_sender_report() -> None:
     consumer.on_report_block(ReportBlock(1000, 0, 0, 1, 0, lsr, 65536 + 65536 // 4), now[0])
     assert consumer.take_rtt_sample() is None
     assert consumer.rtt_ms == 150
+
+
+def test_a_refreshed_sender_report_carries_the_last_ones_clocks_forward() -> None:
+    """No SR for a second: one of the last relayed SR's NTP/RTP pair, moved on by the
+    time since, and a report echoing it measures a round trip."""
+    now = [0]
+    consumer, _, rtcp = _forwarding_consumer(now)
+    ntp = 7 << 32
+    consumer.relay_sender_report(SenderReport(2222, ntp, 90_000, 1, 10, ()), 0)
+    relayed = parse_rtcp(rtcp[-1])[0]
+    assert isinstance(relayed, SenderReport)
+    now[0] = 900
+    consumer.refresh_sender_report(now[0])
+    assert len(rtcp) == 1  # one went out less than a second ago
+    now[0] = 1500
+    consumer.refresh_sender_report(now[0])
+    refreshed = parse_rtcp(rtcp[-1])[0]
+    assert isinstance(refreshed, SenderReport) and len(rtcp) == 2
+    assert refreshed.ntp_timestamp == ntp + (1500 << 32) // 1000
+    assert refreshed.rtp_timestamp == (relayed.rtp_timestamp + 90_000 * 1500 // 1000) & 0xFFFFFFFF
+    lsr = (refreshed.ntp_timestamp >> 16) & 0xFFFFFFFF
+    now[0] = 1800
+    consumer.on_report_block(ReportBlock(1000, 0, 0, 1, 0, lsr, 65536 // 4), now[0])
+    assert consumer.take_rtt_sample() == 50  # 300 ms, of which 250 in the receiver
 
 
 def test_playout_delay_only_once_asked_and_reset_to_zero_after() -> None:
