@@ -480,16 +480,20 @@ class Consumer:
         self._relayed_sr = (report, now)
         self._send_sender_report(report.ntp_timestamp, report.rtp_timestamp, now)
 
-    def refresh_sender_report(self, now_ms: int) -> None:
+    def refresh_sender_report(self, now_ms: int) -> bool:
         """An SR of the last relayed one's clocks, carried forward to now, if none went out
-        for ``SR_REFRESH_MS``. Toward paused video only the audio's reports measure the
-        round trip, Chromium sends them about every 5 s, and each echoes the last SR it
-        got: with the publisher's SRs (also ~5 s apart) the round trip that showed the
-        collapse profile's recovered link came 3-8 s after it recovered."""
+        for ``SR_REFRESH_MS``; False if this stream has relayed none to carry forward.
+
+        Toward paused video only the audio's reports measure the round trip, Chromium
+        sends them about every 5 s, and each echoes the last SR it got: with the
+        publisher's SRs (also ~5 s apart) the round trip that showed the collapse
+        profile's recovered link came 3-8 s after it recovered."""
         relayed = self._relayed_sr
         last = self._sr_at_ms
-        if relayed is None or last is None or now_ms - last < SR_REFRESH_MS:
-            return
+        if relayed is None or last is None:
+            return False
+        if now_ms - last < SR_REFRESH_MS:
+            return True
         report, at = relayed
         elapsed = now_ms - at
         self._send_sender_report(
@@ -497,6 +501,7 @@ class Consumer:
             report.rtp_timestamp + elapsed * self.producer.track.clock_rate // 1000,
             now_ms,
         )
+        return True
 
     def _send_sender_report(self, ntp_timestamp: int, rtp_timestamp: int, now_ms: int) -> None:
         params = self._params

@@ -333,11 +333,12 @@ class Downlink:
         self._update_loss(now)
         if not video_went_out:
             self._video_since_ms = None
-            # Only the audio's reports measure the round trip now: keep each one's SR
-            # fresh, so that a link that recovered shows in the next report.
+            # Only the audio's reports measure the round trip now: keep one stream's SR
+            # fresh, so that a link that recovered shows in its next report (one: a
+            # province meeting sends a site up to 150 audio streams).
             for consumer in self.consumers:
-                if consumer.producer.kind == "audio":
-                    consumer.refresh_sender_report(now)
+                if consumer.producer.kind == "audio" and consumer.refresh_sender_report(now):
+                    break
         elif self._video_since_ms is None:
             self._video_since_ms = now
         # Silence counts from when video started going out: a subscriber receiving audio

@@ -70,12 +70,14 @@ class FakeConsumer:
     can_pad: bool = False  # no RTX negotiated: upgrades apply at once, unprobed
     nack_sent: int = 0  # what on_nack says: NACKed packets it had been sent
     sr_refreshes: list[int] = field(default_factory=list)  # refresh_sender_report's times
+    relayed_sr: bool = True  # what refresh_sender_report says
 
     def on_nack(self, lost: tuple[int, ...]) -> int:
         return self.nack_sent
 
-    def refresh_sender_report(self, now_ms: int) -> None:
+    def refresh_sender_report(self, now_ms: int) -> bool:
         self.sr_refreshes.append(now_ms)
+        return self.relayed_sr
 
     def set_redundancy(self, wanted: bool) -> None:
         self.redundant = wanted
@@ -703,11 +705,14 @@ async def test_a_probe_raised_to_a_bigger_step_keeps_the_delays_its_padding_show
 
 def test_audio_srs_are_kept_fresh_while_no_video_goes_out() -> None:
     """Toward paused video only the audio's reports carry a round trip; each should
-    echo a fresh SR. While video goes out, its own SRs do that and nothing is added."""
+    echo a fresh SR: one stream's is enough (the first that has relayed an SR). While
+    video goes out, its own SRs do that and nothing is added."""
+    silent = FakeConsumer(FakeProducer("audio"), slot=stream_slot(6), relayed_sr=False)
     audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
+    other = FakeConsumer(FakeProducer("audio"), slot=stream_slot(8))
     video = FakeConsumer(FakeProducer("video"), slot=stream_slot(9))
     now = [0]
-    d = downlink(SpyAllocator(), [audio, video], now)
+    d = downlink(SpyAllocator(), [silent, audio, other, video], now)
     for t in (500, 1000):
         now[0] = t
         video.bytes_sent += 1000
@@ -716,4 +721,5 @@ def test_audio_srs_are_kept_fresh_while_no_video_goes_out() -> None:
     for t in (1500, 2000):
         now[0] = t
         d.reallocate()
-    assert audio.sr_refreshes == [1500, 2000] and video.sr_refreshes == []
+    assert silent.sr_refreshes == audio.sr_refreshes == [1500, 2000]
+    assert other.sr_refreshes == [] and video.sr_refreshes == []
