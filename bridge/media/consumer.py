@@ -490,7 +490,7 @@ class Consumer:
         profile's recovered link came 3-8 s after it recovered."""
         relayed = self._relayed_sr
         last = self._sr_at_ms
-        if relayed is None or last is None:
+        if relayed is None or last is None or self._params is None:
             return False
         if now_ms - last < SR_REFRESH_MS:
             return True
