@@ -24,6 +24,7 @@ class BridgeMetrics:
     probes_queued: int = 0  # of those, ended by transport-cc feedback (padding queued/lost)
     padding_reported: int = 0  # numbered probe padding packets transport-cc reported on
     padding_bytes: int = 0
+    paths_recovered: int = 0  # paused video resumed on the path watch's sign (path_watch.py)
     keyframe_requests: int = 0
     nacks_sent: int = 0
     uplink_video_pauses: int = 0  # publishers told to stop video (uplink_guard)

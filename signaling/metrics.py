@@ -52,6 +52,11 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
             "Probe padding packets a subscriber's transport-cc feedback reported on.",
         ),
         ("diemcau_padding_bytes_total", m.padding_bytes, "Probe padding sent, in bytes."),
+        (
+            "diemcau_paths_recovered_total",
+            m.paths_recovered,
+            "Weak links seen to recover by the path watch's padding (video probed at once).",
+        ),
         ("diemcau_keyframe_requests_total", m.keyframe_requests, "PLIs sent to publishers."),
         ("diemcau_nacks_sent_total", m.nacks_sent, "NACKs sent to publishers."),
         (

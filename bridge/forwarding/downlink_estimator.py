@@ -371,16 +371,8 @@ class DownlinkEstimator:
             # Far quicker than the link has been all along: a different link (the
             # collapse profile's recovery: 300 ms to 60), not a queue that drained (that
             # is why the floor survives cuts: against the base learnt after one, a queue
-            # draining from 730 ms to 310 looked like a new link). Back-off earned on the
-            # old one says nothing here: growth resumes, and probes with it. A paused
-            # video is probed at once: cut to audio on the old link, growth took 3 s
-            # more to reach the cheapest step (bench.weaklink collapse).
-            self._hold = s.min_hold_ms
-            if self._holding(now_ms):
-                self._hold_until_ms = now_ms
-            self._estimate = max(self._estimate, float(self._resume_bps))
-            rtts.clear()
-            floor.clear()
+            # draining from 730 ms to 310 looked like a new link).
+            self.on_faster_path(now_ms)
         floor.append((now_ms, rtt_ms))
         sending = self._sending_bps()
         if sending <= self._unseen_bps:
@@ -401,6 +393,20 @@ class DownlinkEstimator:
         before = self._estimate
         self._congested(min(self._estimate, sending * s.overuse_ratio), now_ms, "rtt")
         return self._estimate < before
+
+    def on_faster_path(self, now_ms: int) -> None:
+        """The link became a different, faster one (a round trip far under its floor, or
+        the path watch's one-way delay, path_watch.py). Back-off earned on the old one
+        says nothing here: growth resumes, and probes with it. A paused video is probed at
+        once: cut to audio on the old link, growth took 3 s more to reach the cheapest
+        step (bench.weaklink collapse). The round trips of the old link are forgotten."""
+        self._tick(now_ms)
+        self._hold = self._settings.min_hold_ms
+        if self._holding(now_ms):
+            self._hold_until_ms = now_ms
+        self._estimate = max(self._estimate, float(self._resume_bps))
+        self._rtts.clear()
+        self._rtt_floor.clear()
 
     def on_feedback_lost(self, now_ms: int) -> None:
         """No report from the subscriber for seconds while video went out: its link may be
@@ -459,6 +465,11 @@ class DownlinkEstimator:
         s = self._settings
         return int(min(max(self._estimate, s.min_bps), s.max_bps))
 
+    @property
+    def carried_bps(self) -> int:
+        """The highest rate a clean receiver report covered (0: none yet)."""
+        return int(self._carried)
+
     def state(self) -> EstimatorState:
         now = self._now_ms
         until = self._hold_until_ms
@@ -470,7 +481,7 @@ class DownlinkEstimator:
             hold_ms=left,
             last_hold_ms=self._hold,
             last_cut=self._last_cut,
-            carried_bps=int(self._carried),
+            carried_bps=self.carried_bps,
             rtt_ms=self._rtt_floor[-1][1] if self._rtt_floor else None,
         )
 

@@ -12,6 +12,7 @@ padding queues at the bottleneck ends at once (forwarding/padding_delay.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from bridge.forwarding.allocator import (
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
 from bridge.forwarding.padding_delay import PaddingDelay
+from bridge.forwarding.path_watch import PathWatch, PathWatchSettings
 from bridge.forwarding.probe_gate import (
     NUMBERED_PROBE_MARGIN,
     PROBE_MARGIN,
@@ -75,6 +77,9 @@ UNLIMITED_BPS = 1_000_000_000
 # during which the bridge kept sending ~1 Mbit/s into it).
 FEEDBACK_TIMEOUT_MS = 3000
 PACE_FLOOR_BPS = 64_000  # while video is paused, retransmissions still leave
+# The allocation using less than this of the last one: the path watch waits for the
+# queue that leaves to drain.
+WATCH_DRAIN_RATIO = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,7 @@ class Downlink:
         adaptive_bitrate: bool,
         repair_delay: RepairDelaySettings | None = None,
         probe: ProbeSettings | None = None,
+        path_watch: PathWatchSettings | None = None,
     ):
         self.consumers: list[Consumer] = []
         # Video consumers send through it (paced only with adaptive bitrate: the rate
@@ -155,6 +161,13 @@ class Downlink:
         self._feedback_ms: int | None = None  # last RTCP from the subscriber
         self._video_bytes = 0  # video sent (without retransmissions) at the last round
         self._video_since_ms: int | None = None  # video has gone out every round since
+        # The path watch (path_watch.py): its trickle's carrier while the video is
+        # paused on a link that carried more, since when, and its timer.
+        self._watch = PathWatch(path_watch)
+        self._watch_carrier: Consumer | None = None
+        self._watch_since_ms: int | None = None
+        self._watch_timer: asyncio.TimerHandle | None = None
+        self._watch_used_bps = 0  # what the last allocation used
 
     @property
     def link_state(self) -> str | None:
@@ -260,10 +273,19 @@ class Downlink:
                     log.debug("%s probe's padding queued or lost", self._subscriber_id)
                     self._end_probe_failed()
                     lowered = True
+            elif (
+                isinstance(packet, TransportCcFeedback)
+                and self._watch_timer is not None
+                and self._watch.on_feedback(packet.arrivals)
+            ):
+                self._metrics.paths_recovered += 1
+                log.debug("%s path faster: the watch's delay fell", self._subscriber_id)
+                self._estimator.on_faster_path(now)
+                lowered = True  # not lowered: raised, and the resume probe starts now
         if not lowered:
             self._estimator.on_feedback(now)
         elif self._adaptive:
-            self.reallocate()  # congestion: do not wait up to 500 ms for the tick
+            self.reallocate()  # do not wait up to 500 ms for the tick
 
     def _by_ssrc(self) -> tuple[dict[int, Consumer], dict[int, Consumer]]:
         """The consumers by their SSRC, and by their RTX SSRC where RTX was negotiated."""
@@ -444,6 +466,7 @@ class Downlink:
         if gate.outcome in ("proven", "failed"):
             self._estimator.on_probe_ended(gate.outcome == "proven", now)
         self._audio_bps = result.used_bps - video_bps
+        weak = paused_by_bandwidth(gate.video)
         if self._adaptive:
             self.pacer.set_rate(
                 pace_rate(result.budget_bps, video_bps, result.used_bps - video_bps, PACE_FLOOR_BPS)
@@ -452,6 +475,13 @@ class Downlink:
             self.pacer.set_padding(
                 gate.padding_bps, self._send_padding if self._carrier is not None else None
             )
+        # A link that carried more than the paused video needs may recover: watch it.
+        may_recover = weak and self._estimator.carried_bps > result.resume_budget_bps
+        self._watch_path(
+            now,
+            carrier if numbered and may_recover and not gate.padding_bps else None,
+            result.used_bps,
+        )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s loss=%s budget=%d used=%d padding=%d queued=%d demands=%s video=%s",
@@ -483,7 +513,57 @@ class Downlink:
             consumer = by_id[audio_allocation.consumer_id]
             consumer.set_allocated(audio_allocation.forward)
             consumer.set_redundancy(audio_allocation.redundant)
-        self._announce_link(paused_by_bandwidth(gate.video))
+        self._announce_link(weak)
+
+    def _watch_path(self, now: int, carrier: Consumer | None, used_bps: int) -> None:
+        """Trickle numbered padding through ``carrier`` once the video has been paused
+        for a while (path_watch.py); None stops it. Sending less (``used_bps``, RED
+        going off): the queue that leaves drains, and is no new path."""
+        fell = used_bps < self._watch_used_bps * WATCH_DRAIN_RATIO
+        self._watch_used_bps = used_bps
+        if carrier is None:
+            self._stop_watch()
+            return
+        self._watch_carrier = carrier
+        if self._watch_since_ms is None or (fell and self._watch_timer is None):
+            self._watch_since_ms = now
+        elif fell:
+            self._watch.on_rate_fall(now)
+        elif self._watch_timer is None and (
+            now - self._watch_since_ms >= self._watch.settings.paused_ms
+        ):
+            self._watch_timer = asyncio.get_running_loop().call_later(0, self._send_watch)
+
+    def _send_watch(self) -> None:
+        carrier = self._watch_carrier
+        if carrier is None:
+            self._watch_timer = None
+            return
+        now = self._clock()
+        delay = self._padding_delay
+        sequence = delay.next_sequence
+        sent = carrier.send_padding(self._watch.settings.padding, now, sequence)
+        if sent:
+            # The probes' padding and the watch's share one transport-wide sequence (a
+            # gap would read as loss); the next probe's start() forgets these.
+            delay.on_sent(now)
+            self._watch.on_sent(sequence, now)
+            self._numbered_padding_bytes += sent
+        self._watch_timer = asyncio.get_running_loop().call_later(
+            self._watch.settings.interval_ms / 1000, self._send_watch
+        )
+
+    def _stop_watch(self) -> None:
+        if self._watch_timer is not None:
+            self._watch_timer.cancel()
+            self._watch_timer = None
+        self._watch_carrier = self._watch_since_ms = None
+        self._watch.reset()
+
+    def close(self) -> None:
+        """The subscriber left: nothing more goes out."""
+        self._stop_watch()
+        self.pacer.close()
 
     def _drop_paced(self, packets: list[bytes | bytearray]) -> None:
         """Packets that got a sequence number but never left: the subscriber will report

@@ -410,7 +410,7 @@ class Participant:
             if consumer in consumer.producer.consumers:
                 consumer.producer.consumers.remove(consumer)
         self.consumers.clear()
-        self._downlink.pacer.close()
+        self._downlink.close()
         for peer in (self._publisher, self._subscriber):
             if peer is not None:
                 await peer.close()

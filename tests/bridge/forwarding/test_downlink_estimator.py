@@ -660,6 +660,20 @@ def test_a_faster_link_probes_a_paused_video_at_once() -> None:
     assert e.estimate_bps == 130_000
 
 
+def test_the_path_watchs_sign_probes_a_paused_video_at_once() -> None:
+    """The same without a round trip: the path watch saw the one-way delay fall."""
+    e = est(initial_bps=300_000)
+    sending(e, 38_000)
+    e.on_allocated(38_000, 0, resume_bps=130_000, audio_bps=38_000)
+    e.on_receiver_report(0.5, 500)
+    assert e.estimate_bps < 130_000
+    e.on_feedback(1000)  # held: no growth
+    assert e.estimate_bps < 130_000
+    e.on_faster_path(1500)
+    assert e.estimate_bps == 130_000
+    assert e.state().hold_ms == 0
+
+
 def test_what_the_link_carried_is_no_burst_above_the_allocation() -> None:
     e = est(initial_bps=300_000)
     sending(e, 402_000)  # the join's key frames

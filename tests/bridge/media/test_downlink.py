@@ -18,6 +18,7 @@ from bridge.forwarding.allocator import (
     VideoDemand,
 )
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+from bridge.forwarding.path_watch import PathWatchSettings
 from bridge.forwarding.probe_gate import ProbeSettings
 from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
 from bridge.forwarding.repair_delay import RepairDelaySettings
@@ -359,6 +360,16 @@ class SteeredEstimator(DownlinkEstimator):
         super().__init__(EstimatorSettings())
         self.bps = bps
         self.unseen_video: list[int] = []  # per on_allocated
+        self.carried = 0  # what carried_bps says
+        self.faster_paths: list[int] = []  # when on_faster_path was called
+
+    @property
+    def carried_bps(self) -> int:
+        return self.carried
+
+    def on_faster_path(self, now_ms: int) -> None:
+        self.faster_paths.append(now_ms)
+        self.bps = 400_000  # what a faster path does: up to the cheapest video's budget
 
     @property
     def estimate_bps(self) -> int:
@@ -409,6 +420,7 @@ def padded_downlink(
     metrics: BridgeMetrics,
     events: list[RoomEvent] | None = None,
     probe: ProbeSettings | None = None,
+    path_watch: PathWatchSettings | None = None,
 ) -> Downlink:
     """A Downlink with adaptive bitrate over ``video``, its pacer sending into nothing."""
     d = Downlink(
@@ -421,6 +433,7 @@ def padded_downlink(
         redundancy=RedundancySwitch(RedundancySettings()),
         adaptive_bitrate=True,
         probe=probe,
+        path_watch=path_watch,
     )
     d.consumers.append(video)
     d.pacer.connect(lambda p: True)
@@ -723,3 +736,116 @@ def test_audio_srs_are_kept_fresh_while_no_video_goes_out() -> None:
         d.reallocate()
     assert silent.sr_refreshes == audio.sr_refreshes == [1500, 2000]
     assert other.sr_refreshes == [] and video.sr_refreshes == []
+
+
+WATCH = PathWatchSettings(interval_ms=5, paused_ms=2000, min_floor_samples=8, samples=3)
+
+
+async def watched_downlink(
+    carried: int, audio: FakeConsumer | None = None
+) -> tuple[PaddingConsumer, list[int], BridgeMetrics, SteeredEstimator, Downlink]:
+    """Video paused for bandwidth toward a numbered subscriber (and ``audio``) for 2 s,
+    on a link that carried ``carried`` before, with the watch ticking every 5 ms."""
+    video = PaddingConsumer(
+        FakeProducer("video"),
+        current_spatial=None,
+        slot=SimpleNamespace(parameters=RTX_PARAMS),
+        transport_cc_id=5,
+    )
+    now = [1000]
+    metrics = BridgeMetrics()
+    estimator = SteeredEstimator(100_000)
+    estimator.carried = carried
+    d = padded_downlink(video, estimator, now, metrics, path_watch=WATCH)
+    if audio is not None:
+        d.consumers.append(audio)
+    d.reallocate()
+    now[0] = 2500
+    d.reallocate()
+    await asyncio.sleep(0.03)
+    assert video.padding == []  # paused 1.5 s: its queue may still drain
+    now[0] = 3000
+    d.reallocate()
+    return video, now, metrics, estimator, d
+
+
+async def test_a_paused_link_that_recovers_is_seen_by_the_watch_and_probed_at_once() -> None:
+    """The collapse profile's recovery: the trickle's one-way delay falls from 150 ms to
+    30; the estimator hears of a faster path, the resume probe starts at once and the
+    trickle stops."""
+    video, now, metrics, estimator, d = await watched_downlink(carried=1_500_000)
+    feedback = TransportFeedback(1)
+    reported = 0
+    for one_way in [150] * 12 + [30] * 3:
+        if estimator.faster_paths:
+            break
+        while len(video.numbers) <= reported:
+            await asyncio.sleep(0.005)
+        seq = video.numbers[reported]
+        assert seq is not None
+        now[0] += 150
+        feedback.on_packet(seq, video.sent_at[reported] + one_way)
+        reported += 1
+        for packet in feedback.build(10):
+            d.route_rtcp(packet)
+    assert estimator.faster_paths == [now[0]]
+    assert reported == 15  # three from the new link
+    assert metrics.paths_recovered == 1 and metrics.probes == 1
+    assert set(video.padding[:reported]) == {WATCH.padding}
+    numbers = [n for n in video.numbers if n is not None]
+    assert numbers == list(range(len(numbers))) and len(numbers) == len(video.numbers)
+    d.close()
+
+
+async def test_no_watch_where_the_link_never_carried_more_than_the_paused_video() -> None:
+    """Edge: the link never carried the cheapest video; nothing to watch for."""
+    video, *_, d = await watched_downlink(carried=50_000)
+    await asyncio.sleep(0.03)
+    assert video.padding == []
+    d.close()
+
+
+async def test_the_watch_stops_when_the_video_resumes() -> None:
+    video, now, metrics, estimator, d = await watched_downlink(carried=1_500_000)
+    await asyncio.sleep(0.03)
+    assert video.padding  # trickling
+    estimator.bps = 400_000  # a probe starts: its own padding, not the watch's
+    now[0] = 3500
+    d.reallocate()
+    assert metrics.probes == 1
+    watched = video.padding.count(WATCH.padding)
+    await asyncio.sleep(0.03)
+    assert video.padding.count(WATCH.padding) == watched
+    d.close()
+
+
+async def test_a_drain_after_the_bridge_sends_less_is_no_faster_path() -> None:
+    """The audio it sent goes (RED off, a speaker muted): the queue it kept drains, and
+    that is no faster path; a recovery after the drain still is."""
+    producer = FakeProducer("audio", participant_id="speaker")
+    audio = FakeConsumer(producer, slot=stream_slot(7))
+    video, now, metrics, estimator, d = await watched_downlink(1_500_000, audio)
+    feedback = TransportFeedback(1)
+    reported = 0
+
+    async def report(one_way_ms: list[float]) -> None:
+        nonlocal reported
+        for one_way in one_way_ms:
+            while len(video.numbers) <= reported:
+                await asyncio.sleep(0.005)
+            seq = video.numbers[reported]
+            assert seq is not None
+            feedback.on_packet(seq, video.sent_at[reported] + int(one_way))
+            reported += 1
+            for packet in feedback.build(10):
+                d.route_rtcp(packet)
+
+    await report([650.0] * 12)
+    producer.muted = True
+    now[0] = 3500
+    d.reallocate()
+    await report([650.0 - 70 * i for i in range(1, 8)] + [150.0] * 10)
+    assert estimator.faster_paths == [] and metrics.paths_recovered == 0
+    await report([30.0] * 3)
+    assert metrics.paths_recovered == 1
+    d.close()

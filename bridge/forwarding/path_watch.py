@@ -1,0 +1,120 @@
+"""Has a weak link recovered? Watched, while the video toward it is paused, with a trickle
+of small numbered padding and the browser's transport-cc feedback on it.
+
+After the link fell (the collapse profile: 2 Mbit/s, 250k, 80k, then 2 Mbit/s again) the
+video is paused and only audio goes out. The first sign that the link recovered used to
+be a round trip in an audio receiver report: Chromium sends one about every 5 s toward
+paused video, so the resume probe waited 2-7 s after the link came back (bench.weaklink),
+and full quality came back 8-13 s after it. A padding packet of a few octets every
+``interval_ms`` carries a transport-wide sequence number
+(draft-holmer-rmcat-transport-wide-cc-extensions-01 §2), so the browser reports when each
+one arrived about every 100 ms (§3.1). Its one-way delay (arrival - send; the clocks'
+offset cancels) falls at once when the link does (150 ms to 30 on that profile).
+
+A fall is read only below the lowest delay of the last ``window_ms``: jitter and a queue
+only ever add delay, so each of the latest ``samples`` lying ``drop_ms`` under that floor
+is a different, faster path. A queue that drains is not: the watch starts only once the
+video has been paused for a while (the queue its last packets left has drained: a queue
+draining from 552 ms to 277 once read as a new link on edge, see downlink_estimator.py
+``faster_path_ratio``), and when the bridge sends less (``on_rate_fall``) nothing is
+judged until the delay stops falling: on the collapse profile's 80 kbit/s step, RED
+audio alone (70k) kept a queue of ~500 ms, and when RED went off its drain read as a
+faster path. What it drained to is part of the floor from then on (a drain ends at the
+link's own delay; only a different link goes below that). A link that recovers while a
+queue drains is missed here; the next audio report's round trip still shows it.
+
+It costs ~4 kbit/s (an 8-octet padding packet is ~80 bytes on the wire with SRTP, UDP and
+IP) and runs only while the link is known to have carried more than the paused video
+needs.
+
+Pure: send times in ms of the bridge clock, arrival times in µs of the browser's.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_MAX_TRACKED = 256  # watch packets awaiting a report (~40 s at one per 150 ms)
+
+
+@dataclass(frozen=True, slots=True)
+class PathWatchSettings:
+    interval_ms: int = 150  # one watch packet this often
+    padding: int = 8  # octets of padding in each (RFC 3550 §5.1: the last one counts them)
+    paused_ms: int = 2000  # the video paused this long before the watch starts
+    window_ms: int = 10_000  # the floor is the lowest delay this recent
+    min_floor_samples: int = 8  # fewer before the latest: nothing is judged yet
+    samples: int = 3  # the latest this many, each
+    drop_ms: float = 60.0  # that far under the floor: a faster path
+    # After the bridge sent less: the drain is over once the latest samples lie within
+    # this of each other, or after max_drain_ms at most (a jittery link is never flat).
+    flat_ms: float = 20.0
+    max_drain_ms: int = 3000
+
+    def __post_init__(self) -> None:
+        if self.interval_ms <= 0 or not 1 <= self.padding <= 255:
+            raise ValueError("interval_ms must be > 0 and padding in 1..255")
+        if self.samples < 1 or self.min_floor_samples < 1:
+            raise ValueError("samples and min_floor_samples must be >= 1")
+
+
+class PathWatch:
+    """The one-way delays of one subscriber's watch packets, and whether they fell."""
+
+    __slots__ = ("_delays", "_drain_since_ms", "_sent", "_settings")
+
+    def __init__(self, settings: PathWatchSettings | None = None) -> None:
+        self._settings = settings or PathWatchSettings()
+        self._sent: dict[int, int] = {}  # transport-wide sequence number -> send ms
+        self._delays: deque[tuple[int, float]] = deque()  # (send ms, one-way delay ms)
+        self._drain_since_ms: int | None = None  # the bridge sent less, at
+
+    @property
+    def settings(self) -> PathWatchSettings:
+        return self._settings
+
+    def reset(self) -> None:
+        """The watch stopped (video flows, or a probe runs): what it saw is stale."""
+        self._sent.clear()
+        self._delays.clear()
+        self._drain_since_ms = None
+
+    def on_rate_fall(self, now_ms: int) -> None:
+        """The bridge sends less from now: a queue it kept at the bottleneck drains."""
+        self._drain_since_ms = now_ms
+
+    def on_sent(self, sequence: int, now_ms: int) -> None:
+        if len(self._sent) < _MAX_TRACKED:
+            self._sent[sequence] = now_ms
+
+    def on_feedback(self, arrivals: Sequence[tuple[int, int | None]]) -> bool:
+        """One transport-cc feedback packet's (sequence number, arrival µs or None: lost).
+        True if the path got faster; the watch then starts over (a new floor)."""
+        sent = self._sent
+        delays = self._delays
+        for sequence, arrival_us in arrivals:
+            send_ms = sent.pop(sequence, None)
+            if send_ms is not None and arrival_us is not None:
+                delays.append((send_ms, arrival_us / 1000 - send_ms))
+        if not delays:
+            return False
+        s = self._settings
+        newest = max(at for at, _ in delays)
+        while delays and newest - delays[0][0] > s.window_ms:
+            delays.popleft()
+        if len(delays) < s.min_floor_samples + s.samples:
+            return False
+        ordered = list(delays)
+        latest = [delay for _, delay in ordered[-s.samples :]]
+        drain_since = self._drain_since_ms
+        if drain_since is not None:
+            if max(latest) - min(latest) <= s.flat_ms or newest - drain_since >= s.max_drain_ms:
+                self._drain_since_ms = None  # drained: from the next sample on, judged
+            return False
+        floor = min(delay for _, delay in ordered[: -s.samples])
+        if max(latest) > floor - s.drop_ms:
+            return False
+        self.reset()
+        return True

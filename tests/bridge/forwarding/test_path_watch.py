@@ -1,0 +1,122 @@
+"""The path watch: a paused link's one-way delay, read from transport-cc feedback on a
+trickle of padding, falling far under its floor is a faster path."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bridge.forwarding.path_watch import PathWatch, PathWatchSettings
+
+OFFSET_US = 9_000_000_000  # the browser's clock has its own origin
+EVERY_MS = 150
+
+
+def feed(watch: PathWatch, one_way_ms: list[float], start: int = 0) -> list[bool]:
+    """Send one watch packet per delay, each reported alone; the verdict after each."""
+    verdicts = []
+    for i, delay in enumerate(one_way_ms):
+        sequence = (start + i) & 0xFFFF
+        at = 1000 + (start + i) * EVERY_MS
+        watch.on_sent(sequence, at)
+        verdicts.append(watch.on_feedback([(sequence, OFFSET_US + int((at + delay) * 1000))]))
+    return verdicts
+
+
+def test_a_jittery_queue_on_a_steady_link_is_no_faster_path() -> None:
+    """The collapse profile's 80k step: 150 ms, with a queue of up to 100 ms and jitter."""
+    rng = random.Random(5)
+    watch = PathWatch()
+    one_way = [150 + rng.uniform(0, 100) + rng.gauss(0, 10) for _ in range(400)]
+    assert not any(feed(watch, one_way))
+
+
+def test_the_link_recovering_is_seen_within_a_few_packets() -> None:
+    rng = random.Random(6)
+    watch = PathWatch()
+    before = [150 + rng.uniform(0, 60) for _ in range(40)]
+    after = [30 + rng.uniform(0, 10) for _ in range(10)]
+    verdicts = feed(watch, before + after)
+    assert not any(verdicts[:40])
+    first = verdicts.index(True)
+    # all three of the latest from the new link
+    assert first == 42
+    # then it starts over: the new link is its floor, no second verdict
+    assert not any(verdicts[first + 1 :])
+
+
+def test_one_early_packet_is_no_faster_path() -> None:
+    verdicts = feed(PathWatch(), [150.0] * 20 + [20.0] + [150.0] * 20)
+    assert not any(verdicts)
+
+
+def test_a_queue_draining_after_the_bridge_sent_less_is_no_faster_path() -> None:
+    """The collapse profile's 80k step: RED audio kept ~500 ms queued; RED goes off and
+    the queue drains ~70 ms a packet down to the link's own 150 ms."""
+    watch = PathWatch()
+    assert not any(feed(watch, [650.0 + (i % 3) * 5 for i in range(20)]))
+    watch.on_rate_fall(1000 + 20 * EVERY_MS)
+    drain = [650.0 - 70 * i for i in range(1, 8)] + [150.0] * 20
+    assert not any(feed(watch, drain, start=20))
+
+
+def test_a_link_recovering_after_a_drain_is_still_seen() -> None:
+    watch = PathWatch()
+    feed(watch, [650.0] * 20)
+    watch.on_rate_fall(1000 + 20 * EVERY_MS)
+    feed(watch, [650.0 - 70 * i for i in range(1, 8)] + [150.0] * 10, start=20)
+    verdicts = feed(watch, [30.0] * 3, start=37)
+    assert verdicts == [False, False, True]
+
+
+def test_a_drain_on_a_jittery_link_ends_after_max_drain_ms() -> None:
+    rng = random.Random(8)
+    watch = PathWatch(PathWatchSettings(max_drain_ms=3000))
+    feed(watch, [300 + rng.uniform(-40, 40) for _ in range(20)])
+    watch.on_rate_fall(1000 + 20 * EVERY_MS)
+    # never flat within 20 ms; 3 s is 20 packets
+    jittery = [150 + rng.uniform(-40, 40) for _ in range(25)]
+    assert not any(feed(watch, jittery, start=20))
+    verdicts = feed(watch, [-100.0] * 3, start=45)
+    assert verdicts[-1]
+
+
+def test_nothing_is_judged_before_a_floor_is_known() -> None:
+    watch = PathWatch(PathWatchSettings(min_floor_samples=8, samples=3))
+    verdicts = feed(watch, [200.0] * 5 + [20.0] * 5)
+    assert not any(verdicts)
+
+
+def test_a_floor_older_than_the_window_is_forgotten() -> None:
+    """A fall is judged against the recent floor: a slow drift down is no new path."""
+    watch = PathWatch(PathWatchSettings(window_ms=3000))
+    # 100 ms lower over 60 s: ~0.25 ms a packet, never 60 under the last 3 s
+    one_way = [200 - i * 0.25 for i in range(400)]
+    assert not any(feed(watch, one_way))
+
+
+def test_lost_and_unknown_packets_are_ignored() -> None:
+    watch = PathWatch()
+    feed(watch, [150.0] * 20)
+    assert not watch.on_feedback([(500, None), (12345, OFFSET_US)])
+    verdicts = feed(watch, [20.0] * 3, start=20)
+    assert verdicts.index(True) == 2  # the lost and unknown changed nothing
+
+
+def test_reset_forgets_the_floor_and_what_awaits_a_report() -> None:
+    watch = PathWatch()
+    feed(watch, [150.0] * 20)
+    watch.on_sent(99, 50_000)
+    watch.reset()
+    assert not watch.on_feedback([(99, OFFSET_US + 50_000_000)])
+    assert not any(feed(watch, [20.0] * 10, start=100))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"interval_ms": 0}, {"padding": 0}, {"padding": 256}, {"samples": 0}],
+)
+def test_settings_validated(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError):
+        PathWatchSettings(**kwargs)
