@@ -394,17 +394,25 @@ class DownlinkEstimator:
         self._congested(min(self._estimate, sending * s.overuse_ratio), now_ms, "rtt")
         return self._estimate < before
 
-    def on_faster_path(self, now_ms: int) -> None:
+    def on_faster_path(self, now_ms: int, jump: bool = False) -> None:
         """The link became a different, faster one (a round trip far under its floor, or
         the path watch's one-way delay, path_watch.py). Back-off earned on the old one
         says nothing here: growth resumes, and probes with it. A paused video is probed at
         once: cut to audio on the old link, growth took 3 s more to reach the cheapest
-        step (bench.weaklink collapse). The round trips of the old link are forgotten."""
+        step (bench.weaklink collapse). The round trips of the old link are forgotten.
+
+        ``jump``: the sign is strong enough to probe what the link carried before at once,
+        as after a proven probe out of a fall (one probe, not two: the cheapest step's
+        took 2.5 s, and the jump's waited 1.5 s more for a report window after it)."""
         self._tick(now_ms)
-        self._hold = self._settings.min_hold_ms
+        s = self._settings
+        self._hold = s.min_hold_ms
         if self._holding(now_ms):
             self._hold_until_ms = now_ms
         self._estimate = max(self._estimate, float(self._resume_bps))
+        if jump and self._carried > self._estimate * s.probe_rise and now_ms >= self._jump_after_ms:
+            self._jumped = True
+            self._estimate = min(self._carried, float(s.max_bps))
         self._rtts.clear()
         self._rtt_floor.clear()
 

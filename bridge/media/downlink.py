@@ -280,7 +280,7 @@ class Downlink:
             ):
                 self._metrics.paths_recovered += 1
                 log.debug("%s path faster: the watch's delay fell", self._subscriber_id)
-                self._estimator.on_faster_path(now)
+                self._estimator.on_faster_path(now, jump=True)
                 lowered = True  # not lowered: raised, and the resume probe starts now
         if not lowered:
             self._estimator.on_feedback(now)

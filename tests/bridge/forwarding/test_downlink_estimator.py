@@ -674,6 +674,40 @@ def test_the_path_watchs_sign_probes_a_paused_video_at_once() -> None:
     assert e.state().hold_ms == 0
 
 
+def fallen_and_paused() -> DownlinkEstimator:
+    """1.6M carried cleanly, then the link fell to audio only (40k, 130k to resume)."""
+    e = est(initial_bps=3_000_000)
+    sending(e, 1_600_000)
+    e.on_allocated(1_600_000, 0)
+    e.on_receiver_report(0.0, 0)
+    e.on_receiver_report(0.9, 1000)  # the link fell
+    sending(e, 40_000, start_ms=18_000)
+    e.on_allocated(40_000, 19_000, resume_bps=130_000, audio_bps=40_000)
+    return e
+
+
+def test_the_path_watchs_sign_probes_what_the_link_carried_at_once() -> None:
+    """A watched paused link whose delay fell: one probe for all it carried (the cheapest
+    step's, then the jump's, took 4 s more on the collapse profile)."""
+    e = fallen_and_paused()
+    e.on_faster_path(20_000, jump=True)
+    assert e.estimate_bps == 1_600_000
+    plain = fallen_and_paused()  # a round trip's sign: the cheapest step first
+    plain.on_faster_path(20_000)
+    assert plain.estimate_bps < 200_000  # what the fall left, above the 130k to resume
+
+
+def test_a_jump_on_the_path_watchs_sign_that_fails_is_a_failed_jump() -> None:
+    e = fallen_and_paused()
+    e.on_faster_path(20_000, jump=True)
+    e.on_allocated(1_600_000, 20_000, resume_bps=130_000, audio_bps=40_000)  # its probe ...
+    e.on_probe_ended(False, 20_500)  # ... queued: the link is weaker than it was
+    assert e.estimate_bps < 130_000
+    assert e.state().hold_ms == EstimatorSettings().min_hold_ms
+    e.on_faster_path(25_000, jump=True)  # a second sign soon after: no jump yet
+    assert e.estimate_bps == 130_000
+
+
 def test_what_the_link_carried_is_no_burst_above_the_allocation() -> None:
     e = est(initial_bps=300_000)
     sending(e, 402_000)  # the join's key frames

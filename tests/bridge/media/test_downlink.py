@@ -367,7 +367,8 @@ class SteeredEstimator(DownlinkEstimator):
     def carried_bps(self) -> int:
         return self.carried
 
-    def on_faster_path(self, now_ms: int) -> None:
+    def on_faster_path(self, now_ms: int, jump: bool = False) -> None:
+        assert jump  # the watch's sign is strong enough to jump
         self.faster_paths.append(now_ms)
         self.bps = 400_000  # what a faster path does: up to the cheapest video's budget
 
