@@ -48,16 +48,19 @@ class PathWatchSettings:
     min_floor_samples: int = 8  # fewer before the latest: nothing is judged yet
     samples: int = 3  # the latest this many, each
     drop_ms: float = 60.0  # that far under the floor: a faster path
-    # After the bridge sent less: the drain is over once the latest samples lie within
-    # this of each other, or after max_drain_ms at most (a jittery link is never flat).
+    # After the bridge sent less: the drain is over once ``drain_settle`` samples in a
+    # row set no new low (by more than flat_ms), or after max_drain_ms at most. Three
+    # samples within 20 ms of each other ended it once on a plateau halfway down, and the
+    # rest of the drain read as a faster path (bench.weaklink collapse).
+    drain_settle: int = 5
     flat_ms: float = 20.0
-    max_drain_ms: int = 3000
+    max_drain_ms: int = 5000
 
     def __post_init__(self) -> None:
         if self.interval_ms <= 0 or not 1 <= self.padding <= 255:
             raise ValueError("interval_ms must be > 0 and padding in 1..255")
-        if self.samples < 1 or self.min_floor_samples < 1:
-            raise ValueError("samples and min_floor_samples must be >= 1")
+        if self.samples < 1 or self.min_floor_samples < 1 or self.drain_settle < 1:
+            raise ValueError("samples, min_floor_samples and drain_settle must be >= 1")
 
 
 class PathWatch:
@@ -110,7 +113,12 @@ class PathWatch:
         latest = [delay for _, delay in ordered[-s.samples :]]
         drain_since = self._drain_since_ms
         if drain_since is not None:
-            if max(latest) - min(latest) <= s.flat_ms or newest - drain_since >= s.max_drain_ms:
+            since = [delay for at, delay in ordered if at >= drain_since]
+            settle = s.drain_settle
+            settled = len(since) > settle and min(since[-settle:]) >= min(since[:-settle]) - (
+                s.flat_ms
+            )
+            if settled or newest - drain_since >= s.max_drain_ms:
                 self._drain_since_ms = None  # drained: from the next sample on, judged
             return False
         floor = min(delay for _, delay in ordered[: -s.samples])

@@ -61,6 +61,14 @@ def test_a_queue_draining_after_the_bridge_sent_less_is_no_faster_path() -> None
     assert not any(feed(watch, drain, start=20))
 
 
+def test_a_plateau_halfway_down_a_drain_does_not_end_it() -> None:
+    watch = PathWatch()
+    feed(watch, [650.0] * 20)
+    watch.on_rate_fall(1000 + 20 * EVERY_MS)
+    drain = [580.0, 510.0, 440.0, 440.0, 435.0, 430.0, 360.0, 290.0, 220.0, 150.0]
+    assert not any(feed(watch, drain + [150.0] * 10, start=20))
+
+
 def test_a_link_recovering_after_a_drain_is_still_seen() -> None:
     watch = PathWatch()
     feed(watch, [650.0] * 20)
@@ -115,7 +123,7 @@ def test_reset_forgets_the_floor_and_what_awaits_a_report() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"interval_ms": 0}, {"padding": 0}, {"padding": 256}, {"samples": 0}],
+    [{"interval_ms": 0}, {"padding": 0}, {"padding": 256}, {"samples": 0}, {"drain_settle": 0}],
 )
 def test_settings_validated(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
