@@ -13,15 +13,16 @@ offset cancels) falls at once when the link does (150 ms to 30 on that profile).
 
 A fall is read only below the lowest delay of the last ``window_ms``: jitter and a queue
 only ever add delay, so each of the latest ``samples`` lying ``drop_ms`` under that floor
-is a different, faster path. A queue that drains is not: the watch starts only once the
-video has been paused for a while (the queue its last packets left has drained: a queue
-draining from 552 ms to 277 once read as a new link on edge, see downlink_estimator.py
-``faster_path_ratio``), and when the bridge sends less (``on_rate_fall``) nothing is
-judged until the delay stops falling: on the collapse profile's 80 kbit/s step, RED
-audio alone (70k) kept a queue of ~500 ms, and when RED went off its drain read as a
-faster path. What it drained to is part of the floor from then on (a drain ends at the
-link's own delay; only a different link goes below that). A link that recovers while a
-queue drains is missed here; the next audio report's round trip still shows it.
+is a different, faster path. A queue that drains is not (one draining from 552 ms to 277
+once read as a new link on edge, see downlink_estimator.py ``faster_path_ratio``): after
+the bridge sends less (``on_rate_fall``: the video paused, a probe ended, RED went off)
+nothing is judged until the delay stops falling. On the collapse profile's 80 kbit/s
+step, RED audio alone (70k) kept a queue of ~500 ms, and when RED went off its drain read
+as a faster path. What it drained to is part of the floor from then on (a drain ends at
+the link's own delay; only a different link goes below that), and so are the samples
+from before a probe: waiting 2 s after each failed probe for a fresh floor left the
+watch blind for 3-4 s of every 5-8 on that step. A link that recovers while a queue
+drains is missed here; the next audio report's round trip still shows it.
 
 It costs ~4 kbit/s (an 8-octet padding packet is ~80 bytes on the wire with SRTP, UDP and
 IP) and runs only while the link is known to have carried more than the paused video
@@ -43,7 +44,6 @@ _MAX_TRACKED = 256  # watch packets awaiting a report (~40 s at one per 150 ms)
 class PathWatchSettings:
     interval_ms: int = 150  # one watch packet this often
     padding: int = 8  # octets of padding in each (RFC 3550 §5.1: the last one counts them)
-    paused_ms: int = 2000  # the video paused this long before the watch starts
     window_ms: int = 10_000  # the floor is the lowest delay this recent
     min_floor_samples: int = 8  # fewer before the latest: nothing is judged yet
     samples: int = 3  # the latest this many, each
@@ -79,7 +79,7 @@ class PathWatch:
         return self._settings
 
     def reset(self) -> None:
-        """The watch stopped (video flows, or a probe runs): what it saw is stale."""
+        """Forget what it saw (the subscriber left)."""
         self._sent.clear()
         self._delays.clear()
         self._drain_since_ms = None

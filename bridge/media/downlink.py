@@ -162,10 +162,9 @@ class Downlink:
         self._video_bytes = 0  # video sent (without retransmissions) at the last round
         self._video_since_ms: int | None = None  # video has gone out every round since
         # The path watch (path_watch.py): its trickle's carrier while the video is
-        # paused on a link that carried more, since when, and its timer.
+        # paused on a link that carried more, and its timer.
         self._watch = PathWatch(path_watch)
         self._watch_carrier: Consumer | None = None
-        self._watch_since_ms: int | None = None
         self._watch_timer: asyncio.TimerHandle | None = None
         self._watch_used_bps = 0  # what the last allocation used
 
@@ -516,23 +515,20 @@ class Downlink:
         self._announce_link(weak)
 
     def _watch_path(self, now: int, carrier: Consumer | None, used_bps: int) -> None:
-        """Trickle numbered padding through ``carrier`` once the video has been paused
-        for a while (path_watch.py); None stops it. Sending less (``used_bps``, RED
-        going off): the queue that leaves drains, and is no new path."""
+        """Trickle numbered padding through ``carrier`` (path_watch.py); None stops it.
+        It starts after the bridge sent more (the video, a probe), and sending less
+        (``used_bps``, RED going off) leaves a queue: the watch waits for it to drain."""
         fell = used_bps < self._watch_used_bps * WATCH_DRAIN_RATIO
         self._watch_used_bps = used_bps
         if carrier is None:
             self._stop_watch()
             return
         self._watch_carrier = carrier
-        if self._watch_since_ms is None or (fell and self._watch_timer is None):
-            self._watch_since_ms = now
+        if self._watch_timer is None:
+            self._watch.on_rate_fall(now)
+            self._watch_timer = asyncio.get_running_loop().call_later(0, self._send_watch)
         elif fell:
             self._watch.on_rate_fall(now)
-        elif self._watch_timer is None and (
-            now - self._watch_since_ms >= self._watch.settings.paused_ms
-        ):
-            self._watch_timer = asyncio.get_running_loop().call_later(0, self._send_watch)
 
     def _send_watch(self) -> None:
         carrier = self._watch_carrier
@@ -554,15 +550,16 @@ class Downlink:
         )
 
     def _stop_watch(self) -> None:
+        """What it saw stays: the link's floor is still the floor after a probe."""
         if self._watch_timer is not None:
             self._watch_timer.cancel()
             self._watch_timer = None
-        self._watch_carrier = self._watch_since_ms = None
-        self._watch.reset()
+        self._watch_carrier = None
 
     def close(self) -> None:
         """The subscriber left: nothing more goes out."""
         self._stop_watch()
+        self._watch.reset()
         self.pacer.close()
 
     def _drop_paced(self, packets: list[bytes | bytearray]) -> None:

@@ -739,14 +739,14 @@ def test_audio_srs_are_kept_fresh_while_no_video_goes_out() -> None:
     assert other.sr_refreshes == [] and video.sr_refreshes == []
 
 
-WATCH = PathWatchSettings(interval_ms=5, paused_ms=2000, min_floor_samples=8, samples=3)
+WATCH = PathWatchSettings(interval_ms=5, min_floor_samples=8, samples=3)
 
 
 async def watched_downlink(
     carried: int, audio: FakeConsumer | None = None
 ) -> tuple[PaddingConsumer, list[int], BridgeMetrics, SteeredEstimator, Downlink]:
-    """Video paused for bandwidth toward a numbered subscriber (and ``audio``) for 2 s,
-    on a link that carried ``carried`` before, with the watch ticking every 5 ms."""
+    """Video paused for bandwidth toward a numbered subscriber (and ``audio``), on a
+    link that carried ``carried`` before, with the watch ticking every 5 ms."""
     video = PaddingConsumer(
         FakeProducer("video"),
         current_spatial=None,
@@ -761,10 +761,6 @@ async def watched_downlink(
     if audio is not None:
         d.consumers.append(audio)
     d.reallocate()
-    now[0] = 2500
-    d.reallocate()
-    await asyncio.sleep(0.03)
-    assert video.padding == []  # paused 1.5 s: its queue may still drain
     now[0] = 3000
     d.reallocate()
     return video, now, metrics, estimator, d
@@ -803,6 +799,43 @@ async def test_no_watch_where_the_link_never_carried_more_than_the_paused_video(
     video, *_, d = await watched_downlink(carried=50_000)
     await asyncio.sleep(0.03)
     assert video.padding == []
+    d.close()
+
+
+async def test_a_probe_pauses_the_watch_and_its_floor_outlives_it() -> None:
+    """A failed probe toward the paused video: the watch trickles again at once, judged
+    after the probe's queue drained, against the floor it had before the probe."""
+    video, now, metrics, estimator, d = await watched_downlink(carried=1_500_000)
+    feedback = TransportFeedback(1)
+    reported = 0
+
+    async def report(one_way_ms: list[float]) -> None:
+        nonlocal reported
+        for one_way in one_way_ms:
+            while len(video.numbers) <= reported or video.padding[reported] != WATCH.padding:
+                if len(video.numbers) > reported:
+                    reported += 1  # the probe's padding: not the watch's
+                    continue
+                await asyncio.sleep(0.005)
+            seq = video.numbers[reported]
+            assert seq is not None
+            feedback.on_packet(seq, video.sent_at[reported] + int(one_way))
+            reported += 1
+            for packet in feedback.build(10):
+                d.route_rtcp(packet)
+
+    await report([150.0] * 12)
+    estimator.bps = 400_000  # a probe ...
+    now[0] = 3500
+    d.reallocate()
+    assert metrics.probes == 1
+    estimator.bps = 100_000  # ... that fails
+    now[0] = 4000
+    d.reallocate()
+    await report([300.0] + [150.0] * 6)  # its queue drains (fewer than a fresh floor needs)
+    assert metrics.paths_recovered == 0
+    await report([30.0] * 3)  # the link recovered: seen at once, no fresh floor needed
+    assert metrics.paths_recovered == 1
     d.close()
 
 
