@@ -171,6 +171,7 @@ class DownlinkEstimator:
         "_episode_ms",
         "_episode_probe",
         "_estimate",
+        "_faster_ms",
         "_hold",
         "_hold_until_ms",
         "_jump_after_ms",
@@ -208,6 +209,7 @@ class DownlinkEstimator:
         self._delivered: tuple[float, int, bool] | None = None
         self._carried = 0.0  # the highest send rate a clean report covered (no hold, trial)
         self._jumped = False  # the estimate jumped to it; the trial that follows judges it
+        self._faster_ms: int | None = None  # when the link last became a faster one
         self._jump_hold = settings.jump_hold_ms  # after the next failed jump
         self._jump_after_ms = 0  # no jump before this
         self._episode_ms = 0  # when the last congestion episode began
@@ -301,6 +303,11 @@ class DownlinkEstimator:
             # 80k link's loss in the first one failed the first probe and held growth
             # 16 s. A link that fell meanwhile shows in the next window (and in a
             # numbered probe's padding at once).
+            return
+        if since_ms is not None and self._faster_ms is not None and since_ms < self._faster_ms:
+            # Nor do they say anything of a faster link seen since: the 80k link's loss,
+            # judged 20 ms after the path watch saw the collapse profile's link recover,
+            # cut the estimate back and held it 4 s (bench.weaklink).
             return
         if fraction_lost > self._settings.high_loss:
             # What got through of what was sent (GCC cuts what is sent, not an estimate
@@ -406,6 +413,7 @@ class DownlinkEstimator:
         took 2.5 s, and the jump's waited 1.5 s more for a report window after it)."""
         self._tick(now_ms)
         s = self._settings
+        self._faster_ms = now_ms
         self._hold = s.min_hold_ms
         if self._holding(now_ms):
             self._hold_until_ms = now_ms

@@ -697,6 +697,15 @@ def test_the_path_watchs_sign_probes_what_the_link_carried_at_once() -> None:
     assert plain.estimate_bps < 200_000  # what the fall left, above the 130k to resume
 
 
+def test_loss_reported_from_before_a_faster_path_is_the_old_links() -> None:
+    e = fallen_and_paused()
+    e.on_faster_path(20_000, jump=True)
+    e.on_receiver_report(0.3, 20_020, since_ms=19_000)  # the 80k link's
+    assert e.estimate_bps == 1_600_000 and e.state().hold_ms == 0
+    e.on_receiver_report(0.3, 21_100, since_ms=20_020)  # the new link's: it counts
+    assert e.estimate_bps < 1_600_000
+
+
 def test_a_jump_on_the_path_watchs_sign_that_fails_is_a_failed_jump() -> None:
     e = fallen_and_paused()
     e.on_faster_path(20_000, jump=True)
