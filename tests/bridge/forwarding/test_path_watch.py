@@ -78,6 +78,26 @@ def test_a_link_recovering_after_a_drain_is_still_seen() -> None:
     assert verdicts == [False, False, True]
 
 
+def test_a_link_recovering_during_a_drain_is_seen_by_a_fall_no_queue_makes() -> None:
+    """RED went off half a second before the collapse profile's link recovered: 300 ms
+    still queued, then 30 ms."""
+    watch = PathWatch()
+    feed(watch, [650.0] * 20)
+    watch.on_rate_fall(1000 + 20 * EVERY_MS)
+    verdicts = feed(watch, [580.0, 510.0, 440.0, 30.0, 31.0, 30.0], start=20)
+    assert verdicts == [False] * 5 + [True]
+
+
+def test_the_fastest_drain_is_no_faster_path() -> None:
+    """Nothing sent any more: each packet's delay is at most the time between them
+    (150 ms) lower than the one before's."""
+    watch = PathWatch()
+    feed(watch, [650.0] * 20)
+    watch.on_rate_fall(1000 + 20 * EVERY_MS)
+    drain = [650.0 - 150 * i for i in range(1, 4)] + [150.0] * 10
+    assert not any(feed(watch, drain, start=20))
+
+
 def test_a_drain_on_a_jittery_link_ends_after_max_drain_ms() -> None:
     rng = random.Random(8)
     watch = PathWatch(PathWatchSettings(max_drain_ms=3000))

@@ -740,13 +740,50 @@ def test_audio_srs_are_kept_fresh_while_no_video_goes_out() -> None:
 
 
 WATCH = PathWatchSettings(interval_ms=5, min_floor_samples=8, samples=3)
+WATCH_SPACING_MS = 150  # the clock moves on this much per watch packet (as in a real run)
 
 
-async def watched_downlink(
-    carried: int, audio: FakeConsumer | None = None
-) -> tuple[PaddingConsumer, list[int], BridgeMetrics, SteeredEstimator, Downlink]:
-    """Video paused for bandwidth toward a numbered subscriber (and ``audio``), on a
-    link that carried ``carried`` before, with the watch ticking every 5 ms."""
+@dataclass
+class Watched:
+    """A Downlink whose video is paused for bandwidth toward a numbered subscriber (and
+    ``audio``), on a link that carried ``carried`` before, with the watch ticking every
+    5 ms of real time and the test clock moving 150 ms per watch packet."""
+
+    video: PaddingConsumer
+    now: list[int]
+    metrics: BridgeMetrics
+    estimator: SteeredEstimator
+    downlink: Downlink
+    feedback: TransportFeedback = field(default_factory=lambda: TransportFeedback(1))
+    reported: int = 0  # padding packets reported on (or passed over: a probe's)
+
+    async def report(self, one_way_ms: list[float]) -> None:
+        """Report the next watch packets as arriving ``one_way_ms`` after they left,
+        each in a feedback packet of its own; stop early once the watch fired."""
+        video = self.video
+        for one_way in one_way_ms:
+            if self.metrics.paths_recovered:
+                return
+            while len(video.numbers) <= self.reported or video.padding[self.reported] != (
+                WATCH.padding
+            ):
+                if len(video.numbers) > self.reported:
+                    self.reported += 1  # a probe's padding: not the watch's
+                    continue
+                await asyncio.sleep(0.005)
+            seq = video.numbers[self.reported]
+            assert seq is not None
+            self.feedback.on_packet(seq, video.sent_at[self.reported] + int(one_way))
+            self.reported += 1
+            for packet in self.feedback.build(10):
+                self.downlink.route_rtcp(packet)
+
+    def reallocate_later(self, ms: int = 500) -> None:
+        self.now[0] += ms
+        self.downlink.reallocate()
+
+
+async def watched_downlink(carried: int, audio: FakeConsumer | None = None) -> Watched:
     video = PaddingConsumer(
         FakeProducer("video"),
         current_spatial=None,
@@ -754,6 +791,14 @@ async def watched_downlink(
         transport_cc_id=5,
     )
     now = [1000]
+    sent = video.send_padding
+
+    def ticking(padding: int, now_ms: int, transport_seq: int | None = None) -> int:
+        if padding == WATCH.padding:
+            now[0] += WATCH_SPACING_MS
+        return sent(padding, now_ms, transport_seq)
+
+    video.send_padding = ticking  # type: ignore[method-assign]
     metrics = BridgeMetrics()
     estimator = SteeredEstimator(100_000)
     estimator.carried = carried
@@ -761,125 +806,72 @@ async def watched_downlink(
     if audio is not None:
         d.consumers.append(audio)
     d.reallocate()
-    now[0] = 3000
-    d.reallocate()
-    return video, now, metrics, estimator, d
+    return Watched(video, now, metrics, estimator, d)
 
 
 async def test_a_paused_link_that_recovers_is_seen_by_the_watch_and_probed_at_once() -> None:
     """The collapse profile's recovery: the trickle's one-way delay falls from 150 ms to
     30; the estimator hears of a faster path, the resume probe starts at once and the
     trickle stops."""
-    video, now, metrics, estimator, d = await watched_downlink(carried=1_500_000)
-    feedback = TransportFeedback(1)
-    reported = 0
-    for one_way in [150] * 12 + [30] * 3:
-        if estimator.faster_paths:
-            break
-        while len(video.numbers) <= reported:
-            await asyncio.sleep(0.005)
-        seq = video.numbers[reported]
-        assert seq is not None
-        now[0] += 150
-        feedback.on_packet(seq, video.sent_at[reported] + one_way)
-        reported += 1
-        for packet in feedback.build(10):
-            d.route_rtcp(packet)
-    assert estimator.faster_paths == [now[0]]
-    assert reported == 15  # three from the new link
-    assert metrics.paths_recovered == 1 and metrics.probes == 1
-    assert set(video.padding[:reported]) == {WATCH.padding}
-    numbers = [n for n in video.numbers if n is not None]
-    assert numbers == list(range(len(numbers))) and len(numbers) == len(video.numbers)
-    d.close()
+    w = await watched_downlink(carried=1_500_000)
+    await w.report([150.0] * 12 + [30.0] * 3)
+    assert len(w.estimator.faster_paths) == 1
+    assert w.reported == 15  # three from the new link
+    assert w.metrics.paths_recovered == 1 and w.metrics.probes == 1
+    assert set(w.video.padding[: w.reported]) == {WATCH.padding}
+    numbers = [n for n in w.video.numbers if n is not None]
+    assert numbers == list(range(len(numbers))) and len(numbers) == len(w.video.numbers)
+    w.downlink.close()
 
 
 async def test_no_watch_where_the_link_never_carried_more_than_the_paused_video() -> None:
     """Edge: the link never carried the cheapest video; nothing to watch for."""
-    video, *_, d = await watched_downlink(carried=50_000)
+    w = await watched_downlink(carried=50_000)
     await asyncio.sleep(0.03)
-    assert video.padding == []
-    d.close()
+    assert w.video.padding == []
+    w.downlink.close()
 
 
 async def test_a_probe_pauses_the_watch_and_its_floor_outlives_it() -> None:
     """A failed probe toward the paused video: the watch trickles again at once, judged
     after the probe's queue drained, against the floor it had before the probe."""
-    video, now, metrics, estimator, d = await watched_downlink(carried=1_500_000)
-    feedback = TransportFeedback(1)
-    reported = 0
-
-    async def report(one_way_ms: list[float]) -> None:
-        nonlocal reported
-        for one_way in one_way_ms:
-            while len(video.numbers) <= reported or video.padding[reported] != WATCH.padding:
-                if len(video.numbers) > reported:
-                    reported += 1  # the probe's padding: not the watch's
-                    continue
-                await asyncio.sleep(0.005)
-            seq = video.numbers[reported]
-            assert seq is not None
-            feedback.on_packet(seq, video.sent_at[reported] + int(one_way))
-            reported += 1
-            for packet in feedback.build(10):
-                d.route_rtcp(packet)
-
-    await report([150.0] * 12)
-    estimator.bps = 400_000  # a probe ...
-    now[0] = 3500
-    d.reallocate()
-    assert metrics.probes == 1
-    estimator.bps = 100_000  # ... that fails
-    now[0] = 4000
-    d.reallocate()
-    await report([300.0] + [150.0] * 6)  # its queue drains (fewer than a fresh floor needs)
-    assert metrics.paths_recovered == 0
-    await report([30.0] * 3)  # the link recovered: seen at once, no fresh floor needed
-    assert metrics.paths_recovered == 1
-    d.close()
+    w = await watched_downlink(carried=1_500_000)
+    await w.report([150.0] * 12)
+    w.estimator.bps = 400_000  # a probe ...
+    w.reallocate_later()
+    assert w.metrics.probes == 1
+    w.estimator.bps = 100_000  # ... that fails
+    w.reallocate_later()
+    await w.report([300.0] + [150.0] * 6)  # its queue drains (fewer than a fresh floor needs)
+    assert w.metrics.paths_recovered == 0
+    await w.report([150.0, 30.0, 30.0, 30.0])  # the link recovered: seen, no fresh floor
+    assert w.metrics.paths_recovered == 1
+    w.downlink.close()
 
 
 async def test_the_watch_stops_when_the_video_resumes() -> None:
-    video, now, metrics, estimator, d = await watched_downlink(carried=1_500_000)
+    w = await watched_downlink(carried=1_500_000)
     await asyncio.sleep(0.03)
-    assert video.padding  # trickling
-    estimator.bps = 400_000  # a probe starts: its own padding, not the watch's
-    now[0] = 3500
-    d.reallocate()
-    assert metrics.probes == 1
-    watched = video.padding.count(WATCH.padding)
+    assert w.video.padding  # trickling
+    w.estimator.bps = 400_000  # a probe starts: its own padding, not the watch's
+    w.reallocate_later()
+    assert w.metrics.probes == 1
+    watched = w.video.padding.count(WATCH.padding)
     await asyncio.sleep(0.03)
-    assert video.padding.count(WATCH.padding) == watched
-    d.close()
+    assert w.video.padding.count(WATCH.padding) == watched
+    w.downlink.close()
 
 
 async def test_a_drain_after_the_bridge_sends_less_is_no_faster_path() -> None:
     """The audio it sent goes (RED off, a speaker muted): the queue it kept drains, and
     that is no faster path; a recovery after the drain still is."""
     producer = FakeProducer("audio", participant_id="speaker")
-    audio = FakeConsumer(producer, slot=stream_slot(7))
-    video, now, metrics, estimator, d = await watched_downlink(1_500_000, audio)
-    feedback = TransportFeedback(1)
-    reported = 0
-
-    async def report(one_way_ms: list[float]) -> None:
-        nonlocal reported
-        for one_way in one_way_ms:
-            while len(video.numbers) <= reported:
-                await asyncio.sleep(0.005)
-            seq = video.numbers[reported]
-            assert seq is not None
-            feedback.on_packet(seq, video.sent_at[reported] + int(one_way))
-            reported += 1
-            for packet in feedback.build(10):
-                d.route_rtcp(packet)
-
-    await report([650.0] * 12)
+    w = await watched_downlink(1_500_000, FakeConsumer(producer, slot=stream_slot(7)))
+    await w.report([650.0] * 12)
     producer.muted = True
-    now[0] = 3500
-    d.reallocate()
-    await report([650.0 - 70 * i for i in range(1, 8)] + [150.0] * 10)
-    assert estimator.faster_paths == [] and metrics.paths_recovered == 0
-    await report([30.0] * 3)
-    assert metrics.paths_recovered == 1
-    d.close()
+    w.reallocate_later()
+    await w.report([650.0 - 70 * i for i in range(1, 8)] + [150.0] * 10)
+    assert w.estimator.faster_paths == [] and w.metrics.paths_recovered == 0
+    await w.report([30.0] * 3)
+    assert w.metrics.paths_recovered == 1
+    w.downlink.close()
