@@ -66,13 +66,14 @@ class PathWatchSettings:
 class PathWatch:
     """The one-way delays of one subscriber's watch packets, and whether they fell."""
 
-    __slots__ = ("_delays", "_drain_since_ms", "_sent", "_settings")
+    __slots__ = ("_delays", "_drain_since_ms", "_drain_slope", "_sent", "_settings")
 
     def __init__(self, settings: PathWatchSettings | None = None) -> None:
         self._settings = settings or PathWatchSettings()
         self._sent: dict[int, int] = {}  # transport-wide sequence number -> send ms
         self._delays: deque[tuple[int, float]] = deque()  # (send ms, one-way delay ms)
         self._drain_since_ms: int | None = None  # the bridge sent less, at
+        self._drain_slope = 1.0  # how fast that queue can drain (ms of delay per ms)
 
     @property
     def settings(self) -> PathWatchSettings:
@@ -84,9 +85,11 @@ class PathWatch:
         self._delays.clear()
         self._drain_since_ms = None
 
-    def on_rate_fall(self, now_ms: int) -> None:
-        """The bridge sends less from now: a queue it kept at the bottleneck drains."""
+    def on_rate_fall(self, now_ms: int, fall: float = 1.0) -> None:
+        """The bridge sends less from now (``fall``: the share of its rate it stopped
+        sending, 1 if unknown): a queue it kept at the bottleneck drains."""
         self._drain_since_ms = now_ms
+        self._drain_slope = min(max(fall, 0.0), 1.0)
 
     def on_sent(self, sequence: int, now_ms: int) -> None:
         if len(self._sent) < _MAX_TRACKED:
@@ -130,18 +133,21 @@ class PathWatch:
         return True
 
     def _stepped_down(self, samples: Sequence[tuple[int, float]]) -> bool:
-        """During a drain: a fall no drain can make. Through a first-in first-out queue a
-        packet sent ``gap`` ms after another arrives no earlier than it, so its delay is
-        at most ``gap`` lower; one that is more than that lower (and the level it starts
+        """During a drain: a fall no drain can make. A queue whose input fell by a share
+        ``fall`` of a rate the link could not carry drains at most ``fall`` ms of delay
+        per ms (its output is the link's rate, at most what went in before), so a packet
+        sent ``gap`` ms after another has a delay at most ``fall * gap`` lower (``gap``
+        at all: first in, first out). One more than that lower (and the level it starts
         holds for ``samples``) came over a faster path. On the collapse profile RED went
-        off half a second before the link recovered in three of seven runs, and the
-        recovery read as part of the drain."""
+        off 0.5-1 s before the link recovered in 5 of 19 runs (70k to 40k: a fall of
+        0.43, 64 ms a packet), and the recovery (150 ms to 30) read as part of the
+        drain."""
         s = self._settings
         for i in range(1, len(samples) - s.samples + 1):
             (sent_before, before), (sent_first, first) = samples[i - 1], samples[i]
             level = [delay for _, delay in samples[i : i + s.samples]]
             if (
-                first < before - (sent_first - sent_before) - s.flat_ms
+                first < before - (sent_first - sent_before) * self._drain_slope - s.flat_ms
                 and max(level) - min(level) <= s.flat_ms
                 and max(level) < before - s.drop_ms
             ):

@@ -518,17 +518,20 @@ class Downlink:
         """Trickle numbered padding through ``carrier`` (path_watch.py); None stops it.
         It starts after the bridge sent more (the video, a probe), and sending less
         (``used_bps``, RED going off) leaves a queue: the watch waits for it to drain."""
-        fell = used_bps < self._watch_used_bps * WATCH_DRAIN_RATIO
+        before = self._watch_used_bps
+        fall = 1 - used_bps / before if before else 1.0
         self._watch_used_bps = used_bps
         if carrier is None:
             self._stop_watch()
             return
         self._watch_carrier = carrier
         if self._watch_timer is None:
+            # whatever went out before (video, a probe), its queue drains: first in,
+            # first out is all that bounds how fast
             self._watch.on_rate_fall(now)
             self._watch_timer = asyncio.get_running_loop().call_later(0, self._send_watch)
-        elif fell:
-            self._watch.on_rate_fall(now)
+        elif fall > 1 - WATCH_DRAIN_RATIO:
+            self._watch.on_rate_fall(now, fall)
 
     def _send_watch(self) -> None:
         carrier = self._watch_carrier

@@ -88,6 +88,26 @@ def test_a_link_recovering_during_a_drain_is_seen_by_a_fall_no_queue_makes() -> 
     assert verdicts == [False] * 5 + [True]
 
 
+def test_a_link_recovering_as_red_audio_drains_is_seen_by_the_drain_rate() -> None:
+    """RED off on the 80k link (70k to 40k of audio: a fall of 0.43) a second before
+    the link recovered: the queue had drained, and 150 ms to 30 is a fall of 120 ms, less
+    than the 150 ms between two packets but more than such a drain makes (64 ms)."""
+    watch = PathWatch()
+    feed(watch, [650.0] * 20)
+    watch.on_rate_fall(1000 + 20 * EVERY_MS, 0.43)
+    drain = [650.0 - 64 * i for i in range(1, 8)] + [202.0, 150.0]
+    verdicts = feed(watch, [*drain, 30.0, 30.0, 30.0], start=20)
+    assert verdicts == [False] * (len(drain) + 2) + [True]
+
+
+def test_the_fastest_drain_its_rate_fall_allows_is_no_faster_path() -> None:
+    watch = PathWatch()
+    feed(watch, [650.0] * 20)
+    watch.on_rate_fall(1000 + 20 * EVERY_MS, 0.43)
+    drain = [650.0 - 64 * i for i in range(1, 9)] + [138.0] * 10
+    assert not any(feed(watch, drain, start=20))
+
+
 def test_the_fastest_drain_is_no_faster_path() -> None:
     """Nothing sent any more: each packet's delay is at most the time between them
     (150 ms) lower than the one before's."""
