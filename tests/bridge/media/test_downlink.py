@@ -605,17 +605,22 @@ async def test_after_an_outage_the_video_comes_back_without_a_probe() -> None:
     d.pacer.close()
 
 
-def numbered_downlink() -> tuple[
-    PaddingConsumer, list[int], BridgeMetrics, SteeredEstimator, Downlink
-]:
-    """Video paused for bandwidth toward a subscriber that negotiated transport-cc: its
-    probes' padding is numbered. (video, clock, metrics, estimator, downlink)."""
-    video = PaddingConsumer(
+def numbered_video() -> PaddingConsumer:
+    """Video not sent yet toward a subscriber that negotiated transport-cc (with RTX)."""
+    return PaddingConsumer(
         FakeProducer("video"),
         current_spatial=None,
         slot=SimpleNamespace(parameters=RTX_PARAMS),
         transport_cc_id=5,
     )
+
+
+def numbered_downlink() -> tuple[
+    PaddingConsumer, list[int], BridgeMetrics, SteeredEstimator, Downlink
+]:
+    """Video paused for bandwidth toward a subscriber that negotiated transport-cc: its
+    probes' padding is numbered. (video, clock, metrics, estimator, downlink)."""
+    video = numbered_video()
     now = [1000]
     metrics = BridgeMetrics()
     estimator = SteeredEstimator(100_000)
@@ -784,12 +789,7 @@ class Watched:
 
 
 async def watched_downlink(carried: int, audio: FakeConsumer | None = None) -> Watched:
-    video = PaddingConsumer(
-        FakeProducer("video"),
-        current_spatial=None,
-        slot=SimpleNamespace(parameters=RTX_PARAMS),
-        transport_cc_id=5,
-    )
+    video = numbered_video()
     now = [1000]
     sent = video.send_padding
 
