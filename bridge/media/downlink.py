@@ -80,6 +80,7 @@ PACE_FLOOR_BPS = 64_000  # while video is paused, retransmissions still leave
 # The allocation using less than this of the last one: the path watch waits for the
 # queue that leaves to drain.
 WATCH_DRAIN_RATIO = 0.9
+WATCH_START_FALL = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,9 +527,9 @@ class Downlink:
             return
         self._watch_carrier = carrier
         if self._watch_timer is None:
-            # whatever went out before (video, a probe), its queue drains: first in,
-            # first out is all that bounds how fast
-            self._watch.on_rate_fall(now)
+            # What went out before (video, a probe) leaves a queue: it drains as fast as
+            # the rate fell, and at least half as fast (no fall: the watch only started)
+            self._watch.on_rate_fall(now, max(fall, WATCH_START_FALL))
             self._watch_timer = asyncio.get_running_loop().call_later(0, self._send_watch)
         elif fall > 1 - WATCH_DRAIN_RATIO:
             self._watch.on_rate_fall(now, fall)
