@@ -80,6 +80,7 @@ PACE_FLOOR_BPS = 64_000  # while video is paused, retransmissions still leave
 # The allocation using less than this of the last one: the path watch waits for the
 # queue that leaves to drain.
 WATCH_DRAIN_RATIO = 0.9
+# The watch (re)starting judges the drain it follows by at least this fall of the rate.
 WATCH_START_FALL = 0.5
 
 

@@ -152,6 +152,15 @@ def test_lost_and_unknown_packets_are_ignored() -> None:
     assert verdicts.index(True) == 2  # the lost and unknown changed nothing
 
 
+def test_packets_never_reported_do_not_blind_the_watch() -> None:
+    """Lost on the way and left out of every feedback: minutes of them on a lossy link."""
+    watch = PathWatch()
+    for sequence in range(1000):
+        watch.on_sent(sequence, sequence * EVERY_MS)
+    feed(watch, [150.0] * 20, start=1000)
+    assert feed(watch, [20.0] * 3, start=1020)[-1]
+
+
 def test_reset_forgets_the_floor_and_what_awaits_a_report() -> None:
     watch = PathWatch()
     feed(watch, [150.0] * 20)
