@@ -16,13 +16,15 @@ only ever add delay, so each of the latest ``samples`` lying ``drop_ms`` under t
 is a different, faster path. A queue that drains is not (one draining from 552 ms to 277
 once read as a new link on edge, see downlink_estimator.py ``faster_path_ratio``): after
 the bridge sends less (``on_rate_fall``: the video paused, a probe ended, RED went off)
-nothing is judged until the delay stops falling. On the collapse profile's 80 kbit/s
+the floor is not judged until the delay stops falling, and meanwhile only a fall faster
+than any drain makes counts (``_stepped_down``). On the collapse profile's 80 kbit/s
 step, RED audio alone (70k) kept a queue of ~500 ms, and when RED went off its drain read
 as a faster path. What it drained to is part of the floor from then on (a drain ends at
 the link's own delay; only a different link goes below that), and so are the samples
 from before a probe: waiting 2 s after each failed probe for a fresh floor left the
-watch blind for 3-4 s of every 5-8 on that step. A link that recovers while a queue
-drains is missed here; the next audio report's round trip still shows it.
+watch blind for 3-4 s of every 5-8 on that step. A link that recovers while a probe
+runs is left to the probe's own padding (the watch is stopped then); the next audio
+report's round trip still shows it.
 
 It costs ~4 kbit/s (an 8-octet padding packet is ~80 bytes on the wire with SRTP, UDP and
 IP) and runs only while the link is known to have carried more than the paused video
