@@ -82,7 +82,7 @@ class PathWatch:
         return self._settings
 
     def reset(self) -> None:
-        """Forget what it saw (the subscriber left)."""
+        """Forget what it saw (the path changed, or the subscriber left)."""
         self._sent.clear()
         self._delays.clear()
         self._drain_since_ms = None

@@ -77,9 +77,9 @@ UNLIMITED_BPS = 1_000_000_000
 # during which the bridge kept sending ~1 Mbit/s into it).
 FEEDBACK_TIMEOUT_MS = 3000
 PACE_FLOOR_BPS = 64_000  # while video is paused, retransmissions still leave
-# The allocation using less than this of the last one: the path watch waits for the
-# queue that leaves to drain.
-WATCH_DRAIN_RATIO = 0.9
+# The allocation using more than this share less than the last one: the path watch
+# waits for the queue that leaves to drain.
+WATCH_DRAIN_FALL = 0.1
 # The watch (re)starting judges the drain it follows by at least this fall of the rate.
 WATCH_START_FALL = 0.5
 
@@ -532,7 +532,7 @@ class Downlink:
             # the rate fell, and at least half as fast (no fall: the watch only started)
             self._watch.on_rate_fall(now, max(fall, WATCH_START_FALL))
             self._watch_timer = asyncio.get_running_loop().call_later(0, self._send_watch)
-        elif fall > 1 - WATCH_DRAIN_RATIO:
+        elif fall > WATCH_DRAIN_FALL:
             self._watch.on_rate_fall(now, fall)
 
     def _send_watch(self) -> None:

@@ -849,7 +849,7 @@ async def test_a_probe_pauses_the_watch_and_its_floor_outlives_it() -> None:
     w.downlink.close()
 
 
-async def test_the_watch_stops_when_the_video_resumes() -> None:
+async def test_the_watch_stops_while_a_probe_runs() -> None:
     w = await watched_downlink(carried=1_500_000)
     await asyncio.sleep(0.03)
     assert w.video.padding  # trickling
