@@ -1,7 +1,9 @@
 """`python -m bench.load.hotpath`: the bridge's forwarding path in one process, no network.
 
 One publisher's camera media (as bench.load sends it) goes through PublisherIngress ->
-Producer -> N Consumers; each consumer's send is real SRTP (libsrtp through the
+Producer -> N Consumers; video then passes each listener's pacer (PacedSender at a rate
+it never has to wait for, as toward a subscriber whose estimate is well above the
+stream); each send is real SRTP (libsrtp through the
 adapter's in-place session, with a fixed key) and, unless --no-socket, a real sendto to
 a loopback UDP socket nobody reads. Prints CPU µs per forwarded packet: repeatable
 enough to compare one change at a time on a busy machine (run it under
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterator
 from bridge.aiortc_adapter import loopback_srtp_sender
 from bridge.media.consumer import Consumer
 from bridge.media.ingress import PublisherIngress
+from bridge.media.paced_sender import PacedSender
 from bridge.media.peer import Kind, RemoteTrack, SlotParameters
 from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
@@ -33,6 +36,8 @@ _TRACKS = {
 # --simulcast: three layers, SSRCs learned from the RID header extension (as from Chromium)
 _RIDS = ("q", "h", "f")
 _RID_EXT_ID = 10
+# A subscriber's pacer at the estimator's ceiling: one packet per ms of it never waits.
+_PACING_BPS = 20_000_000
 _SIMULCAST = RemoteTrack("video", "1", None, None, 96, 97, 90000, _RIDS, _RID_EXT_ID)
 
 
@@ -129,17 +134,25 @@ def run(
     sink.bind(("127.0.0.1", 0))
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sender.setblocking(False)
+    now = [0]  # ms: the index of the packet being routed, as route_rtp is told
+
+    def clock() -> int:
+        return now[0]
+
     for i in range(listeners):
         send: Callable[[bytes | bytearray], bool] = loopback_srtp_sender(
             sender if use_socket else None, sink.getsockname(), aead
         )
+        pacer = PacedSender(clock, metrics)
+        pacer.connect(send)
+        pacer.set_rate(_PACING_BPS)
         for producer in producers:
             slot = _Slot(producer.kind, 10_000 + 4 * i + (producer.kind == "video") * 2)
             consumer = Consumer(
                 producer=producer,
                 slot=slot,
-                send=send,
-                clock=lambda: 0,
+                send=pacer.send if producer.kind == "video" else send,
+                clock=clock,
                 metrics=metrics,
                 rng=rng,
             )
@@ -150,6 +163,7 @@ def run(
                 consumer.set_target(i % len(_RIDS), 2)
     start = time.process_time()
     for n, data in enumerate(stream):
+        now[0] = n
         ingress.route_rtp(data, n)
     spent = time.process_time() - start
     sink.close()
