@@ -111,46 +111,49 @@ class Vp8Munger:
             ):
                 return self._last_out
         self._last_in = (picture_id, tl0_pic_idx, picture_id_bits)
-        self._last_out = self._map(picture_id, tl0_pic_idx, resync, picture_id_bits)
-        return self._last_out
-
-    def _map(
-        self, picture_id: int | None, tl0_pic_idx: int | None, resync: bool, picture_id_bits: int
-    ) -> tuple[int | None, int | None] | None:
+        # A new picture, for every subscriber: the mapping below is one frame, with
+        # _unwrap written out (two calls and a max() were ~2.5 µs a picture).
         pid_out: int | None = None
         if picture_id is not None:
+            pids = self._pids
             rng = 1 << picture_id_bits
             if resync or not self._pids_started:
                 ext = (picture_id & (rng - 1)) + rng
-                out = self._pid_out_highest + 1 if self._pids_started else picture_id
-                self._pids.reset(ext, ext - out)
+                mapped = self._pid_out_highest + 1 if self._pids_started else picture_id
+                pids.reset(ext, ext - mapped)
                 self._pids_started = True
-                mapped = out
             else:
-                ext = _unwrap(picture_id, self._pids.highest, picture_id_bits)
-                found = self._pids.map(ext)
+                highest = pids.highest
+                diff = (picture_id - highest) & (rng - 1)  # _unwrap
+                found = pids.map(highest + diff - rng if diff >= rng >> 1 else highest + diff)
                 if found is None:
+                    self._last_out = None
                     return None
                 mapped = found
-            self._pid_out_highest = max(self._pid_out_highest, mapped)
+            if mapped > self._pid_out_highest:
+                self._pid_out_highest = mapped
             pid_out = mapped & PICTURE_ID_MASK
         tl0_out: int | None = None
         if tl0_pic_idx is not None:
             tl0 = self._tl0
             if resync or tl0 is None:
                 ext = (tl0_pic_idx & 0xFF) + _TL0_RANGE
-                out = tl0_pic_idx if tl0 is None else self._tl0_out_highest + 1
-                self._tl0 = (ext, ext - out)
-                self._tl0_out_highest = out
+                tl0_mapped = tl0_pic_idx if tl0 is None else self._tl0_out_highest + 1
+                self._tl0 = (ext, ext - tl0_mapped)
+                self._tl0_out_highest = tl0_mapped
             else:
                 highest, offset = tl0
-                ext = _unwrap(tl0_pic_idx, highest, 8)
-                out = ext - offset
+                diff = (tl0_pic_idx - highest) & 0xFF  # _unwrap
+                ext = highest + diff - _TL0_RANGE if diff >= 0x80 else highest + diff
+                tl0_mapped = ext - offset
                 if ext > highest:
                     self._tl0 = (ext, offset)
-                self._tl0_out_highest = max(self._tl0_out_highest, out)
-            tl0_out = out & 0xFF
-        return pid_out, tl0_out
+                if tl0_mapped > self._tl0_out_highest:
+                    self._tl0_out_highest = tl0_mapped
+            tl0_out = tl0_mapped & 0xFF
+        out = (pid_out, tl0_out)
+        self._last_out = out
+        return out
 
     def skip(self, picture_id: int | None, *, picture_id_bits: int = 15) -> None:
         """A packet of this picture is dropped on purpose (e.g. its temporal layer).
