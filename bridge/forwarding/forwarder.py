@@ -58,6 +58,10 @@ class InboundPacket:
     picture_id: int | None = None  # VP8 PictureID as received
     tl0_pic_idx: int | None = None  # VP8 TL0PICIDX as received
     picture_id_bits: int = 15  # 7 or 15 (M bit); see vp8_munger.picture_id_bits
+    # (picture_id, tl0_pic_idx, picture_id_bits), one object for all the packets of a
+    # picture (the producer reuses it): a forwarder tells the rest of the picture it
+    # mapped last by identity, without mapping again. None: map every packet.
+    picture: tuple[int | None, int | None, int] | None = None
 
 
 # What to send for a forwarded packet: (out_ext_seq, sequence_number (16-bit), timestamp
@@ -93,6 +97,8 @@ class Forwarder:
         "_last_forward_arrival_ms",
         "_munger",
         "_needs_resync",
+        "_picture",
+        "_picture_out",
         "_state",
         "_target_spatial",
         "_target_temporal",
@@ -121,6 +127,9 @@ class Forwarder:
         self._current_spatial: int | None = None
         self._current_temporal = MAX_TEMPORAL
         self._temporal_layers_seen = 1
+        # InboundPacket.picture of the last picture mapped, and what it mapped to
+        self._picture: tuple[int | None, int | None, int] | None = None
+        self._picture_out: tuple[int | None, int | None] | None = None
 
     @property
     def state(self) -> ForwarderState:
@@ -247,7 +256,14 @@ class Forwarder:
         resync = self._needs_resync
         picture_id = tl0_pic_idx = None
         if pkt.picture_id is not None or pkt.tl0_pic_idx is not None:
-            vp8 = self._vp8.forward(pkt.picture_id, pkt.tl0_pic_idx, resync, pkt.picture_id_bits)
+            picture = pkt.picture
+            if picture is not None and picture is self._picture and not resync:
+                vp8 = self._picture_out
+            else:
+                vp8 = self._vp8.forward(
+                    pkt.picture_id, pkt.tl0_pic_idx, resync, pkt.picture_id_bits
+                )
+                self._picture, self._picture_out = picture, vp8
             if vp8 is None:  # a picture dropped earlier, or older than the resync
                 self._munger.skip(pkt.ext_seq)
                 return _TOO_OLD

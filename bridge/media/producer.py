@@ -14,6 +14,7 @@ from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import RtpHeader, find_extension
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_nack, build_pli
 from bridge.rtp.vp8 import Vp8Descriptor, parse_vp8_descriptor
+from bridge.rtp.vp8_munger import picture_id_bits
 
 from .peer import RemoteTrack
 from .receive_layer import ReceiveLayer
@@ -99,6 +100,12 @@ class Producer:
             except RtpError as exc:
                 self._metrics.rtp_dropped[exc.reason] += 1
                 return
+            bits = picture_id_bits(vp8)
+            picture = (vp8.picture_id, vp8.tl0_pic_idx, bits)
+            if picture == layer.picture:
+                picture = layer.picture  # the same object: see InboundPacket.picture
+            else:
+                layer.picture = picture
             packet = InboundPacket(
                 ext_seq=ext_seq,
                 ext_timestamp=ext_ts,
@@ -110,6 +117,8 @@ class Producer:
                 layer_sync=vp8.layer_sync,
                 picture_id=vp8.picture_id,
                 tl0_pic_idx=vp8.tl0_pic_idx,
+                picture_id_bits=bits,
+                picture=picture,
             )
         else:
             self._update_audio_level(data, header, arrival_ms)

@@ -50,6 +50,8 @@ class ReceiveLayer:
         self.stats = ReceiveStats(self.clock_rate)
         self.nacks = NackTracker() if self.kind == "video" else None
         self.highest = -1
+        # VP8: the last packet's InboundPacket.picture, reused while the picture lasts
+        self.picture: tuple[int | None, int | None, int] | None = None
 
     def unwrap(self, sequence_number: int, timestamp: int) -> tuple[int, int, bool]:
         """Extended (seq, ts) of a packet, and whether the stream restarted before it."""
