@@ -24,6 +24,7 @@ from bridge.forwarding.allocator import (
     VideoDemand,
     paused_by_bandwidth,
 )
+from bridge.forwarding.delivery import ReportedLoss
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
 from bridge.forwarding.padding_delay import PaddingDelay
@@ -148,6 +149,9 @@ class Downlink:
         self._expected = 0
         self._audio_lost = 0  # of those, the audio's
         self._audio_expected = 0
+        # what those reports say got through (forwarding/delivery.py), and from when
+        self._delivered_bytes = 0
+        self._delivered_from_ms: int | None = None
         self._loss_since_ms: int | None = None
         self._judged_since_ms: int | None = None  # start of the last window judged
         self._audio_bps = 0  # what the last allocation gave the audio
@@ -222,8 +226,8 @@ class Downlink:
                         if rtt is not None:
                             lowered |= self._estimator.on_rtt(rtt, now)
                         if loss is not None and target.producer.kind == "audio":
-                            self._audio_lost += loss[0]
-                            self._audio_expected += loss[1]
+                            self._audio_lost += loss.lost
+                            self._audio_expected += loss.expected
                     else:
                         target = by_rtx_ssrc.get(block.ssrc)
                         loss = None if target is None else target.on_rtx_report_block(block, now)
@@ -239,9 +243,15 @@ class Downlink:
                             else:
                                 lowered |= self._probe_padding_lost(loss)
                     if loss is not None:
-                        self._lost += loss[0]
-                        self._expected += loss[1]
-                        if loss[0] and log.isEnabledFor(logging.DEBUG):
+                        self._lost += loss.lost
+                        self._expected += loss.expected
+                        self._delivered_bytes += loss.delivered_bytes
+                        covered = loss.covered_from_ms
+                        if covered is not None and (
+                            self._delivered_from_ms is None or covered < self._delivered_from_ms
+                        ):
+                            self._delivered_from_ms = covered
+                        if loss.lost and log.isEnabledFor(logging.DEBUG):
                             log.debug(
                                 "%s lost (lost, expected)=%s ssrc=%d %s",
                                 self._subscriber_id,
@@ -300,13 +310,13 @@ class Downlink:
                     rtx[params.rtx_ssrc] = consumer
         return media, rtx
 
-    def _probe_padding_lost(self, loss: tuple[int, int]) -> bool:
+    def _probe_padding_lost(self, loss: ReportedLoss) -> bool:
         """Loss on the RTX stream during a probe, which is mostly its padding: more than
         the link's random loss over a few reports fails the probe at once (each second of
         a failing probe costs a weak link's audio; bench.weaklink edge: 3 s, 0.6 s of
         concealed audio, while the loss window filled). True if the probe failed."""
-        self._probe_lost += loss[0]
-        self._probe_expected += loss[1]
+        self._probe_lost += loss.lost
+        self._probe_expected += loss.expected
         if self._probe_expected < PROBE_LOSS_MIN_PACKETS:
             return False
         if self._probe_lost <= self._probe_expected * PROBE_LOSS:
@@ -585,9 +595,19 @@ class Downlink:
             # that still loses on its own gives up its room (and its RED).
             audio_ok = self._audio_lost <= self._audio_expected * HIGH_AUDIO_LOSS
             keep = self._audio_bps if audio_ok or self._video_in_window else 0
-            self._estimator.on_receiver_report(self._lost / self._expected, now, keep, since)
+            # over the time the reports cover: toward paused video one covers ~5 s
+            covered = now - min(since, self._delivered_from_ms or since)
+            self._estimator.on_receiver_report(
+                self._lost / self._expected,
+                now,
+                keep,
+                since,
+                self._delivered_bytes * 8000 // covered,
+            )
             self._redundancy.update(self._lost / self._expected, now)
             self._lost = self._expected = self._audio_lost = self._audio_expected = 0
+            self._delivered_bytes = 0
+            self._delivered_from_ms = None
             self._video_in_window = False
             self._judged_since_ms = since
             self._loss_since_ms = now

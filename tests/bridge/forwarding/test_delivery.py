@@ -1,0 +1,20 @@
+"""forwarding/delivery.py: the bytes a report block says got through."""
+
+from __future__ import annotations
+
+from bridge.forwarding.delivery import DeliveredBytes
+
+
+def test_packets_counted_at_the_mean_size_sent_since_the_previous_report() -> None:
+    meter = DeliveredBytes()
+    # 10 packets of 100 bytes sent, 8 reported through: the first report
+    assert meter.on_report(8, 1000, 10, 500) == (800, None)
+    # then 4 of 1000 bytes (a higher layer), 3 through
+    assert meter.on_report(3, 5000, 14, 1500) == (3000, 500)
+
+
+def test_nothing_sent_since_keeps_the_last_mean() -> None:
+    meter = DeliveredBytes()
+    meter.on_report(1, 400, 2, 0)
+    assert meter.on_report(2, 400, 2, 1000) == (400, 0)
+    assert meter.on_report(-1, 400, 2, 2000) == (0, 1000)  # never negative
