@@ -47,3 +47,36 @@ class DeliveredBytes:
         self._mark = (bytes_sent, packets_sent)
         previous, self._previous_ms = self._previous_ms, now_ms
         return int(max(0, delivered_packets) * self._mean), previous
+
+
+class DeliveryWindow:
+    """The rate a subscriber's link delivered over a window of report blocks: each
+    stream's bytes over the time its own reports cover, summed. Browsers report each
+    stream on its own schedule (Chromium: video about every second and with every NACK,
+    audio every few seconds), so one span for all would spread the video's bytes over the
+    audio's five seconds (a first try cut the collapse profile's 250k step to 101k)."""
+
+    __slots__ = ("_streams",)
+
+    def __init__(self) -> None:
+        # SSRC -> [bytes, covered from (ms), last report (ms)]
+        self._streams: dict[int, list[int]] = {}
+
+    def add(self, ssrc: int, loss: ReportedLoss, now_ms: int) -> None:
+        covered = loss.covered_from_ms
+        if covered is None or now_ms <= covered:
+            return  # a stream's first report: its span is not known
+        stream = self._streams.get(ssrc)
+        if stream is None:
+            self._streams[ssrc] = [loss.delivered_bytes, covered, now_ms]
+        else:
+            stream[0] += loss.delivered_bytes
+            stream[2] = now_ms
+
+    def take_bps(self) -> int | None:
+        """The rate delivered over the window (None: no stream's span is known), and a new
+        window."""
+        streams, self._streams = self._streams, {}
+        if not streams:
+            return None
+        return sum(sent * 8000 // (last - first) for sent, first, last in streams.values())

@@ -24,7 +24,7 @@ from bridge.forwarding.allocator import (
     VideoDemand,
     paused_by_bandwidth,
 )
-from bridge.forwarding.delivery import ReportedLoss
+from bridge.forwarding.delivery import DeliveryWindow, ReportedLoss
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
 from bridge.forwarding.padding_delay import PaddingDelay
@@ -149,9 +149,7 @@ class Downlink:
         self._expected = 0
         self._audio_lost = 0  # of those, the audio's
         self._audio_expected = 0
-        # what those reports say got through (forwarding/delivery.py), and from when
-        self._delivered_bytes = 0
-        self._delivered_from_ms: int | None = None
+        self._delivered = DeliveryWindow()  # what those reports say got through
         self._loss_since_ms: int | None = None
         self._judged_since_ms: int | None = None  # start of the last window judged
         self._audio_bps = 0  # what the last allocation gave the audio
@@ -245,12 +243,7 @@ class Downlink:
                     if loss is not None:
                         self._lost += loss.lost
                         self._expected += loss.expected
-                        self._delivered_bytes += loss.delivered_bytes
-                        covered = loss.covered_from_ms
-                        if covered is not None and (
-                            self._delivered_from_ms is None or covered < self._delivered_from_ms
-                        ):
-                            self._delivered_from_ms = covered
+                        self._delivered.add(block.ssrc, loss, now)
                         if loss.lost and log.isEnabledFor(logging.DEBUG):
                             log.debug(
                                 "%s lost (lost, expected)=%s ssrc=%d %s",
@@ -595,19 +588,11 @@ class Downlink:
             # that still loses on its own gives up its room (and its RED).
             audio_ok = self._audio_lost <= self._audio_expected * HIGH_AUDIO_LOSS
             keep = self._audio_bps if audio_ok or self._video_in_window else 0
-            # over the time the reports cover: toward paused video one covers ~5 s
-            covered = now - min(since, self._delivered_from_ms or since)
             self._estimator.on_receiver_report(
-                self._lost / self._expected,
-                now,
-                keep,
-                since,
-                self._delivered_bytes * 8000 // covered,
+                self._lost / self._expected, now, keep, since, self._delivered.take_bps()
             )
             self._redundancy.update(self._lost / self._expected, now)
             self._lost = self._expected = self._audio_lost = self._audio_expected = 0
-            self._delivered_bytes = 0
-            self._delivered_from_ms = None
             self._video_in_window = False
             self._judged_since_ms = since
             self._loss_since_ms = now

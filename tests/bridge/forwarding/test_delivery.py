@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.forwarding.delivery import DeliveredBytes
+from bridge.forwarding.delivery import DeliveredBytes, DeliveryWindow, ReportedLoss
 
 
 def test_packets_counted_at_the_mean_size_sent_since_the_previous_report() -> None:
@@ -18,3 +18,16 @@ def test_nothing_sent_since_keeps_the_last_mean() -> None:
     meter.on_report(1, 400, 2, 0)
     assert meter.on_report(2, 400, 2, 1000) == (400, 0)
     assert meter.on_report(-1, 400, 2, 2000) == (0, 1000)  # never negative
+
+
+def test_each_streams_bytes_over_the_time_its_own_reports_cover() -> None:
+    window = DeliveryWindow()
+    # video reported at 1000 and 2000, each covering the second before
+    window.add(1, ReportedLoss(0, 10, 12_500, 0), 1000)
+    window.add(1, ReportedLoss(0, 10, 12_500, 1000), 2000)
+    # audio once, covering five seconds
+    window.add(2, ReportedLoss(0, 250, 25_000, -3000), 2000)
+    # a stream's first report: how long it covers is not known
+    window.add(3, ReportedLoss(0, 10, 99_999, None), 2000)
+    assert window.take_bps() == 25_000 * 8000 // 2000 + 25_000 * 8000 // 5000
+    assert window.take_bps() is None  # a new window

@@ -598,7 +598,7 @@ async def test_what_the_reports_delivered_reaches_the_estimate_over_the_time_the
         d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 0, t, 0, 0, 0)]))
     now[0] = 2500
     d.reallocate()
-    assert judged == [(60 / 80, 50_000 * 8000 // (2500 - 400))]
+    assert judged == [(60 / 80, 50_000 * 8000 // (1900 - 400))]
     d.pacer.close()
 
 
