@@ -77,7 +77,7 @@ def test_a_link_that_fell_is_cut_to_what_it_delivered() -> None:
     e = est(initial_bps=3_000_000)
     sending(e, 1_750_000)
     e.on_receiver_report(0.755, 0, 70_000, delivered_bps=240_000)
-    assert e.estimate_bps == 240_000
+    assert e.estimate_bps == 240_000 * 0.85  # GCC's share of it, to drain the queue
     assert e.state().last_cut == "loss"
 
 
