@@ -49,34 +49,49 @@ class DeliveredBytes:
         return int(max(0, delivered_packets) * self._mean), previous
 
 
-class DeliveryWindow:
-    """The rate a subscriber's link delivered over a window of report blocks: each
-    stream's bytes over the time its own reports cover, summed. Browsers report each
-    stream on its own schedule (Chromium: video about every second and with every NACK,
-    audio every few seconds), so one span for all would spread the video's bytes over the
-    audio's five seconds (a first try cut the collapse profile's 250k step to 101k)."""
+# A stream that has not reported for this long no longer counts toward what the link
+# delivers (its last report said what it did then). Chromium reports audio about every
+# 5 s, and video every second and with every NACK.
+DELIVERY_STALE_MS = 6000
 
-    __slots__ = ("_streams",)
+
+class DeliveryWindow:
+    """The rate a subscriber's link delivers, from report blocks: each stream's bytes
+    over the time its own reports cover, summed over its streams. Browsers report each
+    stream on its own schedule, so one span for all spread the video's bytes over the
+    audio's five seconds (a first try cut the collapse profile's 250k step to 101k), and
+    a window's reports alone left out the audio, whose report fell in another window (to
+    128k, and the video paused)."""
+
+    __slots__ = ("_latest", "_window")
 
     def __init__(self) -> None:
-        # SSRC -> [bytes, covered from (ms), last report (ms)]
-        self._streams: dict[int, list[int]] = {}
+        # SSRC -> [bytes, covered from (ms), last report (ms)], this window's
+        self._window: dict[int, list[int]] = {}
+        # SSRC -> (bps, at ms): each stream's rate over its last window with reports
+        self._latest: dict[int, tuple[int, int]] = {}
 
     def add(self, ssrc: int, loss: ReportedLoss, now_ms: int) -> None:
         covered = loss.covered_from_ms
         if covered is None or now_ms <= covered:
             return  # a stream's first report: its span is not known
-        stream = self._streams.get(ssrc)
+        stream = self._window.get(ssrc)
         if stream is None:
-            self._streams[ssrc] = [loss.delivered_bytes, covered, now_ms]
+            self._window[ssrc] = [loss.delivered_bytes, covered, now_ms]
         else:
             stream[0] += loss.delivered_bytes
             stream[2] = now_ms
 
-    def take_bps(self) -> int | None:
-        """The rate delivered over the window (None: no stream's span is known), and a new
-        window."""
-        streams, self._streams = self._streams, {}
-        if not streams:
+    def take_bps(self, now_ms: int) -> int | None:
+        """The rate delivered (None: no stream's is known), and a new window."""
+        for ssrc, (sent, first, last) in self._window.items():
+            self._latest[ssrc] = (sent * 8000 // (last - first), last)
+        self._window = {}
+        self._latest = {
+            ssrc: latest
+            for ssrc, latest in self._latest.items()
+            if now_ms - latest[1] <= DELIVERY_STALE_MS
+        }
+        if not self._latest:
             return None
-        return sum(sent * 8000 // (last - first) for sent, first, last in streams.values())
+        return sum(bps for bps, _ in self._latest.values())

@@ -589,7 +589,7 @@ class Downlink:
             audio_ok = self._audio_lost <= self._audio_expected * HIGH_AUDIO_LOSS
             keep = self._audio_bps if audio_ok or self._video_in_window else 0
             self._estimator.on_receiver_report(
-                self._lost / self._expected, now, keep, since, self._delivered.take_bps()
+                self._lost / self._expected, now, keep, since, self._delivered.take_bps(now)
             )
             self._redundancy.update(self._lost / self._expected, now)
             self._lost = self._expected = self._audio_lost = self._audio_expected = 0

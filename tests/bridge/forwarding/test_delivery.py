@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bridge.forwarding.delivery import DeliveredBytes, DeliveryWindow, ReportedLoss
+from bridge.forwarding.delivery import (
+    DELIVERY_STALE_MS,
+    DeliveredBytes,
+    DeliveryWindow,
+    ReportedLoss,
+)
 
 
 def test_packets_counted_at_the_mean_size_sent_since_the_previous_report() -> None:
@@ -29,5 +34,10 @@ def test_each_streams_bytes_over_the_time_its_own_reports_cover() -> None:
     window.add(2, ReportedLoss(0, 250, 25_000, -3000), 2000)
     # a stream's first report: how long it covers is not known
     window.add(3, ReportedLoss(0, 10, 99_999, None), 2000)
-    assert window.take_bps() == 25_000 * 8000 // 2000 + 25_000 * 8000 // 5000
-    assert window.take_bps() is None  # a new window
+    video, audio = 25_000 * 8000 // 2000, 25_000 * 8000 // 5000
+    assert window.take_bps(2000) == video + audio
+    # the next window: the video reports again, the audio not (it reports every ~5 s),
+    # and still counts at its last rate until that is stale
+    window.add(1, ReportedLoss(0, 10, 6_250, 2000), 3000)
+    assert window.take_bps(3000) == 6_250 * 8 + audio
+    assert window.take_bps(3000 + DELIVERY_STALE_MS + 1) is None
