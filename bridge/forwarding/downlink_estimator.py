@@ -280,18 +280,12 @@ class DownlinkEstimator:
         return self._estimate < before
 
     def on_receiver_report(
-        self,
-        fraction_lost: float,
-        now_ms: int,
-        keep_bps: int = 0,
-        since_ms: int | None = None,
-        delivered_bps: int | None = None,
+        self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
     ) -> None:
         """Fraction (0..1) of packets lost on the downlink since the last call, over all
         of this subscriber's streams (packet-weighted), in reports that arrived since
         ``since_ms``. ``keep_bps``: the loss is not the audio's, and a cut leaves at
-        least this (what the audio is allocated). ``delivered_bps``: the rate those
-        reports say the link delivered (forwarding/delivery.py)."""
+        least this (what the audio is allocated)."""
         self._tick(now_ms)
         sending = float(self._sending_bps())
         kept = 1 - min(fraction_lost, 1.0)
@@ -323,17 +317,12 @@ class DownlinkEstimator:
             # Cutting into the audio's room for the video's loss would only take its RED
             # away (bench.weaklink edge: a starved video's loss, reported after it was
             # paused, cut to 30k and audio concealment doubled).
-            rate = (sending or self._estimate) * kept
-            fell = fraction_lost > self._settings.link_fell_loss
-            if fell and delivered_bps is not None:
-                # The link fell under what was sent and drops the rest: what it delivered
-                # is what it carries (``sending * kept`` mixes the send rate of the last
-                # second with reports of packets sent before it, forwarding/delivery.py).
-                # Less GCC's share, so its full queue drains: 270p at 7.5 fps with RED
-                # audio (218k) on the collapse profile's 250k step brought the REMB down to
-                # 110k within 3 s, and the video paused.
-                rate = min(rate, delivered_bps * self._settings.overuse_ratio)
-            self._congested(max(rate, keep_bps), now_ms, "loss", fell=fell)
+            self._congested(
+                max((sending or self._estimate) * kept, keep_bps),
+                now_ms,
+                "loss",
+                fell=fraction_lost > self._settings.link_fell_loss,
+            )
             return
         if self._sent_bps is not None and not self._holding(now_ms) and not self._probing(now_ms):
             # What the allocation costs, where the measurement is higher: a join's key

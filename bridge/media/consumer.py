@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bridge.forwarding.delivery import DeliveredBytes, ReportedLoss
 from bridge.forwarding.downlink_loss import DownlinkLossMeter
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.forwarding.retransmit_guard import RetransmitGuard, RetransmitSettings
@@ -111,16 +110,12 @@ class Consumer:
         self._rtx_seq = rng.randrange(32768)  # extended: the next RTX packet's, unwrapped
         self._resent = RetransmitGuard(RetransmitSettings())
         self.rtx_bytes = 0  # of bytes_sent, retransmissions
-        self._padding_bytes = 0  # of bytes_sent, padding
         self._packets_sent = 0
         self._octets_sent = 0
         self.bytes_sent = 0  # on the wire (RTP header + payload, RTX included): for the estimate
         self._last_report: ReportBlock | None = None
         self._downlink_loss = DownlinkLossMeter()
         self._rtx_loss = DownlinkLossMeter()  # the RTX stream: retransmissions and padding
-        self._delivered = DeliveredBytes()
-        self._rtx_delivered = DeliveredBytes()
-        self._rtx_first_seq = self._rtx_seq
         self._gaps = 0  # outgoing seqs never sent, up to _gaps_counted_upto
         self._gaps_counted_upto = self._first_out_seq - 1
         self.downlink_loss = 0.0  # latest, this subscriber's link only
@@ -468,7 +463,6 @@ class Consumer:
             return 0
         self._rtx_seq += 1
         self.bytes_sent += len(packet)
-        self._padding_bytes += len(packet)
         self._metrics.padding_bytes += len(packet)
         return len(packet)
 
@@ -528,9 +522,9 @@ class Consumer:
             if len(self._sr_sent) > 8:
                 del self._sr_sent[next(iter(self._sr_sent))]
 
-    def on_report_block(self, block: ReportBlock, now_ms: int) -> ReportedLoss | None:
-        """Take one report block; what it says since the last one (None until two blocks
-        can be compared)."""
+    def on_report_block(self, block: ReportBlock, now_ms: int) -> tuple[int, int] | None:
+        """Take one report block; return (lost on the downlink, expected) since the last
+        one (None until two blocks can be compared)."""
         self._last_report = block
         # One round trip per SR: a receiver repeats the last SR's LSR in every report
         # until a new SR comes, and toward paused video (no SRs) that repeated the queued
@@ -553,34 +547,18 @@ class Consumer:
             self._forwarder.highest_out_ext_seq,
             now_ms,
         )
-        if loss is None:
-            return None
-        self.downlink_loss = loss[0] / loss[1]
-        delivered, since = self._delivered.on_report(
-            loss[1] - loss[0],
-            self.bytes_sent - self.rtx_bytes - self._padding_bytes,
-            self._packets_sent,
-            now_ms,
-        )
-        return ReportedLoss(loss[0], loss[1], delivered, since)
+        if loss is not None:
+            self.downlink_loss = loss[0] / loss[1]
+        return loss
 
-    def on_rtx_report_block(self, block: ReportBlock, now_ms: int) -> ReportedLoss | None:
+    def on_rtx_report_block(self, block: ReportBlock, now_ms: int) -> tuple[int, int] | None:
         """A report block on the RTX stream (retransmissions, probe padding): (lost,
         expected) since the last one. Every RTX seq went to the pacer (a few may die in
         its queue when all video pauses), so what it lost was lost on the downlink; during
         a probe it is mostly padding."""
-        loss = self._rtx_loss.on_report(
+        return self._rtx_loss.on_report(
             block.packets_lost, block.highest_sequence, 0, self._rtx_seq - 1, now_ms
         )
-        if loss is None:
-            return None
-        delivered, since = self._rtx_delivered.on_report(
-            loss[1] - loss[0],
-            self.rtx_bytes + self._padding_bytes,
-            self._rtx_seq - self._rtx_first_seq,
-            now_ms,
-        )
-        return ReportedLoss(loss[0], loss[1], delivered, since)
 
     def take_rtt_sample(self) -> int | None:
         """The round trip measured by a report since the last call, if any."""

@@ -24,7 +24,6 @@ from bridge.forwarding.allocator import (
     VideoDemand,
     paused_by_bandwidth,
 )
-from bridge.forwarding.delivery import DeliveryWindow, ReportedLoss
 from bridge.forwarding.downlink_estimator import DownlinkEstimator
 from bridge.forwarding.pacing import pace_rate
 from bridge.forwarding.padding_delay import PaddingDelay
@@ -149,7 +148,6 @@ class Downlink:
         self._expected = 0
         self._audio_lost = 0  # of those, the audio's
         self._audio_expected = 0
-        self._delivered = DeliveryWindow()  # what those reports say got through
         self._loss_since_ms: int | None = None
         self._judged_since_ms: int | None = None  # start of the last window judged
         self._audio_bps = 0  # what the last allocation gave the audio
@@ -224,8 +222,8 @@ class Downlink:
                         if rtt is not None:
                             lowered |= self._estimator.on_rtt(rtt, now)
                         if loss is not None and target.producer.kind == "audio":
-                            self._audio_lost += loss.lost
-                            self._audio_expected += loss.expected
+                            self._audio_lost += loss[0]
+                            self._audio_expected += loss[1]
                     else:
                         target = by_rtx_ssrc.get(block.ssrc)
                         loss = None if target is None else target.on_rtx_report_block(block, now)
@@ -241,10 +239,9 @@ class Downlink:
                             else:
                                 lowered |= self._probe_padding_lost(loss)
                     if loss is not None:
-                        self._lost += loss.lost
-                        self._expected += loss.expected
-                        self._delivered.add(block.ssrc, loss, now)
-                        if loss.lost and log.isEnabledFor(logging.DEBUG):
+                        self._lost += loss[0]
+                        self._expected += loss[1]
+                        if loss[0] and log.isEnabledFor(logging.DEBUG):
                             log.debug(
                                 "%s lost (lost, expected)=%s ssrc=%d %s",
                                 self._subscriber_id,
@@ -303,13 +300,13 @@ class Downlink:
                     rtx[params.rtx_ssrc] = consumer
         return media, rtx
 
-    def _probe_padding_lost(self, loss: ReportedLoss) -> bool:
+    def _probe_padding_lost(self, loss: tuple[int, int]) -> bool:
         """Loss on the RTX stream during a probe, which is mostly its padding: more than
         the link's random loss over a few reports fails the probe at once (each second of
         a failing probe costs a weak link's audio; bench.weaklink edge: 3 s, 0.6 s of
         concealed audio, while the loss window filled). True if the probe failed."""
-        self._probe_lost += loss.lost
-        self._probe_expected += loss.expected
+        self._probe_lost += loss[0]
+        self._probe_expected += loss[1]
         if self._probe_expected < PROBE_LOSS_MIN_PACKETS:
             return False
         if self._probe_lost <= self._probe_expected * PROBE_LOSS:
@@ -588,9 +585,7 @@ class Downlink:
             # that still loses on its own gives up its room (and its RED).
             audio_ok = self._audio_lost <= self._audio_expected * HIGH_AUDIO_LOSS
             keep = self._audio_bps if audio_ok or self._video_in_window else 0
-            self._estimator.on_receiver_report(
-                self._lost / self._expected, now, keep, since, self._delivered.take_bps(now)
-            )
+            self._estimator.on_receiver_report(self._lost / self._expected, now, keep, since)
             self._redundancy.update(self._lost / self._expected, now)
             self._lost = self._expected = self._audio_lost = self._audio_expected = 0
             self._video_in_window = False

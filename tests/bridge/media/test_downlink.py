@@ -17,7 +17,6 @@ from bridge.forwarding.allocator import (
     UpgradePolicy,
     VideoDemand,
 )
-from bridge.forwarding.delivery import ReportedLoss
 from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
 from bridge.forwarding.path_watch import PathWatchSettings
 from bridge.forwarding.probe_gate import ProbeSettings
@@ -66,7 +65,7 @@ class FakeConsumer:
     redundant: bool = False
     accepts_redundancy: bool = True
     unsent_seqs: list[int] = field(default_factory=list)
-    report_loss: tuple[int, ...] | None = None  # what on_report_block says (ReportedLoss)
+    report_loss: tuple[int, int] | None = None  # what on_report_block says
     rtt_ms: int | None = None
     playout_delay_ms: int = 0
     can_pad: bool = False  # no RTX negotiated: upgrades apply at once, unprobed
@@ -93,8 +92,8 @@ class FakeConsumer:
     def unsent(self, sequence_number: int) -> None:
         self.unsent_seqs.append(sequence_number)
 
-    def on_report_block(self, block: object, now: int) -> ReportedLoss | None:
-        return None if self.report_loss is None else ReportedLoss(*self.report_loss)
+    def on_report_block(self, block: object, now: int) -> tuple[int, int] | None:
+        return self.report_loss
 
     @property
     def id(self) -> str:
@@ -402,8 +401,8 @@ class PaddingConsumer(FakeConsumer):
     numbers: list[int | None] = field(default_factory=list)  # transport-wide, per packet
     sent_at: list[int] = field(default_factory=list)  # ms, per packet
 
-    def on_rtx_report_block(self, block: object, now: int) -> ReportedLoss | None:
-        return None if self.rtx_loss is None else ReportedLoss(*self.rtx_loss)
+    def on_rtx_report_block(self, block: object, now: int) -> tuple[int, int] | None:
+        return self.rtx_loss
 
     def send_padding(self, padding: int, now_ms: int, transport_seq: int | None = None) -> int:
         self.padding.append(padding)
@@ -539,12 +538,7 @@ async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss()
 
     class Recording(SteeredEstimator):
         def on_receiver_report(
-            self,
-            fraction_lost: float,
-            now_ms: int,
-            keep_bps: int = 0,
-            since_ms: int | None = None,
-            delivered_bps: int | None = None,
+            self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
         ) -> None:
             judged.append(fraction_lost)
 
@@ -570,35 +564,6 @@ async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss()
     now[0] = 2500
     d.reallocate()
     assert judged == [2 / 80]
-    d.pacer.close()
-
-
-async def test_what_the_reports_delivered_reaches_the_estimate_over_the_time_they_cover() -> None:
-    judged: list[tuple[float, int | None]] = []
-
-    class Recording(SteeredEstimator):
-        def on_receiver_report(
-            self,
-            fraction_lost: float,
-            now_ms: int,
-            keep_bps: int = 0,
-            since_ms: int | None = None,
-            delivered_bps: int | None = None,
-        ) -> None:
-            judged.append((fraction_lost, delivered_bps))
-
-    video = PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=RTX_PARAMS))
-    now = [1000]
-    d = padded_downlink(video, Recording(400_000), now, BridgeMetrics())
-    d.reallocate()  # the loss window starts
-    # the first report covers from before the window (the one before it came at 400)
-    for t, covered_from in ((1400, 400), (1900, 1400)):
-        now[0] = t
-        video.report_loss = ReportedLoss(30, 40, 25_000, covered_from)
-        d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, 0, t, 0, 0, 0)]))
-    now[0] = 2500
-    d.reallocate()
-    assert judged == [(60 / 80, 50_000 * 8000 // (1900 - 400))]
     d.pacer.close()
 
 

@@ -448,10 +448,7 @@ def test_a_packet_that_failed_to_send_is_no_downlink_loss() -> None:
     assert last - first == 5 and len(sent) == 5
     consumer.on_report_block(ReportBlock(1000, 0, 0, first, 0, 0, 0), 0)
     # the subscriber got all but the one never sent
-    loss = consumer.on_report_block(ReportBlock(1000, 0, 1, last, 0, 0, 0), 1000)
-    assert loss is not None and loss[:2] == (0, 5)
-    # what got through: the packets it counts at the mean size of what was sent
-    assert abs(loss.delivered_bytes - sum(map(len, sent))) <= 1
+    assert consumer.on_report_block(ReportBlock(1000, 0, 1, last, 0, 0, 0), 1000) == (0, 5)
 
 
 def test_padding_goes_on_the_rtx_stream_and_counts_as_video_the_remb_sees() -> None:
@@ -476,8 +473,7 @@ def test_padding_goes_on_the_rtx_stream_and_counts_as_video_the_remb_sees() -> N
     # the RTX stream's reports: all of it sent, nothing of it arriving, is loss
     block = ReportBlock(1001, 0, 0, first.sequence_number - 1, 0, 0, 0)
     consumer.on_rtx_report_block(block, 0)
-    loss = consumer.on_rtx_report_block(block, 1000)
-    assert loss is not None and loss[:2] == (2, 2) and loss.delivered_bytes == 0
+    assert consumer.on_rtx_report_block(block, 1000) == (2, 2)
 
 
 def test_no_padding_without_rtx() -> None:
