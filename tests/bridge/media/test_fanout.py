@@ -598,3 +598,30 @@ async def test_a_layer_switch_drops_what_of_the_old_layer_still_waits_in_the_pac
     first_dropped = (waiting[-1] + 1) & 0xFFFF
     assert consumer.on_nack((first_dropped,)) == 0  # never sent: no loss on this link
     pacer.close()
+
+
+def test_a_seven_bit_picture_id_wraps_without_a_drop() -> None:
+    """RFC 7741 §4.2, M=0: a 7-bit PictureID wraps after 127. The producer tells the
+    forwarder the width; told 15 bits (as it always did), the wrap read as a picture
+    32 641 behind and every packet after it was dropped as too old."""
+    metrics = BridgeMetrics()
+    producer = _producer(VIDEO, metrics)
+    sent: list[bytes] = []
+    params = SlotParameters(1000, 1001, 100, None, "c")
+
+    def send(data: bytes | bytearray) -> bool:
+        sent.append(bytes(data))
+        return True
+
+    consumer = _consumer(producer, params, send, metrics, random.Random(5))
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    for seq in range(8):
+        picture_id = (124 + seq) & 0x7F  # 124 .. 127, then 0 .. 3
+        # S=1 PID 0, X: I, M=0 and a 7-bit PictureID
+        payload = bytes([0x90, 0x80, picture_id]) + (KEY if seq == 0 else b"\x01\x02\x03")
+        data = struct.pack("!BBHII", 0x80, 0x80 | 96, seq, 3000 * seq, 2222) + payload
+        producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
+    assert len(sent) == 8
+    pids = [parse_rtp_header(p).payload_offset for p in sent]
+    assert [p[at + 2] for p, at in zip(sent, pids, strict=True)] == [124, 125, 126, 127, 0, 1, 2, 3]
