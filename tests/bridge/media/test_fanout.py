@@ -623,5 +623,6 @@ def test_a_seven_bit_picture_id_wraps_without_a_drop() -> None:
         data = struct.pack("!BBHII", 0x80, 0x80 | 96, seq, 3000 * seq, 2222) + payload
         producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
     assert len(sent) == 8
-    pids = [parse_rtp_header(p).payload_offset for p in sent]
-    assert [p[at + 2] for p, at in zip(sent, pids, strict=True)] == [124, 125, 126, 127, 0, 1, 2, 3]
+    # the PictureID byte: third of the descriptor, where the payload starts
+    picture_ids = [p[parse_rtp_header(p).payload_offset + 2] for p in sent]
+    assert picture_ids == [124, 125, 126, 127, 0, 1, 2, 3]
