@@ -247,7 +247,7 @@ class _SrtpBuffer:
         size = self.process(self._unprotect_rtcp if rtcp else self._unprotect, data)
         return None if size < 0 else bytes(self._view[:size])
 
-    def process(self, function: Any, data: bytes | bytearray) -> int:
+    def process(self, function: Any, data: bytes | bytearray | memoryview) -> int:
         """Run a libsrtp function on a copy of ``data`` in the buffer: new size, or -1."""
         size = len(data)
         if size > self._limit:
@@ -283,7 +283,7 @@ class _Sender:
 
     def __init__(self, connect: Callable[[], bool]):
         self._connect = connect
-        self._process: Callable[[Any, bytes | bytearray], int] | None = None
+        self._process: Callable[[Any, bytes | bytearray | memoryview], int] | None = None
         self._protect: Any = None
         self._protect_rtcp: Any = None
         self._sock: socket.socket | None = None
@@ -310,7 +310,7 @@ class _Sender:
     def detach(self) -> None:
         self._process = None
 
-    def send(self, data: bytes | bytearray) -> bool:
+    def send(self, data: bytes | bytearray | memoryview) -> bool:
         process = self._process
         if process is None:
             if not self._connect():
@@ -336,7 +336,7 @@ class _Sender:
 
 def loopback_srtp_sender(
     sock: socket.socket | None, addr: tuple[str, int], aead: bool = False
-) -> Callable[[bytes | bytearray], bool]:
+) -> Callable[[bytes | bytearray | memoryview], bool]:
     """A peer's send path on a fixed SRTP key, for bench.load.hotpath: SRTP, then sendto
     on ``sock`` (dropped when the buffer is full) or nowhere if None.
 

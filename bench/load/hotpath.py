@@ -16,10 +16,11 @@ import argparse
 import random
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from bridge.aiortc_adapter import loopback_srtp_sender
 from bridge.media.consumer import Consumer
+from bridge.media.fanout_lane import SendPacket
 from bridge.media.ingress import PublisherIngress
 from bridge.media.paced_sender import PacedSender
 from bridge.media.peer import Kind, RemoteTrack, SlotParameters
@@ -44,7 +45,11 @@ _SIMULCAST = RemoteTrack("video", "1", None, None, 96, 97, 90000, _RIDS, _RID_EX
 class _Slot:
     def __init__(self, kind: Kind, ssrc: int):
         self.kind = kind
-        self.parameters = SlotParameters(ssrc, ssrc + 1, 111 if kind == "audio" else 96, None, "c")
+        audio = kind == "audio"
+        # video with abs-send-time, as every Chromium subscriber negotiates it
+        self.parameters = SlotParameters(
+            ssrc, ssrc + 1, 111 if audio else 96, None, "c", None if audio else 3
+        )
 
     def assign(self, stream_id: str, track_id: str) -> None:
         return None
@@ -113,9 +118,11 @@ def run(
     use_socket: bool,
     aead: bool = False,
     simulcast: bool = False,
+    lanes: bool = True,
 ) -> tuple[float, int]:
     """CPU seconds spent and packets forwarded. With ``simulcast``, listener i receives
-    video layer i mod 3."""
+    video layer i mod 3; without ``lanes``, each consumer forwards each packet on its own
+    (media/fanout_lane.py)."""
     metrics = BridgeMetrics()
     rng = random.Random(1)
     ingress = PublisherIngress(metrics, TransportFeedback(1))
@@ -126,6 +133,7 @@ def run(
             feedback_ssrc=1,
             send_upstream=lambda d: True,
             metrics=metrics,
+            lanes=lanes,
         )
         for track in (_TRACKS["audio"], _SIMULCAST if simulcast else _TRACKS["video"])
     ]
@@ -140,7 +148,7 @@ def run(
         return now[0]
 
     for i in range(listeners):
-        send: Callable[[bytes | bytearray], bool] = loopback_srtp_sender(
+        send: SendPacket = loopback_srtp_sender(
             sender if use_socket else None, sink.getsockname(), aead
         )
         pacer = PacedSender(clock, metrics)
@@ -186,6 +194,9 @@ def main() -> None:
     parser.add_argument(
         "--simulcast", action="store_true", help="three video layers, listener i gets i mod 3"
     )
+    parser.add_argument(
+        "--no-lanes", action="store_true", help="every consumer on its own (no fan-out lanes)"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs; the fastest counts")
     args = parser.parse_args()
     media = Media.synthetic() if args.synthetic else Media.camera()
@@ -193,7 +204,12 @@ def main() -> None:
     costs = []
     for _ in range(args.repeat):
         spent, forwarded = run(
-            args.n, stream, not args.no_socket, args.srtp == "gcm", args.simulcast
+            args.n,
+            stream,
+            not args.no_socket,
+            args.srtp == "gcm",
+            args.simulcast,
+            not args.no_lanes,
         )
         costs.append(spent * 1e6 / forwarded)
     print(

@@ -281,6 +281,31 @@ class Forwarder:
         out_ext_seq, sequence_number, timestamp = out  # (*out, ...) would build a list
         return out_ext_seq, sequence_number, timestamp, picture_id, tl0_pic_idx
 
+    def steady_after(self, pkt: InboundPacket) -> bool:
+        """True if ``pkt``, just forwarded, left this forwarder where every newer packet
+        of its layer maps by fixed offsets (media/fanout_lane.py): forwarding its target
+        layer with no switch or temporal step pending, ``pkt`` the newest it has seen in
+        sequence number, PictureID and TL0PICIDX, and no temporal layer above the one
+        forwarded seen (a packet of it would be skipped, moving the offsets)."""
+        return (
+            self._state == "forwarding"
+            and not self._needs_resync
+            and self._current_spatial == self._target_spatial == pkt.spatial
+            and self._current_temporal == self._target_temporal
+            and self._temporal_layers_seen <= self._current_temporal + 1
+            and self._munger.is_newest(pkt.ext_seq)
+            and self._vp8.is_newest(pkt.picture_id, pkt.tl0_pic_idx, pkt.picture_id_bits)
+        )
+
+    def catch_up(self, newest: InboundPacket, highest_temporal: int | None) -> bool:
+        """Take the state of having forwarded, in the steady state ``steady_after``
+        describes, packets up to ``newest`` (the newest; ``highest_temporal`` the highest
+        VP8 TID among them): every number only moves to ``newest``'s, so forwarding it
+        alone does that. False if it was not forwarded (the caller's bug)."""
+        if highest_temporal is not None and highest_temporal >= self._temporal_layers_seen:
+            self._temporal_layers_seen = highest_temporal + 1
+        return not isinstance(self.on_packet(newest), Drop)
+
     def _filter_temporal(self, pkt: InboundPacket, tid: int) -> Drop | None:
         current = self._current_temporal
         target = self._target_temporal

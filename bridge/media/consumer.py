@@ -19,6 +19,7 @@ from bridge.rtp.packet_cache import SequenceMap
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_sdes_cname, build_sender_report
 from bridge.rtp.vp8 import parse_vp8_descriptor
 
+from .fanout_lane import FanoutLane, MemberRow, SendPacket
 from .peer import SendSlot, SlotParameters
 from .producer import Producer
 from .receive_layer import CACHE_PACKETS
@@ -36,6 +37,16 @@ _IN_MASK = (1 << _VP8_SHIFT) - 1
 SR_REFRESH_MS = 1000
 
 Clock = Callable[[], int]
+
+
+def _sent_entry(packet: InboundPacket, picture_id: int | None, tl0_pic_idx: int | None) -> int:
+    """The SequenceMap value of a packet forwarded with these VP8 fields."""
+    vp8 = 0
+    if picture_id is not None or tl0_pic_idx is not None:
+        vp8 = (((picture_id + 1) if picture_id is not None else 0) << 9) | (
+            (tl0_pic_idx + 1) if tl0_pic_idx is not None else 0
+        )
+    return (vp8 << _VP8_SHIFT) | (packet.ext_seq << _LAYER_BITS) | packet.spatial
 
 
 class VideoQueue(Protocol):
@@ -67,9 +78,9 @@ class Consumer:
         *,
         producer: Producer,
         slot: SendSlot,
-        send: Callable[[bytes | bytearray], bool],
+        send: SendPacket,
         clock: Clock,
-        send_rtcp: Callable[[bytes | bytearray], bool] | None = None,
+        send_rtcp: SendPacket | None = None,
         queue: VideoQueue | None = None,
         metrics: BridgeMetrics,
         rng: random.Random,
@@ -112,7 +123,13 @@ class Consumer:
         self.rtx_bytes = 0  # of bytes_sent, retransmissions
         self._packets_sent = 0
         self._octets_sent = 0
-        self.bytes_sent = 0  # on the wire (RTP header + payload, RTX included): for the estimate
+        self._bytes_sent = 0
+        # In the producer's lane for its layer (media/fanout_lane.py): the lane sends for
+        # it, and what it sent is written here by catch_up, up to the lane's `_lane_at`.
+        self._lane: FanoutLane | None = None
+        self._lane_row: MemberRow | None = None
+        self._lane_at = 0
+        self.lane_failed: list[int] = []  # the lane's indices of the sends that failed
         self._last_report: ReportBlock | None = None
         self._downlink_loss = DownlinkLossMeter()
         self._rtx_loss = DownlinkLossMeter()  # the RTX stream: retransmissions and padding
@@ -137,6 +154,7 @@ class Consumer:
         """The subscriber has answered an offer that carries this consumer: send."""
         if self.started and params == self._params:
             return
+        self._leave_lane()
         self._params = params
         self._abs_send_time_element = abs_send_time_element(params.abs_send_time_id)
         self._apply_playout_delay()
@@ -156,8 +174,9 @@ class Consumer:
 
     def set_allocated(self, forward: bool) -> None:
         """Whether the allocator gives this (audio) consumer room on the downlink."""
-        self._allocated = forward
-        self._apply_pause()
+        if forward != self._allocated:
+            self._allocated = forward
+            self._apply_pause()
 
     def set_redundancy(self, wanted: bool) -> None:
         """Audio: send RED (the previous packet again in each one) if the subscriber
@@ -170,6 +189,7 @@ class Consumer:
         it (0: its own choice), so that a retransmission arrives in time; its Downlink
         decides (forwarding/repair_delay.py). Sent in every packet while negotiated."""
         if min_ms != self._playout_delay_ms:
+            self._leave_lane()
             self._playout_delay_ms = min_ms
             self._apply_playout_delay()
 
@@ -196,9 +216,12 @@ class Consumer:
     def _apply_redundancy(self) -> None:
         params = self._params
         red = params.red_payload_type if params is not None and self._red_wanted else None
-        self._red_payload_type = red
+        if red != self._red_payload_type:
+            self._leave_lane()
+            self._red_payload_type = red
 
     def _apply_pause(self) -> None:
+        self._leave_lane()
         if self._muted or not self._allocated:
             self._forwarder.pause()
         elif self.started:
@@ -208,7 +231,12 @@ class Consumer:
     def _update_layer_mask(self) -> None:
         forwarder = self._forwarder
         target = forwarder.target_spatial
-        if self._params is None or forwarder.state == "paused" or target is None:
+        if (
+            self._lane is not None
+            or self._params is None
+            or forwarder.state == "paused"
+            or target is None
+        ):
             self.layer_mask = 0
             return
         current = forwarder.current_spatial
@@ -226,11 +254,13 @@ class Consumer:
     @property
     def temporal_layers(self) -> int:
         """Temporal layers the producer's stream has shown (1: none, no temporal steps)."""
+        self.catch_up()
         return self._forwarder.temporal_layers_seen
 
     def restart(self, layer_index: int | None = None) -> None:
         """The producer's stream `layer_index` (None: every stream) restarted."""
         if layer_index is None or layer_index == self._forwarder.current_spatial:
+            self._leave_lane()
             self._forwarder.restart()
             self._update_layer_mask()
 
@@ -270,15 +300,7 @@ class Consumer:
             picture_id,
             tl0_pic_idx,
         )
-        vp8 = 0
-        if picture_id is not None or tl0_pic_idx is not None:
-            vp8 = (((picture_id + 1) if picture_id is not None else 0) << 9) | (
-                (tl0_pic_idx + 1) if tl0_pic_idx is not None else 0
-            )
-        self._sent.put(
-            out_ext_seq,
-            (vp8 << _VP8_SHIFT) | (packet.ext_seq << _LAYER_BITS) | packet.spatial,
-        )
+        self._sent.put(out_ext_seq, _sent_entry(packet, picture_id, tl0_pic_idx))
         if not self._send(buf):
             # never left (pacer full, transport down): a gap, not loss on the downlink
             self._sent.discard(out_ext_seq)
@@ -286,8 +308,103 @@ class Consumer:
         self._packets_sent += 1
         # RFC 3550 §6.4.1: the octet count leaves out header and padding
         self._octets_sent += template.payload_octets
-        self.bytes_sent += template.size
+        self._bytes_sent += template.size
+        # at a frame's end (each audio packet is one), not with RED: try the lane
+        if (packet.marker or packet.picture is None) and payload_type == params.payload_type:
+            self._join_lane(template, packet, (out_ext_seq, timestamp, picture_id, tl0_pic_idx))
         return True
+
+    # --- the fan-out lane ------------------------------------------------------------
+
+    def _join_lane(
+        self,
+        template: ForwardingTemplate,
+        packet: InboundPacket,
+        out: tuple[int, int, int | None, int | None],
+    ) -> None:
+        """Join the producer's lane for this packet's layer if the forwarder is steady
+        after it (media/fanout_lane.py)."""
+        lane = self.producer.lane(packet.spatial)
+        params = self._params
+        if (
+            lane is None
+            or params is None
+            or (template.extension_block and not self._abs_send_time_element)
+            or not self._forwarder.steady_after(packet)
+        ):
+            return
+        fields = (
+            params.payload_type,
+            params.ssrc,
+            self._abs_send_time_element,
+            self._playout_delay,
+            self._forwarder.current_temporal,
+        )
+        row = lane.join(self, packet, out, fields, self._send)
+        if row is not None:
+            self._lane, self._lane_row, self._lane_at = lane, row, lane.count
+            self.layer_mask = 0  # the lane sends for it
+
+    def catch_up(self) -> None:
+        """Write what the lane sent for this consumer since the last catch-up into its
+        own state: the NACK map, the counters, the forwarder's (and mungers') numbers."""
+        lane, row = self._lane, self._lane_row
+        if lane is None or row is None or self._lane_at == lane.count:
+            return
+        records, base = lane.records, lane.base
+        start = self._lane_at - base
+        sent_map = self._sent
+        highest_temporal: int | None = None
+        for k in range(start, len(records)):
+            packet = records[k]
+            picture_id = tl0_pic_idx = None
+            if packet.picture_id is not None:
+                picture_id = (lane.picture_ids[k + 1] - row.picture_id_offset) & 0x7FFF
+            if packet.tl0_pic_idx is not None:
+                tl0_pic_idx = (lane.tl0s[k + 1] - row.tl0_offset) & 0xFF
+            sent_map.put(
+                packet.ext_seq - row.seq_offset, _sent_entry(packet, picture_id, tl0_pic_idx)
+            )
+            tid = packet.temporal
+            if tid is not None and (highest_temporal is None or tid > highest_temporal):
+                highest_temporal = tid
+        packets = len(records) - start
+        octets = lane.octets[-1] - lane.octets[start]
+        size = lane.sizes[-1] - lane.sizes[start]
+        for index in self.lane_failed:
+            k = index - base
+            sent_map.discard(records[k].ext_seq - row.seq_offset)
+            packets -= 1
+            octets -= lane.octets[k + 1] - lane.octets[k]
+            size -= lane.sizes[k + 1] - lane.sizes[k]
+        self.lane_failed.clear()
+        self._packets_sent += packets
+        self._octets_sent += octets
+        self._bytes_sent += size
+        self._lane_at = lane.count
+        self._forwarder.catch_up(records[-1], highest_temporal)
+
+    def left_lane(self) -> None:
+        """The lane let this consumer go (``FanoutLane.dissolve``): it forwards on its own."""
+        self.catch_up()
+        self._lane = self._lane_row = None
+        self._update_layer_mask()
+
+    def _leave_lane(self) -> None:
+        lane = self._lane
+        if lane is not None:
+            lane.remove(self)
+            self.left_lane()
+
+    def stop(self) -> None:
+        """The consumer is being removed from its producer."""
+        self._leave_lane()
+
+    @property
+    def bytes_sent(self) -> int:
+        """On the wire (RTP header + payload, RTX included): for the estimate."""
+        self.catch_up()
+        return self._bytes_sent
 
     def _start_over(self, ssrc: int) -> None:
         """The stream resynced on a key frame (a layer switch): what of it still waits in
@@ -299,7 +416,12 @@ class Consumer:
                 self.unsent(sequence_number)
 
     def set_target(self, spatial: int | None, temporal: int) -> None:
-        self._forwarder.set_target(spatial, temporal)
+        forwarder = self._forwarder
+        if self._lane is not None:
+            if (spatial, temporal) == (forwarder.target_spatial, forwarder.target_temporal):
+                return
+            self._leave_lane()
+        forwarder.set_target(spatial, temporal)
         self._update_layer_mask()
 
     @property
@@ -312,6 +434,7 @@ class Consumer:
         newest first) are given back, so the resumed video continues without a gap.
         Chromium counted a pause's dropped queue as lost: 96 % "lost" in the first report
         after a resume, which failed every resume on the collapse profile's recovery."""
+        self._leave_lane()
         highest = self._forwarder.highest_out_ext_seq
         out_ext = highest - ((highest - sequence_number) & 0xFFFF)
         self._sent.discard(out_ext)
@@ -324,6 +447,7 @@ class Consumer:
         params = self._params
         if params is None:
             return 0
+        self.catch_up()
         if self._forwarder.current_spatial is None and self.producer.kind == "video":
             # Paused (allocation, mute) or waiting for a key frame: the subscriber cannot
             # use old pictures, and a weak link that paused them has no room for them.
@@ -417,7 +541,7 @@ class Consumer:
             if params.rtx_payload_type is not None:
                 # only a packet that left takes an RTX seq: a gap would read as loss
                 self._rtx_seq += 1
-            self.bytes_sent += len(packet)
+            self._bytes_sent += len(packet)
             self.rtx_bytes += len(packet)
             self._metrics.retransmissions += 1
 
@@ -448,6 +572,7 @@ class Consumer:
         params = self._params
         if params is None or params.rtx_payload_type is None or self.producer.kind != "video":
             return 0
+        self.catch_up()
         ext_id = self.transport_cc_id
         packet = padding_packet(
             params.rtx_payload_type,
@@ -462,7 +587,7 @@ class Consumer:
         if not self._send(packet):
             return 0
         self._rtx_seq += 1
-        self.bytes_sent += len(packet)
+        self._bytes_sent += len(packet)
         self._metrics.padding_bytes += len(packet)
         return len(packet)
 
@@ -473,6 +598,7 @@ class Consumer:
 
         Browsers align audio and video of one participant by these NTP/RTP pairs.
         """
+        self.catch_up()
         forwarding = self._forwarder.has_forwarded
         if not forwarding or layer_index != self._forwarder.current_spatial:
             return
@@ -507,6 +633,7 @@ class Consumer:
         params = self._params
         if params is None:
             return
+        self.catch_up()
         packet = build_sender_report(
             params.ssrc,
             ntp_timestamp & 0xFFFFFFFFFFFFFFFF,
@@ -525,6 +652,7 @@ class Consumer:
     def on_report_block(self, block: ReportBlock, now_ms: int) -> tuple[int, int] | None:
         """Take one report block; return (lost on the downlink, expected) since the last
         one (None until two blocks can be compared)."""
+        self.catch_up()
         self._last_report = block
         # One round trip per SR: a receiver repeats the last SR's LSR in every report
         # until a new SR comes, and toward paused video (no SRs) that repeated the queued
@@ -571,6 +699,7 @@ class Consumer:
         return self._rtt_ms
 
     def stats(self) -> ConsumerStats:
+        self.catch_up()
         block = self._last_report
         return ConsumerStats(
             packets_sent=self._packets_sent,

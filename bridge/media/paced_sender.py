@@ -35,6 +35,7 @@ from bridge.metrics import BridgeMetrics
 from bridge.rtp.header import HEADER_SIZE, MAX_PADDING, VIDEO_EXTENSION_BLOCK, restamp_abs_send_time
 
 from .consumer import Clock
+from .fanout_lane import SendPacket
 
 BURST_MS = 20
 MAX_QUEUED = 512  # ~0.7 MB: seconds of video even at the top layer
@@ -56,7 +57,7 @@ class PacedSender:
     def __init__(self, clock: Clock, metrics: BridgeMetrics) -> None:
         self._clock = clock
         self._metrics = metrics
-        self._send: Callable[[bytes | bytearray], bool] | None = None
+        self._send: SendPacket | None = None
         self._bucket: TokenBucket | None = None
         self._queue: deque[bytes | bytearray] = deque()
         self._repairs: deque[tuple[bytes | bytearray, RepairKey]] = deque()
@@ -69,7 +70,7 @@ class PacedSender:
         self._padding_at = 0  # ms, when owed was last brought up to date
         self._padding_since = 0  # ms, when padding started (its ramp)
 
-    def connect(self, send: Callable[[bytes | bytearray], bool]) -> None:
+    def connect(self, send: SendPacket) -> None:
         """The subscriber peer's send (SRTP, socket)."""
         self._send = send
 
@@ -84,7 +85,7 @@ class PacedSender:
         else:
             self._bucket.set_rate(rate_bps, now)
 
-    def send(self, packet: bytes | bytearray) -> bool:
+    def send(self, packet: bytes | bytearray | memoryview) -> bool:
         send = self._send
         if send is None:
             return False
@@ -98,7 +99,8 @@ class PacedSender:
         if len(self._queue) >= MAX_QUEUED:
             self._metrics.rtp_dropped["pacer_full"] += 1
             return False
-        self._queue.append(packet)
+        # a lane's packet is a view of its array of every member's: copied to wait
+        self._queue.append(bytearray(packet) if isinstance(packet, memoryview) else packet)
         if self._timer is None:
             self._drain()
         return True

@@ -315,8 +315,7 @@ class Participant:
         for consumer in [c for c in self.consumers if c.producer is producer]:
             consumer.pause()
             self.consumers.remove(consumer)
-            if consumer in producer.consumers:
-                producer.consumers.remove(consumer)
+            producer.remove_consumer(consumer)
             self._slot_owner.pop(id(consumer.slot), None)
             consumer.slot.set_active(False)
             for waiting in (self._negotiation.unannounced, self._negotiation.announced):
@@ -407,8 +406,7 @@ class Participant:
             if task is not None:
                 task.cancel()
         for consumer in self.consumers:
-            if consumer in consumer.producer.consumers:
-                consumer.producer.consumers.remove(consumer)
+            consumer.producer.remove_consumer(consumer)
         self.consumers.clear()
         self._downlink.close()
         for peer in (self._publisher, self._subscriber):

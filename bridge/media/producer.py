@@ -16,6 +16,7 @@ from bridge.rtp.rtcp import ReportBlock, SenderReport, build_nack, build_pli
 from bridge.rtp.vp8 import Vp8Descriptor, parse_vp8_descriptor
 from bridge.rtp.vp8_munger import picture_id_bits
 
+from .fanout_lane import FanoutLane
 from .peer import RemoteTrack
 from .receive_layer import ReceiveLayer
 
@@ -40,7 +41,10 @@ class Producer:
         feedback_ssrc: int,
         send_upstream: Callable[[bytes], bool],
         metrics: BridgeMetrics,
+        lanes: bool = True,
     ):
+        """``lanes``: steady consumers are served together (media/fanout_lane.py); off,
+        every consumer forwards each packet on its own (benches and tests compare)."""
         self.participant_id = participant_id
         self.track = track
         self.kind = track.kind
@@ -66,6 +70,7 @@ class Producer:
         # (ext seq, ext timestamp, payload) of the last audio packet, for RED
         self._previous_audio: tuple[int, int, bytes] | None = None
         self._rates = LayerRateMeter(len(self.layers))
+        self._lanes = [FanoutLane() for _ in self.layers] if lanes else None
         self._feedback_ssrc = feedback_ssrc
         self._send_upstream = send_upstream
         self._metrics = metrics
@@ -73,6 +78,16 @@ class Producer:
     @property
     def simulcast(self) -> bool:
         return bool(self.track.rids)
+
+    def lane(self, layer_index: int) -> FanoutLane | None:
+        """The lane of a layer's steady consumers; None when lanes are off."""
+        lanes = self._lanes
+        return None if lanes is None else lanes[layer_index]
+
+    def remove_consumer(self, consumer: Consumer) -> None:
+        if consumer in self.consumers:
+            consumer.stop()
+            self.consumers.remove(consumer)
 
     def layer_for_rid(self, rid: str) -> ReceiveLayer | None:
         return next((layer for layer in self.layers if layer.rid == rid), None)
@@ -136,6 +151,9 @@ class Producer:
             self._offer_redundancy(template, data, header, ext_seq, ext_ts)
         layer_bit = 1 << layer.index
         sent = 0
+        lanes = self._lanes
+        if lanes is not None and lanes[layer.index].members:
+            sent = lanes[layer.index].forward(template, packet)  # before: it may dissolve
         for consumer in self.consumers:
             if consumer.layer_mask & layer_bit:
                 sent += consumer.forward(template, packet)

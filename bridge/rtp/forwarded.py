@@ -61,16 +61,16 @@ class ForwardingTemplate:
     """One incoming packet as every subscriber gets it, less the per-subscriber fields."""
 
     __slots__ = (
-        "_abs_send_time",
-        "_marker",
-        "_picture_id_at",
         "_red",
         "_red_source",
-        "_tl0_pic_idx_at",
         "_wide_picture_id",
         "data",
+        "extension_block",
+        "marker_bit",
         "payload_octets",
+        "picture_id_at",
         "size",
+        "tl0_pic_idx_at",
     )
 
     def __init__(
@@ -85,21 +85,21 @@ class ForwardingTemplate:
         TL0PICIDX are to be rewritten per subscriber."""
         self.data = forwarding_template(data, header, abs_send_time_ms)
         self.size = len(self.data)
-        self._abs_send_time = abs_send_time_ms is not None
-        payload_at = HEADER_SIZE + (VIDEO_EXTENSION_BLOCK if self._abs_send_time else 0)
+        self.extension_block = abs_send_time_ms is not None
+        payload_at = HEADER_SIZE + (VIDEO_EXTENSION_BLOCK if self.extension_block else 0)
         self.payload_octets = header.payload_end - header.payload_offset
-        self._marker = 0x80 if header.marker else 0
+        self.marker_bit = 0x80 if header.marker else 0
         # 0: the packet has no such field
-        self._picture_id_at = self._tl0_pic_idx_at = 0
+        self.picture_id_at = self.tl0_pic_idx_at = 0
         self._wide_picture_id = False
         if vp8 is not None:
             at = payload_at + 2  # required byte, X byte (both needed for I or L)
             if vp8.picture_id is not None:
-                self._picture_id_at = at
+                self.picture_id_at = at
                 self._wide_picture_id = picture_id_bits(vp8) == 15
                 at += 2 if self._wide_picture_id else 1
             if vp8.tl0_pic_idx is not None:
-                self._tl0_pic_idx_at = at
+                self.tl0_pic_idx_at = at
         self._red_source: tuple[bytes, bytes, int] | None = None
         self._red: tuple[int, ForwardingTemplate] | None = None
 
@@ -127,9 +127,9 @@ class ForwardingTemplate:
         red.data = self.data[:HEADER_SIZE] + bytes(buf)
         red.size = len(red.data)
         red.payload_octets = len(buf)
-        red._abs_send_time = False
-        red._marker = self._marker
-        red._picture_id_at = red._tl0_pic_idx_at = 0
+        red.extension_block = False
+        red.marker_bit = self.marker_bit
+        red.picture_id_at = red.tl0_pic_idx_at = 0
         red._wide_picture_id = False
         red._red_source = None
         red._red = None
@@ -156,22 +156,22 @@ class ForwardingTemplate:
         """
         buf = bytearray(self.data)
         HEADER_FIELDS.pack_into(
-            buf, 1, self._marker | payload_type, sequence_number, timestamp, ssrc
+            buf, 1, self.marker_bit | payload_type, sequence_number, timestamp, ssrc
         )
-        if self._abs_send_time:
+        if self.extension_block:
             if abs_send_time_element:
                 buf[ABS_SEND_TIME_ELEMENT] = abs_send_time_element
             else:
                 buf[ABS_SEND_TIME_ELEMENT : ABS_SEND_TIME_ELEMENT + 4] = _NO_ELEMENT
             if playout_delay:
                 buf[PLAYOUT_DELAY_ELEMENT : PLAYOUT_DELAY_ELEMENT + 4] = playout_delay
-        at = self._picture_id_at
+        at = self.picture_id_at
         if at and picture_id is not None:
             if self._wide_picture_id:
                 _WIDE_PICTURE_ID.pack_into(buf, at, 0x8000 | (picture_id & 0x7FFF))
             else:
                 buf[at] = picture_id & 0x7F
-        at = self._tl0_pic_idx_at
+        at = self.tl0_pic_idx_at
         if at and tl0_pic_idx is not None:
             buf[at] = tl0_pic_idx & 0xFF
         return buf

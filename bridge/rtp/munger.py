@@ -60,6 +60,11 @@ class OffsetMap:
         """Highest input mapped or skipped since the reset."""
         return self._highest
 
+    def is_newest(self, value: int) -> bool:
+        """``value`` is the highest input and was mapped (not skipped): every later
+        input maps by the last offset."""
+        return value == self._highest and value >= self._starts[-1]
+
     def map(self, value: int) -> int | None:
         """Output number for ``value``, or None if it is too old or was skipped."""
         starts = self._starts
@@ -194,6 +199,11 @@ class RtpMunger:
             self._highest_out_seq = mapped
             self._last_out_ts = out_ts
         return mapped, mapped & _SEQ_MASK, out_ts & _TS_MASK
+
+    def is_newest(self, ext_seq: int) -> bool:
+        """``ext_seq`` is the highest input seen since the resync, and mapped (not
+        skipped): every later input maps by the current offset."""
+        return self._started and self._seqs.is_newest(ext_seq)
 
     def take_back(self, out_ext_seq: int) -> bool:
         """The newest outgoing number ``out_ext_seq`` never left (dropped before sending):

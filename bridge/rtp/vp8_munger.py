@@ -136,6 +136,21 @@ class Vp8Munger:
             tl0_out = tl0_mapped & 0xFF
         return pid_out, tl0_out
 
+    def is_newest(self, picture_id: int | None, tl0_pic_idx: int | None, bits: int) -> bool:
+        """These values, just mapped, are the highest seen (the PictureID mapped, not
+        skipped): later ones map by the current offsets."""
+        if picture_id is not None:
+            pids = self._pids
+            if not self._pids_started or not pids.is_newest(
+                _unwrap(picture_id, pids.highest, bits)
+            ):
+                return False
+        if tl0_pic_idx is not None:
+            tl0 = self._tl0
+            if tl0 is None or _unwrap(tl0_pic_idx, tl0[0], 8) != tl0[0]:
+                return False
+        return True
+
     def skip(self, picture_id: int | None, *, picture_id_bits: int = 15) -> None:
         """A packet of this picture is dropped on purpose (e.g. its temporal layer).
 

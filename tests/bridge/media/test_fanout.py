@@ -36,13 +36,14 @@ class _Slot:
         return None
 
 
-def _producer(track: RemoteTrack, metrics: BridgeMetrics) -> Producer:
+def _producer(track: RemoteTrack, metrics: BridgeMetrics, lanes: bool = True) -> Producer:
     return Producer(
         participant_id="p",
         track=track,
         feedback_ssrc=1,
         send_upstream=lambda data: True,
         metrics=metrics,
+        lanes=lanes,
     )
 
 
@@ -135,7 +136,8 @@ SIMULCAST = RemoteTrack("video", "1", None, None, 96, None, 90000, rids=("q", "h
 
 def _simulcast_consumer() -> tuple[Producer, Consumer, list[int]]:
     metrics = BridgeMetrics()
-    producer = _producer(SIMULCAST, metrics)
+    # each consumer on its own: in a lane, the producer would not call its forward
+    producer = _producer(SIMULCAST, metrics, lanes=False)
     params = SlotParameters(1000, 1001, 96, None, "c", 3)
     consumer = _consumer(producer, params, lambda data: True, metrics, random.Random(1))
     producer.consumers.append(consumer)
@@ -562,7 +564,8 @@ async def test_a_layer_switch_drops_what_of_the_old_layer_still_waits_in_the_pac
     """540p queued for a link that just fell to 250 kbit/s: the 135p key frame leaves
     next, not seconds later, and the dropped packets are gaps, not downlink loss."""
     metrics = BridgeMetrics()
-    producer = _producer(SIMULCAST, metrics)
+    # each consumer on its own: in a lane, the producer would not call its forward
+    producer = _producer(SIMULCAST, metrics, lanes=False)
     params = SlotParameters(1000, 1001, 96, None, "c", 3)
     now = [0]
     wire: list[bytes] = []
