@@ -16,6 +16,8 @@ class BridgeMetrics:
     rtp_bytes_in: int = 0
     rtp_packets_out: int = 0
     rtp_bytes_out: int = 0
+    lane_packets_out: int = 0  # of rtp_packets_out, sent by fan-out lanes (fanout_lane.py)
+    lanes_dissolved: int = 0  # lanes a packet they could not map sent back per consumer
     rtcp_packets_in: int = 0
     rtcp_packets_out: int = 0
     retransmissions: int = 0

@@ -32,6 +32,16 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
         ("diemcau_rtp_bytes_in_total", m.rtp_bytes_in, "RTP bytes accepted from publishers."),
         ("diemcau_rtp_packets_out_total", m.rtp_packets_out, "RTP packets forwarded."),
         ("diemcau_rtp_bytes_out_total", m.rtp_bytes_out, "RTP bytes forwarded."),
+        (
+            "diemcau_lane_packets_out_total",
+            m.lane_packets_out,
+            "Of the RTP packets forwarded, those sent by fan-out lanes (steady subscribers).",
+        ),
+        (
+            "diemcau_lanes_dissolved_total",
+            m.lanes_dissolved,
+            "Fan-out lanes a packet they could not map (reordered, new shape) dissolved.",
+        ),
         ("diemcau_rtcp_packets_in_total", m.rtcp_packets_in, "RTCP compound packets accepted."),
         ("diemcau_rtcp_packets_out_total", m.rtcp_packets_out, "RTCP compound packets sent."),
         ("diemcau_retransmissions_total", m.retransmissions, "Packets resent for NACKs."),

@@ -54,6 +54,7 @@ COLUMNS = (
     ("media p50/p99 ms", ("media_p50_ms", "media_p99_ms"), "{:.0f}"),
     ("no media", "without_media", "{:d}"),
     ("gen CPU%", "generator_cpu_pct", "{:.0f}"),
+    ("lane %", "lane_pct", "{:.0f}"),
 )
 
 

@@ -108,15 +108,16 @@ class BridgeProcess:
     def rss_kib(self) -> int:
         return sum(proc_rss_kib(pid) for pid in self.pids)
 
-    async def forwarded_packets(self, session: aiohttp.ClientSession) -> int:
-        """diemcau_rtp_packets_out_total, summed over workers by the front if any."""
+    async def forwarded_packets(self, session: aiohttp.ClientSession) -> tuple[int, int]:
+        """diemcau_rtp_packets_out_total and, of it, diemcau_lane_packets_out_total (0 on
+        a bridge without lanes), summed over workers by the front if any."""
         async with session.get(f"{self.base_url}/metrics") as resp:
             text = await resp.text()
-        return sum(
-            int(line.split()[-1])
-            for line in text.splitlines()
-            if line.startswith("diemcau_rtp_packets_out_total")
-        )
+
+        def total(name: str) -> int:
+            return sum(int(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+        return total("diemcau_rtp_packets_out_total"), total("diemcau_lane_packets_out_total")
 
     def stop(self) -> None:
         proc = self._proc

@@ -62,6 +62,7 @@ class Result:
     media_p99_ms: float | None
     without_media: int  # listeners that got nothing before the window
     generator_cpu_pct: float
+    lane_pct: float | None = None  # of the packets forwarded, sent by fan-out lanes
 
 
 class _LoadSite:
@@ -182,7 +183,7 @@ class _Run:
         wall = time.monotonic() - start
         counts1, hist = self._counts(), self.latency.minus(hist0)
         received, expected = received_and_expected(counts0, counts1)
-        forwarded = fwd1 - fwd0
+        forwarded = fwd1[0] - fwd0[0]
         joins = [s.join_ms for s in self.sites]
         media = [m for s in listeners if (m := s.media_ms) is not None]
         return Result(
@@ -202,6 +203,7 @@ class _Run:
             media_p99_ms=_percentile(media, 0.99),
             without_media=sum(s.receiver.first_packet_ns is None for s in listeners),
             generator_cpu_pct=(gen1 - gen0) / wall * 100,
+            lane_pct=100 * (fwd1[1] - fwd0[1]) / forwarded if forwarded else None,
         )
 
     async def close(self) -> None:

@@ -152,8 +152,12 @@ class Producer:
         layer_bit = 1 << layer.index
         sent = 0
         lanes = self._lanes
-        if lanes is not None and lanes[layer.index].members:
-            sent = lanes[layer.index].forward(template, packet)  # before: it may dissolve
+        if lanes is not None and (lane := lanes[layer.index]).members:
+            sent = lane.forward(template, packet)  # first: it may dissolve
+            if lane.members:
+                self._metrics.lane_packets_out += sent
+            else:
+                self._metrics.lanes_dissolved += 1
         for consumer in self.consumers:
             if consumer.layer_mask & layer_bit:
                 sent += consumer.forward(template, packet)

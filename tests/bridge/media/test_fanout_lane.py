@@ -266,8 +266,11 @@ def test_a_lane_sends_what_each_consumer_would_have_sent_video(seed: int) -> Non
         if frame % 50 == 0 and not quiet:
             _same(*worlds)
     _same(*worlds)
-    # the lanes did serve: most consumers were in one at some point
+    # the lanes did serve: most consumers were in one at some point, and most packets
+    # went out through them
     assert joined >= 4
+    assert worlds[0].metrics.lane_packets_out > worlds[0].metrics.rtp_packets_out // 2
+    assert worlds[1].metrics.lane_packets_out == 0
     assert worlds[0].metrics.rtp_packets_out == worlds[1].metrics.rtp_packets_out
 
 
@@ -299,3 +302,5 @@ def test_a_lane_sends_what_each_consumer_would_have_sent_audio(seed: int) -> Non
             _consumer_events(worlds, rng, now, video=False)
     _same(*worlds)
     assert joined >= 3
+    # (a third: RED and pauses keep consumers out for stretches)
+    assert worlds[0].metrics.lane_packets_out > worlds[0].metrics.rtp_packets_out // 3
