@@ -1,21 +1,20 @@
-"""How far could batching the fan-out go? The bridge's forwarding path against a sketch.
+"""How far can batching the fan-out go? The bridge's forwarding path against a bound.
 
 ``python -m bench.load.batched_fanout [--n 100] [--seconds 5] [--repeat 3]``: the same
 packets (bench.load.hotpath's synthetic camera and Opus) to N listeners, two ways, CPU µs
 per forwarded packet for each (process time), AEAD_AES_256_GCM, a real sendto:
 
 - *bridge*: ``bench.load.hotpath`` (ingress, producer, a consumer and forwarder per
-  listener, its pacer, the template fill, the peer's SRTP and send);
+  listener, its pacer, the fan-out lanes that serve steady consumers, the peer's SRTP
+  and send);
 - *sketch*: per incoming packet, numpy works out every listener's sequence number,
-  timestamp and SSRC at once (an offset each, as a forwarder in its steady state), and a
-  Python loop hands each listener's header and the payload to the same SRTP and send
-  path (``bridge.aiortc_adapter.loopback_srtp_sender``).
+  timestamp and SSRC at once (an offset each), and a Python loop hands each listener's
+  header and the payload to the same SRTP and send path
+  (``bridge.aiortc_adapter.loopback_srtp_sender``).
 
-The sketch leaves out what a real batched path still needs (pacing, the NACK map, VP8
-PictureID rewriting, header extensions, the forwarding decision's state changes), so it is
-a bound on what moving the per-listener decision and header writing out of Python's
-frames could buy, not a design. The interpreter is 58 % of the bridge's CPU per forwarded
-packet (perf, docs/benchmarks.md).
+The sketch leaves out what the bridge's lanes still do per listener (pacing, the NACK
+map and counters written back, VP8 PictureID rewriting, header extensions), so it is a
+bound on what batching the per-listener work can buy, not a design.
 """
 
 from __future__ import annotations
