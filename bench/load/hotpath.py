@@ -77,9 +77,15 @@ def _simulcast_layers(frame: bytes) -> list[tuple[int, str, bytes]]:
     ]
 
 
-def packets(media: Media, seconds: float, simulcast: bool = False) -> Iterator[bytes]:
+# --temporal-layers: VP8 L1T3, the TIDs of four frames in a row (RFC 7741 §4.2)
+_TEMPORAL_PATTERN = (0, 2, 1, 2)
+
+
+def packets(
+    media: Media, seconds: float, simulcast: bool = False, temporal_layers: bool = False
+) -> Iterator[bytes]:
     """The publisher's packets in send order: Opus every 20 ms, VP8 at 30 fps (one
-    stream, or three simulcast layers)."""
+    stream, or three simulcast layers; with ``temporal_layers``, each in L1T3)."""
     seq: dict[int, int] = {}
     audio, video = _TRACKS["audio"], _TRACKS["video"]
     frame = 0
@@ -97,7 +103,11 @@ def packets(media: Media, seconds: float, simulcast: bool = False) -> Iterator[b
             whole = media.video[frame % len(media.video)]
             layers = _simulcast_layers(whole) if simulcast else [(video.ssrc or 0, "", whole)]
             for ssrc, rid, layer_frame in layers:
-                payloads = vp8_payloads(layer_frame, picture_id=frame)
+                temporal = None
+                if temporal_layers:
+                    tid = _TEMPORAL_PATTERN[frame % len(_TEMPORAL_PATTERN)]
+                    temporal = (frame // len(_TEMPORAL_PATTERN), tid)
+                payloads = vp8_payloads(layer_frame, picture_id=frame, temporal=temporal)
                 for i, payload in enumerate(payloads):
                     packet = rtp_packet(
                         video.payload_type,
@@ -119,10 +129,12 @@ def run(
     aead: bool = False,
     simulcast: bool = False,
     lanes: bool = True,
+    frame_rates: bool = False,
 ) -> tuple[float, int]:
     """CPU seconds spent and packets forwarded. With ``simulcast``, listener i receives
-    video layer i mod 3; without ``lanes``, each consumer forwards each packet on its own
-    (media/fanout_lane.py)."""
+    video layer i mod 3; with ``frame_rates``, temporal layers up to i mod 3 (7.5, 15 or
+    30 fps of an L1T3 stream); without ``lanes``, each consumer forwards each packet on
+    its own (media/fanout_lane.py)."""
     metrics = BridgeMetrics()
     rng = random.Random(1)
     ingress = PublisherIngress(metrics, TransportFeedback(1))
@@ -167,8 +179,8 @@ def run(
             producer.consumers.append(consumer)
             assert slot.parameters is not None
             consumer.start(slot.parameters)
-            if simulcast and producer.kind == "video":
-                consumer.set_target(i % len(_RIDS), 2)
+            if producer.kind == "video" and (simulcast or frame_rates):
+                consumer.set_target(i % len(_RIDS) if simulcast else 0, i % 3 if frame_rates else 2)
     start = time.process_time()
     for n, data in enumerate(stream):
         now[0] = n
@@ -195,12 +207,17 @@ def main() -> None:
         "--simulcast", action="store_true", help="three video layers, listener i gets i mod 3"
     )
     parser.add_argument(
+        "--frame-rates",
+        action="store_true",
+        help="VP8 in L1T3; listener i forwards temporal layers up to i mod 3 (7.5/15/30 fps)",
+    )
+    parser.add_argument(
         "--no-lanes", action="store_true", help="every consumer on its own (no fan-out lanes)"
     )
     parser.add_argument("--repeat", type=int, default=5, help="runs; the fastest counts")
     args = parser.parse_args()
     media = Media.synthetic() if args.synthetic else Media.camera()
-    stream = list(packets(media, args.seconds, args.simulcast))
+    stream = list(packets(media, args.seconds, args.simulcast, args.frame_rates))
     costs = []
     for _ in range(args.repeat):
         spent, forwarded = run(
@@ -210,6 +227,7 @@ def main() -> None:
             args.srtp == "gcm",
             args.simulcast,
             not args.no_lanes,
+            args.frame_rates,
         )
         costs.append(spent * 1e6 / forwarded)
     print(

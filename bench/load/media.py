@@ -91,14 +91,25 @@ def opus_frames(count: int = 50) -> tuple[bytes, ...]:
     return tuple(out[:count])
 
 
-def vp8_payloads(frame: bytes, max_size: int = 1000, picture_id: int | None = None) -> list[bytes]:
+def vp8_payloads(
+    frame: bytes,
+    max_size: int = 1000,
+    picture_id: int | None = None,
+    temporal: tuple[int, int] | None = None,
+) -> list[bytes]:
     """RFC 7741 §4.2 descriptor per chunk: S=1 on the first packet, PID 0; with a
-    ``picture_id``, X=1 I=1 and a 15-bit PictureID (M=1) as browsers send."""
+    ``picture_id``, X=1 I=1 and a 15-bit PictureID (M=1) as browsers send; with
+    ``temporal`` (TL0PICIDX, TID) also L=1 T=1 and those fields (Y set above TID 0)."""
     chunks = [frame[i : i + max_size] for i in range(0, len(frame), max_size)]
     if picture_id is None:
         return [bytes([0x10 if i == 0 else 0x00]) + chunk for i, chunk in enumerate(chunks)]
-    pid = struct.pack("!H", 0x8000 | (picture_id & 0x7FFF))
-    return [bytes([0x90 if i == 0 else 0x80, 0x80]) + pid + chunk for i, chunk in enumerate(chunks)]
+    fields = struct.pack("!H", 0x8000 | (picture_id & 0x7FFF))
+    x = 0x80
+    if temporal is not None:
+        tl0, tid = temporal
+        x |= 0x60
+        fields += bytes([tl0 & 0xFF, (tid << 6) | (0x20 if tid else 0)])
+    return [bytes([0x90 if i == 0 else 0x80, x]) + fields + chunk for i, chunk in enumerate(chunks)]
 
 
 _STAMP = struct.Struct("!Q")

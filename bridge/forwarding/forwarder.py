@@ -283,28 +283,37 @@ class Forwarder:
 
     def steady_after(self, pkt: InboundPacket) -> bool:
         """True if ``pkt``, just forwarded, left this forwarder where every newer packet
-        of its layer maps by fixed offsets (media/fanout_lane.py): forwarding its target
-        layer with no switch or temporal step pending, ``pkt`` the newest it has seen in
-        sequence number, PictureID and TL0PICIDX, and no temporal layer above the one
-        forwarded seen (a packet of it would be skipped, moving the offsets)."""
+        of its layer maps by fixed offsets, or is skipped as above its temporal layer
+        (media/fanout_lane.py): forwarding its target layer with no switch or temporal
+        step pending, and ``pkt`` the newest it has seen in sequence number, PictureID
+        and TL0PICIDX."""
         return (
             self._state == "forwarding"
             and not self._needs_resync
             and self._current_spatial == self._target_spatial == pkt.spatial
             and self._current_temporal == self._target_temporal
-            and self._temporal_layers_seen <= self._current_temporal + 1
             and self._munger.is_newest(pkt.ext_seq)
             and self._vp8.is_newest(pkt.picture_id, pkt.tl0_pic_idx, pkt.picture_id_bits)
         )
 
-    def catch_up(self, newest: InboundPacket, highest_temporal: int | None) -> bool:
-        """Take the state of having forwarded, in the steady state ``steady_after``
-        describes, packets up to ``newest`` (the newest; ``highest_temporal`` the highest
-        VP8 TID among them): every number only moves to ``newest``'s, so forwarding it
-        alone does that. False if it was not forwarded (the caller's bug)."""
+    def catch_up(
+        self,
+        newest: InboundPacket | None,
+        skipped: list[InboundPacket],
+        highest_temporal: int | None,
+    ) -> bool:
+        """Take the state of having handled, in the steady state ``steady_after``
+        describes, newer packets: ``skipped`` (above the temporal layer forwarded, in
+        order), and others of which ``newest`` was the newest forwarded;
+        ``highest_temporal`` the highest VP8 TID among all. Numbers only move up to the
+        newest, so the skips and ``newest`` alone do it. False if ``newest`` was not
+        forwarded (the caller's bug)."""
         if highest_temporal is not None and highest_temporal >= self._temporal_layers_seen:
             self._temporal_layers_seen = highest_temporal + 1
-        return not isinstance(self.on_packet(newest), Drop)
+        for pkt in skipped:  # what _filter_temporal does for each
+            self._munger.skip(pkt.ext_seq)
+            self._vp8.skip(pkt.picture_id, picture_id_bits=pkt.picture_id_bits)
+        return newest is None or not isinstance(self.on_packet(newest), Drop)
 
     def _filter_temporal(self, pkt: InboundPacket, tid: int) -> Drop | None:
         current = self._current_temporal

@@ -129,6 +129,7 @@ class Consumer:
         self._lane: FanoutLane | None = None
         self._lane_row: MemberRow | None = None
         self._lane_at = 0
+        self._lane_offsets = (0, 0)  # (seq, PictureID) as of _lane_at, see MemberRow
         self.lane_failed: list[int] = []  # the lane's indices of the sends that failed
         self._last_report: ReportBlock | None = None
         self._downlink_loss = DownlinkLossMeter()
@@ -343,6 +344,7 @@ class Consumer:
         row = lane.join(self, packet, out, fields, self._send)
         if row is not None:
             self._lane, self._lane_row, self._lane_at = lane, row, lane.count
+            self._lane_offsets = (packet.ext_seq - out[0], lane.picture_ids[-1] - (out[2] or 0))
             self.layer_mask = 0  # the lane sends for it
 
     def catch_up(self) -> None:
@@ -354,35 +356,40 @@ class Consumer:
         records, base = lane.records, lane.base
         start = self._lane_at - base
         sent_map = self._sent
+        seq_offset, picture_id_offset = self._lane_offsets
+        failed = set(self.lane_failed)
         highest_temporal: int | None = None
+        forwarded: InboundPacket | None = None
+        skipped: list[InboundPacket] = []
         for k in range(start, len(records)):
             packet = records[k]
-            picture_id = tl0_pic_idx = None
-            if packet.picture_id is not None:
-                picture_id = (lane.picture_ids[k + 1] - row.picture_id_offset) & 0x7FFF
-            if packet.tl0_pic_idx is not None:
-                tl0_pic_idx = (lane.tl0s[k + 1] - row.tl0_offset) & 0xFF
-            sent_map.put(
-                packet.ext_seq - row.seq_offset, _sent_entry(packet, picture_id, tl0_pic_idx)
-            )
             tid = packet.temporal
             if tid is not None and (highest_temporal is None or tid > highest_temporal):
                 highest_temporal = tid
-        packets = len(records) - start
-        octets = lane.octets[-1] - lane.octets[start]
-        size = lane.sizes[-1] - lane.sizes[start]
-        for index in self.lane_failed:
-            k = index - base
-            sent_map.discard(records[k].ext_seq - row.seq_offset)
-            packets -= 1
-            octets -= lane.octets[k + 1] - lane.octets[k]
-            size -= lane.sizes[k + 1] - lane.sizes[k]
+            if tid is not None and tid > row.temporal:  # skipped (see FanoutLane.forward)
+                skipped.append(packet)
+                seq_offset += 1
+                if lane.picture_ids[k + 1] > lane.picture_ids[k]:
+                    picture_id_offset += 1
+                continue
+            out_ext_seq = packet.ext_seq - seq_offset
+            picture_id = tl0_pic_idx = None
+            if packet.picture_id is not None:
+                picture_id = (lane.picture_ids[k + 1] - picture_id_offset) & 0x7FFF
+            if packet.tl0_pic_idx is not None:
+                tl0_pic_idx = (lane.tl0s[k + 1] - row.tl0_offset) & 0xFF
+            sent_map.put(out_ext_seq, _sent_entry(packet, picture_id, tl0_pic_idx))
+            forwarded = packet
+            if base + k in failed:  # never left
+                sent_map.discard(out_ext_seq)
+                continue
+            self._packets_sent += 1
+            self._octets_sent += lane.octets[k + 1] - lane.octets[k]
+            self._bytes_sent += lane.sizes[k + 1] - lane.sizes[k]
         self.lane_failed.clear()
-        self._packets_sent += packets
-        self._octets_sent += octets
-        self._bytes_sent += size
+        self._lane_offsets = (seq_offset, picture_id_offset)
         self._lane_at = lane.count
-        self._forwarder.catch_up(records[-1], highest_temporal)
+        self._forwarder.catch_up(forwarded, skipped, highest_temporal)
 
     def left_lane(self) -> None:
         """The lane let this consumer go (``FanoutLane.dissolve``): it forwards on its own."""

@@ -14,10 +14,15 @@ What a member's own objects would have recorded (the forwarder's and mungers' hi
 numbers, the NACK map, the sender report's counters) is written to them when the consumer
 next needs them (``Consumer._catch_up``), from the lane's log of the packets it sent.
 
+A member at a lower frame rate than the stream's (a VP8 temporal layer it does not
+forward, RFC 7741 §4.2 TID) skips that layer's packets as its forwarder would: its
+sequence numbers and PictureIDs close up over them (``RtpMunger.skip``,
+``Vp8Munger.skip``), which the lane counts per temporal layer.
+
 A packet the lane cannot map by offsets (not newer than the last one in every number, a
-temporal layer above a member's, a 7-bit PictureID, a descriptor of another shape)
-dissolves it: every member catches up, and the producer forwards that packet to each
-consumer on its own as before. Members rejoin at the end of a later frame.
+7-bit PictureID, a descriptor of another shape) dissolves it: every member catches up,
+and the producer forwards that packet to each consumer on its own as before. Members
+rejoin at the end of a later frame.
 """
 
 from __future__ import annotations
@@ -45,13 +50,21 @@ MAX_LOG = 512
 MAX_TL0_STEPS = 64
 
 
+# VP8 TIDs are 2 bits (RFC 7741 §4.2)
+_TEMPORAL_LAYERS = 4
+
+
 @dataclass(frozen=True, slots=True)
 class MemberRow:
     """What one member writes into every packet: fixed while it is in the lane."""
 
-    seq_offset: int  # out extended seq = in extended seq - seq_offset
+    # out extended seq = in extended seq - (seq_offset + the lane's skipped packets
+    # above `temporal`)
+    seq_offset: int
     timestamp_offset: int  # out timestamp = (in extended timestamp - this) mod 2^32
-    picture_id_offset: int  # out PictureID = (lane's extended PictureID - this) mod 2^15
+    # out PictureID = (lane's extended PictureID - (this + the lane's skipped pictures
+    # above `temporal`)) mod 2^15
+    picture_id_offset: int
     tl0_offset: int  # out TL0PICIDX = (lane's extended TL0PICIDX - this) mod 2^8
     payload_type: int
     ssrc: int
@@ -73,14 +86,16 @@ class _Columns:
         "lowest_temporal",
         "picture_id",
         "playout",
+        "receivers",
         "seq",
         "ssrc",
+        "temporal",
         "timestamp",
         "tl0",
         "word0",
     )
 
-    def __init__(self, rows: list[MemberRow]) -> None:
+    def __init__(self, rows: list[MemberRow], sends: list[SendPacket]) -> None:
         def column(values: list[int]) -> npt.NDArray[np.int64]:
             return np.array(values, dtype=np.int64)
 
@@ -91,7 +106,17 @@ class _Columns:
         self.word0 = column([r.payload_type << 16 for r in rows])
         self.ssrc = column([r.ssrc for r in rows])
         self.abs_send_time = np.array([r.abs_send_time_element for r in rows], dtype=np.uint8)
+        self.temporal = column([r.temporal for r in rows])
         self.lowest_temporal = min(r.temporal for r in rows)
+        # per packet TID: (row, member's send) of the members that forward it
+        self.receivers = [
+            [
+                (i, send)
+                for i, (r, send) in enumerate(zip(rows, sends, strict=True))
+                if r.temporal >= t
+            ]
+            for t in range(_TEMPORAL_LAYERS)
+        ]
         playout = [r.playout_delay for r in rows]
         self.playout: npt.NDArray[np.uint8] | None = (
             np.frombuffer(b"".join(playout), dtype=np.uint8).reshape(len(rows), 4)
@@ -105,6 +130,8 @@ class FanoutLane:
         "_columns",
         "_rows",
         "_sends",
+        "_skipped_packets",
+        "_skipped_pictures",
         "_tl0_base",
         "base",
         "last",
@@ -133,6 +160,10 @@ class FanoutLane:
         self.octets: list[int] = [0]
         self.sizes: list[int] = [0]
         self._tl0_base = 0
+        # [t]: packets (pictures) of a temporal layer above t the lane has had, which a
+        # member forwarding up to layer t skipped
+        self._skipped_packets = np.zeros(_TEMPORAL_LAYERS, dtype=np.int64)
+        self._skipped_pictures = np.zeros(_TEMPORAL_LAYERS, dtype=np.int64)
 
     @property
     def count(self) -> int:
@@ -159,12 +190,15 @@ class FanoutLane:
                 return None
         else:
             self._start(packet, 1 << 15, 256)
+            self._skipped_packets[:] = self._skipped_pictures[:] = 0
         out_ext_seq, timestamp, picture_id, tl0_pic_idx = out
         payload_type, ssrc, abs_send_time, playout, temporal = fields
         row = MemberRow(
-            seq_offset=packet.ext_seq - out_ext_seq,
+            seq_offset=packet.ext_seq - out_ext_seq - int(self._skipped_packets[temporal]),
             timestamp_offset=packet.ext_timestamp - timestamp,
-            picture_id_offset=self.picture_ids[-1] - (picture_id or 0),
+            picture_id_offset=self.picture_ids[-1]
+            - (picture_id or 0)
+            - int(self._skipped_pictures[temporal]),
             tl0_offset=self.tl0s[-1] - (tl0_pic_idx or 0),
             payload_type=payload_type,
             ssrc=ssrc,
@@ -237,25 +271,37 @@ class FanoutLane:
         """Send ``packet`` to every member; how many sends worked. A packet the lane
         cannot map dissolves it first (0, and the members are the caller's again)."""
         numbers = self._extended(packet)
-        columns = self._columns
-        if columns is None:
-            columns = self._columns = _Columns(self._rows)
-        if numbers is None or (packet.temporal or 0) > columns.lowest_temporal:
+        if numbers is None:
             self.dissolve()
             return 0
+        columns = self._columns
+        if columns is None:
+            columns = self._columns = _Columns(self._rows, self._sends)
         pid_ext, tl0_ext = numbers
         rows = self._headers(template, packet, columns, pid_ext, tl0_ext)
         size = template.size
         flat = rows.data.cast("B")
         sent = 0
-        at = 0
         index = self.count
-        for i, send in enumerate(self._sends):
-            if send(flat[at : at + size]):
-                sent += 1
-            else:  # never left: the member takes it out of its NACK map and counters
-                self.members[i].lane_failed.append(index)
-            at += size
+        tid = packet.temporal or 0
+        if tid <= columns.lowest_temporal:  # every member forwards it
+            at = 0
+            for i, send in enumerate(self._sends):
+                if send(flat[at : at + size]):
+                    sent += 1
+                else:  # never left: the member takes it out of its NACK map and counters
+                    self.members[i].lane_failed.append(index)
+                at += size
+        else:
+            for i, send in columns.receivers[tid]:
+                if send(flat[i * size : (i + 1) * size]):
+                    sent += 1
+                else:
+                    self.members[i].lane_failed.append(index)
+            # the others skipped it: their numbers close up behind it
+            self._skipped_packets[:tid] += 1
+            if pid_ext > self.picture_ids[-1]:  # a new picture (its first packet here)
+                self._skipped_pictures[:tid] += 1
         self.last = packet
         self.records.append(packet)
         self.picture_ids.append(pid_ext)
@@ -286,10 +332,11 @@ class FanoutLane:
         rows[:] = np.frombuffer(data, dtype=np.uint8)
         # RFC 3550 §5.1: V/P/X/CC, M/PT and seq | timestamp | SSRC, big-endian words
         fields = np.empty((n, 3), dtype=">u4")
+        skipped = self._skipped_packets[columns.temporal]
         fields[:, 0] = (
             ((data[0] << 24) | (template.marker_bit << 16))
             + columns.word0
-            + ((packet.ext_seq - columns.seq) & 0xFFFF)
+            + ((packet.ext_seq - columns.seq - skipped) & 0xFFFF)
         )
         fields[:, 1] = (packet.ext_timestamp - columns.timestamp) & 0xFFFFFFFF
         fields[:, 2] = columns.ssrc
@@ -300,7 +347,8 @@ class FanoutLane:
                 rows[:, PLAYOUT_DELAY_ELEMENT : PLAYOUT_DELAY_ELEMENT + 4] = columns.playout
         at = template.picture_id_at
         if at and packet.picture_id is not None:
-            pid = ((pid_ext - columns.picture_id) & 0x7FFF) | 0x8000
+            skipped = self._skipped_pictures[columns.temporal]
+            pid = ((pid_ext - columns.picture_id - skipped) & 0x7FFF) | 0x8000
             rows[:, at] = pid >> 8
             rows[:, at + 1] = pid & 0xFF
         at = template.tl0_pic_idx_at
