@@ -37,6 +37,8 @@ _TRACKS = {
 # --simulcast: three layers, SSRCs learned from the RID header extension (as from Chromium)
 _RIDS = ("q", "h", "f")
 _RID_EXT_ID = 10
+# Packets between two reads of every consumer's bytes_sent: half a second of ~130/s.
+_READ_EVERY = 65
 # A subscriber's pacer at the estimator's ceiling: one packet per ms of it never waits.
 _PACING_BPS = 20_000_000
 _SIMULCAST = RemoteTrack("video", "1", None, None, 96, 97, 90000, _RIDS, _RID_EXT_ID)
@@ -182,9 +184,15 @@ def run(
             if producer.kind == "video" and (simulcast or frame_rates):
                 consumer.set_target(i % len(_RIDS) if simulcast else 0, i % 3 if frame_rates else 2)
     start = time.process_time()
+    consumers = [c for producer in producers for c in producer.consumers]
     for n, data in enumerate(stream):
         now[0] = n
         ingress.route_rtp(data, n)
+        if n % _READ_EVERY == 0:
+            # what each subscriber's allocator reads twice a second: a lane's members
+            # then write their part of its log back (NACK map, counters)
+            for consumer in consumers:
+                consumer.bytes_sent  # noqa: B018
     spent = time.process_time() - start
     sink.close()
     sender.close()

@@ -355,37 +355,48 @@ class Consumer:
             return
         records, base = lane.records, lane.base
         start = self._lane_at - base
-        sent_map = self._sent
         seq_offset, picture_id_offset = self._lane_offsets
-        failed = set(self.lane_failed)
+        failed = set(self.lane_failed)  # absolute log indices of packets it was sent
         highest_temporal: int | None = None
         forwarded: InboundPacket | None = None
         skipped: list[InboundPacket] = []
+        outs: list[int] = []
+        entries: list[int] = []  # _sent_entry's, written out: a loop over the lane's log
+        unsent: list[int] = []
+        picture_ids, tl0s, octets, sizes = lane.picture_ids, lane.tl0s, lane.octets, lane.sizes
+        octets_sent = octets[-1] - octets[start]
+        bytes_sent = sizes[-1] - sizes[start]
         for k in range(start, len(records)):
             packet = records[k]
             tid = packet.temporal
             if tid is not None and (highest_temporal is None or tid > highest_temporal):
                 highest_temporal = tid
-            if tid is not None and tid > row.temporal:  # skipped (see FanoutLane.forward)
-                skipped.append(packet)
-                seq_offset += 1
-                if lane.picture_ids[k + 1] > lane.picture_ids[k]:
-                    picture_id_offset += 1
-                continue
-            out_ext_seq = packet.ext_seq - seq_offset
-            picture_id = tl0_pic_idx = None
+            if (tid is not None and tid > row.temporal) or base + k in failed:
+                octets_sent -= octets[k + 1] - octets[k]
+                bytes_sent -= sizes[k + 1] - sizes[k]
+                if base + k in failed:  # sent, but never left
+                    unsent.append(packet.ext_seq - seq_offset)
+                else:  # skipped (see FanoutLane.forward)
+                    skipped.append(packet)
+                    seq_offset += 1
+                    if picture_ids[k + 1] > picture_ids[k]:
+                        picture_id_offset += 1
+                    continue
+            vp8 = 0
             if packet.picture_id is not None:
-                picture_id = (lane.picture_ids[k + 1] - picture_id_offset) & 0x7FFF
+                vp8 = (((picture_ids[k + 1] - picture_id_offset) & 0x7FFF) + 1) << 9
             if packet.tl0_pic_idx is not None:
-                tl0_pic_idx = (lane.tl0s[k + 1] - row.tl0_offset) & 0xFF
-            sent_map.put(out_ext_seq, _sent_entry(packet, picture_id, tl0_pic_idx))
+                vp8 |= ((tl0s[k + 1] - row.tl0_offset) & 0xFF) + 1
+            outs.append(packet.ext_seq - seq_offset)
+            entries.append((vp8 << _VP8_SHIFT) | (packet.ext_seq << _LAYER_BITS) | packet.spatial)
             forwarded = packet
-            if base + k in failed:  # never left
-                sent_map.discard(out_ext_seq)
-                continue
-            self._packets_sent += 1
-            self._octets_sent += lane.octets[k + 1] - lane.octets[k]
-            self._bytes_sent += lane.sizes[k + 1] - lane.sizes[k]
+        sent_map = self._sent
+        sent_map.put_all(outs, entries)
+        for out_ext_seq in unsent:
+            sent_map.discard(out_ext_seq)
+        self._packets_sent += len(outs) - len(unsent)
+        self._octets_sent += octets_sent
+        self._bytes_sent += bytes_sent
         self.lane_failed.clear()
         self._lane_offsets = (seq_offset, picture_id_offset)
         self._lane_at = lane.count

@@ -75,6 +75,17 @@ class SequenceMap:
         self._out[index] = out_ext_seq
         self._in[index] = in_ext_seq
 
+    def put_all(self, out_ext_seqs: list[int], in_ext_seqs: list[int]) -> None:
+        """``put`` each pair in order (a fan-out lane's log, written back at once)."""
+        out, into, capacity = self._out, self._in, self._capacity
+        for out_ext_seq, in_ext_seq in zip(out_ext_seqs, in_ext_seqs, strict=True):
+            if out_ext_seq < 0:
+                raise ValueError(f"extended sequence number must be >= 0, got {out_ext_seq}")
+            index = out_ext_seq % capacity
+            if out[index] <= out_ext_seq:
+                out[index] = out_ext_seq
+                into[index] = in_ext_seq
+
     def get(self, out_ext_seq: int) -> int | None:
         index = out_ext_seq % self._capacity
         if out_ext_seq < 0 or self._out[index] != out_ext_seq:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from bridge.rtp.packet_cache import PacketCache, SequenceMap
@@ -95,3 +97,17 @@ def test_a_discarded_mapping_counts_as_never_sent() -> None:
     sent.discard(115)  # not the one in that slot: nothing happens
     assert sent.get(15) is None and sent.get(16) == 16
     assert sent.missing_between(9, 19) == 1
+
+
+def test_put_all_is_put_in_order() -> None:
+    """The lane's write-back (put_all) keeps what put keeps, old entries refused too."""
+    rng = random.Random(5)
+    outs = [rng.randrange(0, 40) for _ in range(200)]
+    ins = [rng.randrange(1 << 20) for _ in range(200)]
+    one, many = SequenceMap(16), SequenceMap(16)
+    for out, value in zip(outs, ins, strict=True):
+        one.put(out, value)
+    many.put_all(outs, ins)
+    assert [one.get(s) for s in range(40)] == [many.get(s) for s in range(40)]
+    with pytest.raises(ValueError):
+        many.put_all([-1], [0])
