@@ -74,6 +74,7 @@ async def _bridge(app: web.Application) -> AsyncIterator[None]:
         settings=MediaSettings(
             max_participants=settings.max_participants,
             adaptive_bitrate=settings.adaptive_bitrate,
+            fanout_lanes=settings.fanout_lanes,
         ),
     )
     yield

@@ -27,6 +27,7 @@ class Settings:
     public_url: str = ""
     max_participants: int = 300
     adaptive_bitrate: bool = True
+    fanout_lanes: bool = True  # see bridge/media/settings.py
     # Answer publishers' transport-wide CC: their browser's GCC adapts to the uplink.
     transport_cc: bool = True
     # Number probes' padding toward subscribers for transport-cc feedback: a probe the
@@ -99,6 +100,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: object) -> Settings:
         public_url=env.get("DIEMCAU_PUBLIC_URL", ""),
         max_participants=_int(env, "DIEMCAU_MAX_PARTICIPANTS", base.max_participants),
         adaptive_bitrate=_flag(env, "DIEMCAU_ADAPTIVE_BITRATE", default=True),
+        fanout_lanes=_flag(env, "DIEMCAU_FANOUT_LANES", default=True),
         transport_cc=_flag(env, "DIEMCAU_TRANSPORT_CC", default=True),
         probe_feedback=_flag(env, "DIEMCAU_PROBE_FEEDBACK", default=True),
         admin_key=admin_key,

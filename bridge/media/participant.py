@@ -77,6 +77,7 @@ class Participant:
         rng: random.Random,
         adaptive_bitrate: bool,
         on_published: Callable[[Participant, Producer], None],
+        fanout_lanes: bool = True,
     ):
         self.id = id
         self.name = name
@@ -88,6 +89,7 @@ class Participant:
         self._metrics = metrics
         self._rng = rng
         self._on_published = on_published
+        self._fanout_lanes = fanout_lanes
         self._muted: dict[Kind, bool] = {"audio": False, "video": False}
         self._publisher: PublisherPeer | None = None
         self._subscriber: SubscriberPeer | None = None
@@ -175,6 +177,7 @@ class Participant:
             feedback_ssrc=self._feedback_ssrc,
             send_upstream=self._publisher.send,
             metrics=self._metrics,
+            lanes=self._fanout_lanes,
         )
         producer.set_muted(self._muted[track.kind], self._clock())
         producer.uplink_paused = track.kind == "video" and self._uplink.video_paused

@@ -77,6 +77,7 @@ class Room:
             metrics=self._metrics,
             rng=self._rng,
             adaptive_bitrate=self._settings.adaptive_bitrate,
+            fanout_lanes=self._settings.fanout_lanes,
             on_published=self._published,
         )
         for kind in muted:

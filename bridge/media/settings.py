@@ -12,3 +12,6 @@ class MediaSettings:
     # here (synthetic sites in tests and load benches send no REMB); `diemcau serve` turns
     # it on unless DIEMCAU_ADAPTIVE_BITRATE=0 (signaling/settings.py).
     adaptive_bitrate: bool = False
+    # Steady subscribers of a stream get their headers from one numpy pass per packet
+    # (media/fanout_lane.py); off, each forwards each packet on its own (same bytes).
+    fanout_lanes: bool = True

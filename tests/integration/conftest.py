@@ -40,8 +40,10 @@ def loopback_settings(data_dir: Path, **changes: Any) -> Settings:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
-    srv = TestServer(create_app(loopback_settings(tmp_path)), host="127.0.0.1")
+async def server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[TestServer]:
+    """A test bridge; a test may change its settings with indirect parametrization."""
+    changes = getattr(request, "param", {})
+    srv = TestServer(create_app(loopback_settings(tmp_path, **changes)), host="127.0.0.1")
     await srv.start_server()
     yield srv
     await srv.close()

@@ -6,11 +6,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+import pytest
+
 from bridge.clock import monotonic_ms
-from signaling.app import REGISTRY
+from signaling.app import REGISTRY, SETTINGS
 
 
+@pytest.mark.parametrize(
+    "server", [{"fanout_lanes": True}, {"fanout_lanes": False}], indirect=True, ids=str
+)
 async def test_payloads_arrive_byte_identical(site, server) -> None:  # type: ignore[no-untyped-def]
+    """Also through a fan-out lane (media/fanout_lane.py), and with lanes turned off."""
     alice, bob = site("alice"), site("bob")
     await alice.join()
     await bob.join()
@@ -31,7 +37,12 @@ async def test_payloads_arrive_byte_identical(site, server) -> None:  # type: ig
     assert video[0][3][0] & 0x10 and not video[0][3][1] & 0x01
     seqs = [seq for seq, *_ in video]
     assert all((b - a) & 0xFFFF == 1 for a, b in itertools.pairwise(seqs))
-    assert server.app[REGISTRY].metrics.rtp_packets_out >= len(video) + len(audio)
+    metrics = server.app[REGISTRY].metrics
+    assert metrics.rtp_packets_out >= len(video) + len(audio)
+    if server.app[SETTINGS].fanout_lanes:  # the lanes sent most of it
+        assert metrics.lane_packets_out > metrics.rtp_packets_out // 2
+    else:
+        assert metrics.lane_packets_out == 0
 
 
 async def test_layer_rates_and_clock_share_one_time_base(site, server) -> None:  # type: ignore[no-untyped-def]

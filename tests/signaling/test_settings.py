@@ -13,6 +13,7 @@ from signaling.settings import settings_from_env
         ("DIEMCAU_ADAPTIVE_BITRATE", "adaptive_bitrate"),
         ("DIEMCAU_TRANSPORT_CC", "transport_cc"),
         ("DIEMCAU_PROBE_FEEDBACK", "probe_feedback"),
+        ("DIEMCAU_FANOUT_LANES", "fanout_lanes"),
     ],
 )
 @pytest.mark.parametrize(
