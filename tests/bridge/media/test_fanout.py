@@ -24,7 +24,9 @@ VIDEO = RemoteTrack("video", "1", 2222, None, 96, None, 90000)
 KEY = bytes([0x00, 0x9D, 0x01, 0x2A])  # VP8 payload header with P=0 (key frame), RFC 7741 §4.3
 
 
-class _Slot:
+class StaticSlot:
+    """A send slot whose negotiated parameters are given (no peer connection)."""
+
     def __init__(self, kind: Kind, parameters: SlotParameters):
         self.kind = kind
         self.parameters = parameters
@@ -56,7 +58,7 @@ def _consumer(
 ) -> Consumer:
     return Consumer(
         producer=producer,
-        slot=_Slot("video", params),
+        slot=StaticSlot("video", params),
         send=send,
         clock=lambda: 0,
         metrics=metrics,
@@ -339,7 +341,7 @@ def _forwarding_consumer(
     params = SlotParameters(1000, 1001, 100, None, "c", 3)
     consumer = Consumer(
         producer=producer,
-        slot=_Slot("video", params),
+        slot=StaticSlot("video", params),
         send=lambda p: media.append(bytes(p)) is None,
         send_rtcp=lambda p: rtcp.append(bytes(p)) is None,
         clock=lambda: now[0],
@@ -538,7 +540,7 @@ def test_retransmissions_go_to_the_repair_queue_and_not_twice_while_one_waits() 
     params = SlotParameters(1000, 1001, 100, None, "c", None)
     consumer = Consumer(
         producer=producer,
-        slot=_Slot("video", params),
+        slot=StaticSlot("video", params),
         send=lambda data: sent.append(bytes(data)) is None,
         clock=lambda: 0,
         queue=Queue(),
@@ -574,7 +576,7 @@ async def test_a_layer_switch_drops_what_of_the_old_layer_still_waits_in_the_pac
     pacer.set_rate(64_000)  # 8 bytes/ms: the burst (1500 bytes) lets a few packets out
     consumer = Consumer(
         producer=producer,
-        slot=_Slot("video", params),
+        slot=StaticSlot("video", params),
         send=pacer.send,
         clock=lambda: now[0],
         queue=pacer,

@@ -22,23 +22,12 @@ from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.header import parse_rtp_header
 from bridge.rtp.rtcp_types import ReportBlock, SenderReport
+from tests.bridge.media.test_fanout import StaticSlot
 
 SIMULCAST = RemoteTrack("video", "1", None, None, 96, None, 90000, rids=("q", "h", "f"))
 AUDIO = RemoteTrack("audio", "0", 3333, None, 111, None, 48000)
 KEY = bytes([0x00, 0x9D, 0x01, 0x2A])  # VP8 payload header with P=0 (key frame), RFC 7741 §4.3
 TEMPORAL_PATTERN = (0, 2, 1, 2)  # L1T3
-
-
-class _Slot:
-    def __init__(self, kind: Kind, parameters: SlotParameters):
-        self.kind = kind
-        self.parameters = parameters
-
-    def assign(self, stream_id: str, track_id: str) -> None:
-        return None
-
-    def set_active(self, active: bool) -> None:
-        return None
 
 
 @dataclass
@@ -97,7 +86,7 @@ def _world(track: RemoteTrack, lanes: bool, subscribers: int) -> _World:
         params = _params(i, track.kind)
         consumer = Consumer(
             producer=producer,
-            slot=_Slot(track.kind, params),
+            slot=StaticSlot(track.kind, params),
             send=sink.send,
             clock=lambda: 0,
             metrics=metrics,
