@@ -38,7 +38,7 @@ class StaticSlot:
         return None
 
 
-def _producer(track: RemoteTrack, metrics: BridgeMetrics, lanes: bool = True) -> Producer:
+def make_producer(track: RemoteTrack, metrics: BridgeMetrics, lanes: bool = True) -> Producer:
     return Producer(
         participant_id="p",
         track=track,
@@ -75,7 +75,7 @@ def _vp8_packet(seq: int, picture_id: int, key: bool) -> bytes:
 
 def test_each_subscriber_gets_its_own_header_and_failed_sends_are_not_counted() -> None:
     metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
+    producer = make_producer(VIDEO, metrics)
     sent: dict[int, list[bytes]] = {1000: [], 2000: []}
     rng = random.Random(3)
     for ssrc, abs_id, works in ((1000, 3, True), (2000, None, True), (3000, 4, False)):
@@ -139,7 +139,7 @@ SIMULCAST = RemoteTrack("video", "1", None, None, 96, None, 90000, rids=("q", "h
 def _simulcast_consumer() -> tuple[Producer, Consumer, list[int]]:
     metrics = BridgeMetrics()
     # each consumer on its own: in a lane, the producer would not call its forward
-    producer = _producer(SIMULCAST, metrics, lanes=False)
+    producer = make_producer(SIMULCAST, metrics, lanes=False)
     params = SlotParameters(1000, 1001, 96, None, "c", 3)
     consumer = _consumer(producer, params, lambda data: True, metrics, random.Random(1))
     producer.consumers.append(consumer)
@@ -194,7 +194,7 @@ def test_a_consumer_is_handed_only_the_layers_it_forwards_or_switches_to() -> No
 def _recording_consumer(seed: int) -> tuple[BridgeMetrics, Producer, Consumer, list[bytes]]:
     """A video producer with one started consumer whose sent packets are kept."""
     metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
+    producer = make_producer(VIDEO, metrics)
     sent: list[bytes] = []
     params = SlotParameters(1000, 1001, 100, None, "c", None)
     consumer = _consumer(
@@ -262,7 +262,7 @@ def _opus_packet(seq: int) -> bytes:
 
 def test_red_carries_the_previous_packet_only_where_negotiated_and_wanted() -> None:
     metrics = BridgeMetrics()
-    producer = _producer(AUDIO, metrics)
+    producer = make_producer(AUDIO, metrics)
     sent: dict[str, list[bytes]] = {"red": [], "declined": [], "not wanted": []}
     for name, red_pt in (("red", 63), ("declined", None), ("not wanted", 63)):
         params = SlotParameters(1000, 1001, 96, None, "c", None, red_payload_type=red_pt)
@@ -335,7 +335,7 @@ def _forwarding_consumer(
 ) -> tuple[Consumer, list[bytes], list[bytes]]:
     """A video consumer that forwarded one key frame; what it sent as media and as RTCP."""
     metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
+    producer = make_producer(VIDEO, metrics)
     media: list[bytes] = []
     rtcp: list[bytes] = []
     params = SlotParameters(1000, 1001, 100, None, "c", 3)
@@ -409,7 +409,7 @@ def test_playout_delay_only_once_asked_and_reset_to_zero_after() -> None:
     """A clean link's packets carry no playout delay; once one was asked, going back to
     none is said explicitly (the browser keeps the last value it saw)."""
     metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
+    producer = make_producer(VIDEO, metrics)
     sent: list[bytes] = []
     params = SlotParameters(1000, 1001, 100, None, "c", 3, playout_delay_id=5)
     consumer = _consumer(
@@ -430,7 +430,7 @@ def test_a_packet_that_failed_to_send_is_no_downlink_loss() -> None:
     """A send that fails (the pacer full on a collapsed link) used a sequence number the
     subscriber then reports lost: that gap is the bridge's, not the link's."""
     metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
+    producer = make_producer(VIDEO, metrics)
     sent: list[bytes] = []
     params = SlotParameters(1000, 1001, 100, None, "c", 3)
     works = [True]
@@ -457,7 +457,7 @@ def test_a_packet_that_failed_to_send_is_no_downlink_loss() -> None:
 
 def test_padding_goes_on_the_rtx_stream_and_counts_as_video_the_remb_sees() -> None:
     metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
+    producer = make_producer(VIDEO, metrics)
     sent: list[bytes] = []
     params = SlotParameters(1000, 1001, 100, 101, "c", 3)
     consumer = _consumer(
@@ -520,7 +520,7 @@ def test_only_the_newest_unsent_numbers_are_given_back() -> None:
 
 def test_retransmissions_go_to_the_repair_queue_and_not_twice_while_one_waits() -> None:
     metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
+    producer = make_producer(VIDEO, metrics)
     sent: list[bytes] = []
     repaired: list[tuple[bytes, tuple[int, int]]] = []
     waiting: set[tuple[int, int]] = set()
@@ -567,7 +567,7 @@ async def test_a_layer_switch_drops_what_of_the_old_layer_still_waits_in_the_pac
     next, not seconds later, and the dropped packets are gaps, not downlink loss."""
     metrics = BridgeMetrics()
     # each consumer on its own: in a lane, the producer would not call its forward
-    producer = _producer(SIMULCAST, metrics, lanes=False)
+    producer = make_producer(SIMULCAST, metrics, lanes=False)
     params = SlotParameters(1000, 1001, 96, None, "c", 3)
     now = [0]
     wire: list[bytes] = []
@@ -610,7 +610,7 @@ def test_a_seven_bit_picture_id_wraps_without_a_drop() -> None:
     forwarder the width; told 15 bits (as it always did), the wrap read as a picture
     32 641 behind and every packet after it was dropped as too old."""
     metrics = BridgeMetrics()
-    producer = _producer(VIDEO, metrics)
+    producer = make_producer(VIDEO, metrics)
     sent: list[bytes] = []
     params = SlotParameters(1000, 1001, 100, None, "c")
 

@@ -22,7 +22,7 @@ from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.header import parse_rtp_header
 from bridge.rtp.rtcp_types import ReportBlock, SenderReport
-from tests.bridge.media.test_fanout import StaticSlot
+from tests.bridge.media.test_fanout import StaticSlot, make_producer
 
 SIMULCAST = RemoteTrack("video", "1", None, None, 96, None, 90000, rids=("q", "h", "f"))
 AUDIO = RemoteTrack("audio", "0", 3333, None, 111, None, 48000)
@@ -72,14 +72,7 @@ def _params(i: int, kind: Kind) -> SlotParameters:
 
 def _world(track: RemoteTrack, lanes: bool, subscribers: int) -> _World:
     metrics = BridgeMetrics()
-    producer = Producer(
-        participant_id="p",
-        track=track,
-        feedback_ssrc=1,
-        send_upstream=lambda data: True,
-        metrics=metrics,
-        lanes=lanes,
-    )
+    producer = make_producer(track, metrics, lanes)
     sinks = [_Sink(fail_every=(0, 7, 0, 5, 0, 0)[i % 6]) for i in range(subscribers)]
     consumers = []
     for i, sink in enumerate(sinks):
