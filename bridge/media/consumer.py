@@ -125,7 +125,7 @@ class Consumer:
         self._octets_sent = 0
         self._bytes_sent = 0
         # In the producer's lane for its layer (media/fanout_lane.py): the lane sends for
-        # it, and what it sent is written here by catch_up, up to the lane's `_lane_at`.
+        # it, and catch_up writes here what it sent, up to `_lane_at` (the lane's count).
         self._lane: FanoutLane | None = None
         self._lane_row: MemberRow | None = None
         self._lane_at = 0

@@ -12,7 +12,7 @@ one array, and leaves each member one call: its send.
 
 What a member's own objects would have recorded (the forwarder's and mungers' highest
 numbers, the NACK map, the sender report's counters) is written to them when the consumer
-next needs them (``Consumer._catch_up``), from the lane's log of the packets it sent.
+next needs them (``Consumer.catch_up``), from the lane's log of the packets it sent.
 
 A member at a lower frame rate than the stream's (a VP8 temporal layer it does not
 forward, RFC 7741 §4.2 TID) skips that layer's packets as its forwarder would: its
