@@ -20,10 +20,9 @@ from collections.abc import Iterator
 
 from bridge.aiortc_adapter import loopback_srtp_sender
 from bridge.media.consumer import Consumer
-from bridge.media.fanout_lane import SendPacket
 from bridge.media.ingress import PublisherIngress
 from bridge.media.paced_sender import PacedSender
-from bridge.media.peer import Kind, RemoteTrack, SlotParameters
+from bridge.media.peer import Kind, RemoteTrack, SendPacket, SlotParameters
 from bridge.media.producer import Producer
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.transport_feedback import TransportFeedback

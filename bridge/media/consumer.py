@@ -19,8 +19,8 @@ from bridge.rtp.packet_cache import SequenceMap
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_sdes_cname, build_sender_report
 from bridge.rtp.vp8 import parse_vp8_descriptor
 
-from .fanout_lane import FanoutLane, MemberRow, SendPacket
-from .peer import SendSlot, SlotParameters
+from .fanout_lane import FanoutLane, MemberRow
+from .peer import SendPacket, SendSlot, SlotParameters
 from .producer import Producer
 from .receive_layer import CACHE_PACKETS
 

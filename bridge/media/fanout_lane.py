@@ -27,7 +27,6 @@ rejoin at the end of a later frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -38,11 +37,12 @@ from bridge.forwarding.forwarder import InboundPacket
 from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import ABS_SEND_TIME_ELEMENT, PLAYOUT_DELAY_ELEMENT
 
+from .peer import SendPacket
+
 if TYPE_CHECKING:
     from .consumer import Consumer
 
 T = TypeVar("T")
-SendPacket = Callable[[bytes | bytearray | memoryview], bool]
 
 # The log is written into the members (and cleared) before a member's mungers could
 # unwrap its newest TL0PICIDX (8 bits, RFC 7741 §4.2) wrongly: well inside half its range.

@@ -35,7 +35,7 @@ from bridge.metrics import BridgeMetrics
 from bridge.rtp.header import HEADER_SIZE, MAX_PADDING, VIDEO_EXTENSION_BLOCK, restamp_abs_send_time
 
 from .consumer import Clock
-from .fanout_lane import SendPacket
+from .peer import SendPacket
 
 BURST_MS = 20
 MAX_QUEUED = 512  # ~0.7 MB: seconds of video even at the top layer

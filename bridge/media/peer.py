@@ -55,6 +55,9 @@ class PacketSink(Protocol):
 
 
 ConnectionListener = Callable[[str], None]
+# Sends one RTP/RTCP packet toward a peer (SRTP, socket, maybe a pacer first); False if it
+# did not leave. A fan-out lane hands a view of its array (media/fanout_lane.py).
+SendPacket = Callable[[bytes | bytearray | memoryview], bool]
 
 
 class PublisherPeer(Protocol):

@@ -85,6 +85,7 @@ class Producer:
         return None if lanes is None else lanes[layer_index]
 
     def remove_consumer(self, consumer: Consumer) -> None:
+        """The subscriber left or unsubscribed: out of its lane, and of the fan-out."""
         if consumer in self.consumers:
             consumer.stop()
             self.consumers.remove(consumer)
