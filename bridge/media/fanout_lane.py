@@ -224,7 +224,7 @@ class FanoutLane:
         self.sizes = [0]
 
     def remove(self, consumer: Consumer) -> None:
-        """Take one member out (it has caught up)."""
+        """Take one member out; it then catches up from the log (Consumer.left_lane)."""
         i = self.members.index(consumer)
         _swap_remove(self.members, i)
         _swap_remove(self._rows, i)
