@@ -36,6 +36,7 @@ import numpy.typing as npt
 from bridge.forwarding.forwarder import InboundPacket
 from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import ABS_SEND_TIME_ELEMENT, PLAYOUT_DELAY_ELEMENT
+from bridge.rtp.vp8_munger import unwrap
 
 from .peer import SendPacket
 
@@ -132,7 +133,6 @@ class FanoutLane:
         "_sends",
         "_skipped_packets",
         "_skipped_pictures",
-        "_tl0_base",
         "base",
         "last",
         "members",
@@ -159,7 +159,6 @@ class FanoutLane:
         self.tl0s: list[int] = [0]
         self.octets: list[int] = [0]
         self.sizes: list[int] = [0]
-        self._tl0_base = 0
         # [t]: packets (pictures) of a temporal layer above t the lane has had, which a
         # member forwarding up to layer t skipped
         self._skipped_packets = np.zeros(_TEMPORAL_LAYERS, dtype=np.int64)
@@ -219,7 +218,6 @@ class FanoutLane:
         self.records = []
         self.picture_ids = [picture_id_ext + (packet.picture_id or 0)]
         self.tl0s = [tl0_ext + (packet.tl0_pic_idx or 0)]
-        self._tl0_base = self.tl0s[0]
         self.octets = [0]
         self.sizes = [0]
 
@@ -255,16 +253,14 @@ class FanoutLane:
         if pid is not None:
             if packet.picture_id_bits != 15:
                 return None
-            step = (pid - pid_ext) & 0x7FFF
-            if step >= 0x4000:  # older: RFC 7741 PictureIDs only grow
+            pid_ext = unwrap(pid, pid_ext, 15)
+            if pid_ext < self.picture_ids[-1]:  # older: RFC 7741 PictureIDs only grow
                 return None
-            pid_ext += step
         tl0_ext = self.tl0s[-1]
         if tl0 is not None:
-            step = (tl0 - tl0_ext) & 0xFF
-            if step >= 0x80:
+            tl0_ext = unwrap(tl0, tl0_ext, 8)
+            if tl0_ext < self.tl0s[-1]:
                 return None
-            tl0_ext += step
         return pid_ext, tl0_ext
 
     def forward(self, template: ForwardingTemplate, packet: InboundPacket) -> int:
@@ -308,7 +304,7 @@ class FanoutLane:
         self.tl0s.append(tl0_ext)
         self.octets.append(self.octets[-1] + template.payload_octets)
         self.sizes.append(self.sizes[-1] + template.size)
-        if len(self.records) >= MAX_LOG or tl0_ext - self._tl0_base >= MAX_TL0_STEPS:
+        if len(self.records) >= MAX_LOG or tl0_ext - self.tl0s[0] >= MAX_TL0_STEPS:
             for consumer in self.members:
                 consumer.catch_up()
             # the numbering goes on: the members' offsets are in it

@@ -50,7 +50,7 @@ def picture_id_bits(descriptor: Vp8Descriptor) -> int:
     return 7 if size == 1 else 15
 
 
-def _unwrap(value: int, highest: int, bits: int) -> int:
+def unwrap(value: int, highest: int, bits: int) -> int:
     """Extended value of ``value`` (``bits`` wide) nearest to ``highest``."""
     rng = 1 << bits
     diff = (value - highest) & (rng - 1)
@@ -94,7 +94,7 @@ class Vp8Munger:
         restart; a key frame). Returns None if the picture was dropped (``skip``) or
         is older than the last resync: the caller drops the packet.
         """
-        # Every subscriber maps each new picture: one frame, _unwrap written out (two
+        # Every subscriber maps each new picture: one frame, unwrap written out (two
         # calls and a max() made it ~2.5 µs a picture). The packets of a picture after
         # its first are the forwarder's (InboundPacket.picture).
         pid_out: int | None = None
@@ -108,7 +108,7 @@ class Vp8Munger:
                 self._pids_started = True
             else:
                 highest = pids.highest
-                diff = (picture_id - highest) & (rng - 1)  # _unwrap
+                diff = (picture_id - highest) & (rng - 1)  # unwrap
                 found = pids.map(highest + diff - rng if diff >= rng >> 1 else highest + diff)
                 if found is None:
                     return None
@@ -126,7 +126,7 @@ class Vp8Munger:
                 self._tl0_out_highest = tl0_mapped
             else:
                 highest, offset = tl0
-                diff = (tl0_pic_idx - highest) & 0xFF  # _unwrap
+                diff = (tl0_pic_idx - highest) & 0xFF  # unwrap
                 ext = highest + diff - _TL0_RANGE if diff >= 0x80 else highest + diff
                 tl0_mapped = ext - offset
                 if ext > highest:
@@ -141,13 +141,11 @@ class Vp8Munger:
         skipped): later ones map by the current offsets."""
         if picture_id is not None:
             pids = self._pids
-            if not self._pids_started or not pids.is_newest(
-                _unwrap(picture_id, pids.highest, bits)
-            ):
+            if not self._pids_started or not pids.is_newest(unwrap(picture_id, pids.highest, bits)):
                 return False
         if tl0_pic_idx is not None:
             tl0 = self._tl0
-            if tl0 is None or _unwrap(tl0_pic_idx, tl0[0], 8) != tl0[0]:
+            if tl0 is None or unwrap(tl0_pic_idx, tl0[0], 8) != tl0[0]:
                 return False
         return True
 
@@ -159,4 +157,4 @@ class Vp8Munger:
         """
         if picture_id is None or not self._pids_started:
             return
-        self._pids.skip(_unwrap(picture_id, self._pids.highest, picture_id_bits))
+        self._pids.skip(unwrap(picture_id, self._pids.highest, picture_id_bits))
