@@ -50,8 +50,13 @@ def write_wrapper(ns: str, directory: Path) -> Path:
     """A shell script that execs Chromium inside ``ns`` (Playwright's executable_path)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"chromium-in-{ns}.sh"
-    path.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
-    path.chmod(0o755)
+    # Written aside and renamed into place: browsers launched concurrently in one namespace
+    # share this path, and exec of a file another launch has open for writing fails with
+    # ETXTBSY. A rename never leaves the executed inode open for writing.
+    staging = directory / f".{path.name}.{os.getpid()}"
+    staging.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
+    staging.chmod(0o755)
+    staging.replace(path)
     return path
 
 
