@@ -19,6 +19,7 @@ from .meetings import MEETING_STORE, meeting_store_context
 from .metrics import render
 from .session import Session
 from .settings import Settings
+from .static_files import StaticFiles
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", RoomRegistry)
@@ -43,10 +44,6 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
         app[MEETING_HUB],
     ).run()
     return ws
-
-
-async def _index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(request.app[SETTINGS].web_dir / "index.html")
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -97,10 +94,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(meeting_store_context(settings))
     app.cleanup_ctx.append(_meeting_hub)
     app.add_subapp("/api/v1", admin_api(settings, REGISTRY))
-    app.router.add_get("/", _index)
     app.router.add_get("/ws", _websocket)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
-    for folder in ("js", "css", "locales"):
-        app.router.add_static(f"/{folder}/", settings.web_dir / folder)
+    StaticFiles(settings.web_dir).add_routes(app.router, ("js", "css", "locales"))
     return app
