@@ -30,6 +30,8 @@ class BridgeMetrics:
     keyframe_requests: int = 0
     nacks_sent: int = 0
     uplink_video_pauses: int = 0  # publishers told to stop video (uplink_guard)
+    # "applied" / "ignored": subscribers' own downlink measures at their join
+    link_hints: Counter[str] = field(default_factory=Counter)
     # reason -> count, for packets and messages that were refused
     rtp_dropped: Counter[str] = field(default_factory=Counter)
     rtcp_dropped: Counter[str] = field(default_factory=Counter)

@@ -95,6 +95,13 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
         _labelled("message", m.sdp_rejected),
     )
     lines += _lines(
+        "diemcau_link_hints_total",
+        "counter",
+        "Sites' own downlink measures at their join: applied (weak: video starts paused) "
+        "or ignored.",
+        _labelled("outcome", m.link_hints),
+    )
+    lines += _lines(
         "diemcau_signaling_rejected_total",
         "counter",
         "Signaling messages refused, by error code.",

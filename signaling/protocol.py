@@ -28,6 +28,7 @@ from .fields import ProtocolError, field_of, media_kind
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_NAME = 64
+MAX_KBPS = 10_000_000  # 10 Gbit/s: more is no measure of a site's link
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class Join:
     v: int
     token: str
     name: str | None = None  # display name typed on the pre-join screen
+    # the page's own measure of its downlink (web/js/link-hint.js); None: not measured
+    downlink_kbps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +131,18 @@ def _parse_typed(kind: object, obj: dict[str, Any]) -> ClientMessage:
         name = obj.get("name")
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
             raise ProtocolError("bad_field", f"field 'name' must be a string of at most {MAX_NAME}")
+        hint = obj.get("downlink_kbps")
+        if hint is not None and (
+            not isinstance(hint, int) or isinstance(hint, bool) or not 0 < hint <= MAX_KBPS
+        ):
+            raise ProtocolError(
+                "bad_field", f"field 'downlink_kbps' must be null or an integer 1..{MAX_KBPS}"
+            )
         return Join(
             v=field_of(obj, "v", int),
             token=field_of(obj, "token", str),
             name=(name.strip() or None) if isinstance(name, str) else None,
+            downlink_kbps=hint,
         )
     if kind == "publish":
         return Publish(sdp=field_of(obj, "sdp", str))

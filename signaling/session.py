@@ -90,6 +90,7 @@ class Session:
         self._close_code: int | None = None
         self._grant: Grant | None = None
         self._name = ""
+        self._downlink_kbps: int | None = None  # the join's, applied on entering the room
         self._live: LiveMeeting | None = None
         self._entering: asyncio.Task[None] | None = None  # the join after a lobby admit
         self._ending = False
@@ -236,6 +237,7 @@ class Session:
             # ad-hoc links to a meeting's room stop with the meeting, as invitations do
             raise ProtocolError("meeting_ended", f"meeting {meeting.id!r} has ended")
         self._grant, self._name = grant, join.name or grant.name
+        self._downlink_kbps = join.downlink_kbps
         live = self._hub.live(grant.room, meeting)
         match live.control.admission(self.participant_id, grant.role):
             case "revoked":
@@ -278,6 +280,8 @@ class Session:
             )
         except RoomFull as exc:
             raise ProtocolError("room_full", str(exc)) from exc
+        if self._downlink_kbps is not None:
+            self._participant.on_link_hint(self._downlink_kbps)
         self._room, self._live = room, live
         log.info("join room=%s identity=%s role=%s", grant.room, grant.identity, grant.role)
         self._send(

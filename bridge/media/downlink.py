@@ -186,6 +186,14 @@ class Downlink:
         self._cap_bps = None if max_kbps is None else max_kbps * 1000
         self.reallocate()
 
+    def on_link_hint(self, kbps: int) -> None:
+        """The subscriber measured its downlink at about ``kbps`` before joining
+        (``DownlinkEstimator.on_link_hint``)."""
+        applied = self._adaptive and self._estimator.on_link_hint(kbps * 1000, self._clock())
+        self._metrics.link_hints["applied" if applied else "ignored"] += 1
+        if applied:
+            self.reallocate()
+
     def wanted_spatial(self, publisher_id: str, layers: int) -> int:
         """Dynacast: the highest layer this subscriber's view of `publisher_id` needs."""
         if self._audio_only:

@@ -131,6 +131,10 @@ class Participant:
     def set_quality(self, audio_only: bool, max_kbps: int | None) -> None:
         self._downlink.set_quality(audio_only, max_kbps)
 
+    def on_link_hint(self, kbps: int) -> None:
+        """The site's own measure of its downlink, sent with its join."""
+        self._downlink.on_link_hint(kbps)
+
     def media_health(self) -> MediaHealth:
         return MediaHealth(
             last_media_ms=self._arrivals.last_media_ms,

@@ -64,3 +64,15 @@ def test_join_name_is_optional_trimmed_and_bounded() -> None:
     with pytest.raises(ProtocolError) as err:
         parse_client_message('{"type":"join","v":1,"token":"t","name":"' + "x" * 65 + '"}')
     assert "'name'" in err.value.reason
+
+
+def test_join_downlink_measure_is_optional_and_bounded() -> None:
+    join = '{"type":"join","v":1,"token":"t"'
+    assert parse_client_message(join + "}") == Join(1, "t", downlink_kbps=None)
+    assert parse_client_message(join + ',"downlink_kbps":null}') == Join(1, "t")
+    assert parse_client_message(join + ',"downlink_kbps":84}') == Join(1, "t", downlink_kbps=84)
+    for bad in ("0", "-5", "84.5", '"84"', "true", "10000001", "[84]"):
+        with pytest.raises(ProtocolError) as err:
+            parse_client_message(join + f',"downlink_kbps":{bad}}}')
+        assert err.value.code == "bad_field"
+        assert "'downlink_kbps'" in err.value.reason, bad

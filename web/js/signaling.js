@@ -8,6 +8,8 @@
 // sent again with the same token; the bridge replaces the old session for that identity.
 // Close codes in FATAL_CLOSE_CODES end the session for good.
 
+import { measuredDownlinkKbps } from './link-hint.js';
+
 /** @typedef {{type: string, [field: string]: any}} Message */
 
 /**
@@ -162,7 +164,10 @@ export class Signaling extends EventTarget {
       if (ws !== this.ws) return;
       clearTimeout(this.openTimer);
       this.lastFrameAt = Date.now();
-      ws.send(JSON.stringify({ type: 'join', v: 1, token: this.token, name: this.name }));
+      ws.send(JSON.stringify({
+        type: 'join', v: 1, token: this.token, name: this.name,
+        downlink_kbps: measuredDownlinkKbps(),
+      }));
       this._startPing();
       this._emitConnection({ state: 'open' });
     };

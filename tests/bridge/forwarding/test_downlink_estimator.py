@@ -738,3 +738,39 @@ def test_a_remb_right_after_a_failed_probe_is_the_probes_unless_far_below() -> N
     assert e.estimate_bps == 383_750
     e.on_remb(216_000, 1600)
     assert e.estimate_bps == 383_750
+
+
+def test_a_weak_link_hint_at_the_join_starts_there_and_holds() -> None:
+    """An edge site measured ~84 kbit/s loading its page: no video until the link says
+    more (the default start, 300k, overfilled its 96k link for 2.3 s)."""
+    e = DownlinkEstimator(EstimatorSettings())
+    assert e.on_link_hint(84_000, 0)
+    assert e.estimate_bps == 84_000
+    assert e.state().last_cut == "hint"
+    for t in range(500, 4000, 500):
+        e.on_receiver_report(0.0, t)
+    assert e.estimate_bps == 84_000  # held: growth waits for the hold to end
+    e.on_receiver_report(0.0, 5000)
+    e.on_receiver_report(0.0, 6000)
+    assert e.estimate_bps > 84_000  # then grows as after any fall (probes may follow)
+
+
+def test_a_link_hint_above_the_weak_mark_changes_nothing() -> None:
+    e = DownlinkEstimator(EstimatorSettings())
+    assert not e.on_link_hint(160_000, 0)
+    assert not e.on_link_hint(5_000_000, 0)
+    assert e.estimate_bps == 300_000
+    assert e.state().last_cut is None
+
+
+def test_a_link_hint_after_the_link_reported_changes_nothing() -> None:
+    e = DownlinkEstimator(EstimatorSettings())
+    e.on_remb(250_000, 0)
+    assert not e.on_link_hint(84_000, 100)
+    assert e.estimate_bps == 300_000
+
+    e = DownlinkEstimator(EstimatorSettings())
+    sending(e, 200_000, start_ms=0)
+    e.on_receiver_report(0.01, 1500)
+    assert not e.on_link_hint(84_000, 1600)
+    assert e.estimate_bps >= 300_000

@@ -23,7 +23,7 @@ from bridge.forwarding.probe_gate import ProbeSettings
 from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
 from bridge.forwarding.repair_delay import RepairDelaySettings
 from bridge.media.downlink import Downlink
-from bridge.media.events import RoomEvent, VideoState
+from bridge.media.events import LinkState, RoomEvent, VideoState
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.rtcp import ReportBlock
 from bridge.rtp.rtcp_build import build_nack, build_receiver_report, build_remb
@@ -875,3 +875,36 @@ async def test_a_drain_after_the_bridge_sends_less_is_no_faster_path() -> None:
     await w.report([30.0] * 3)
     assert w.metrics.paths_recovered == 1
     w.downlink.close()
+
+
+def test_a_weak_link_hint_pauses_the_video_from_the_join_and_says_so() -> None:
+    spy = SpyAllocator()
+    video = FakeConsumer(FakeProducer("video"))
+    events: list[RoomEvent] = []
+    d = downlink(spy, [video, FakeConsumer(FakeProducer("audio"))], events=events)
+    d.on_link_hint(84)
+    assert spy.budgets[-1] == 84_000
+    assert video.targets[-1][0] is None  # no layer
+    assert VideoState("pub", True, "bandwidth") in events
+    assert LinkState("weak", 84) in events
+    assert d._metrics.link_hints == {"applied": 1}
+
+
+def test_a_good_link_hint_or_adaptation_off_changes_nothing() -> None:
+    spy = SpyAllocator()
+    d = downlink(spy, [FakeConsumer(FakeProducer("video"))])
+    d.on_link_hint(5000)
+    assert spy.budgets == []  # no reallocation: the estimate stays the default
+    off = Downlink(
+        subscriber_id="sub",
+        clock=lambda: 1000,
+        metrics=BridgeMetrics(),
+        listener=lambda event: None,
+        estimator=DownlinkEstimator(EstimatorSettings()),
+        allocator=spy,
+        redundancy=RedundancySwitch(RedundancySettings()),
+        adaptive_bitrate=False,
+    )
+    off.on_link_hint(84)
+    assert spy.budgets == []
+    assert d._metrics.link_hints == off._metrics.link_hints == {"ignored": 1}
