@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -147,3 +148,20 @@ def test_etag_matches() -> None:
     assert etag_matches("*", '"a"')
     assert not etag_matches('"b"', '"a"')
     assert not etag_matches("", '"a"')
+
+
+def test_index_preloads_exactly_the_modules_app_js_imports() -> None:
+    """A module missing from the preloads costs a round trip per import level on a weak
+    link; one preloaded that nothing imports costs its bytes."""
+    imports = re.compile(r"""^import\s[^'"]*['"]\./([\w-]+\.js)['"]""", re.MULTILINE)
+    graph: set[str] = set()
+    todo = ["app.js"]
+    while todo:
+        module = todo.pop()
+        for name in imports.findall((WEB / "js" / module).read_text()):
+            if name not in graph:
+                graph.add(name)
+                todo.append(name)
+    index = (WEB / "index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="js/([\w-]+\.js)">', index))
+    assert graph and preloaded == graph
