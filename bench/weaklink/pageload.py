@@ -4,7 +4,8 @@ behind each profile's link waits for the meeting page (first visit, empty cache)
 For each run a fresh Chromium in the site namespace opens the join link and waits until
 the client can join (``window.diemcau.join``); the page reports its own Navigation and
 Resource Timing: *ready* (page start to joinable), *load* (the load event), the bytes
-that crossed the link (transferSize: headers and compressed bodies) and the files.
+that crossed the link (transferSize: headers and compressed bodies), the files, and the
+downlink the page measured (web/js/link-hint.js: what it sends with its join).
 """
 
 from __future__ import annotations
@@ -23,14 +24,16 @@ from bench.linkemu import load_profiles
 from .meeting import ROOM, Meeting
 from .topology import Topology
 
-_TIMINGS = """() => {
+_TIMINGS = """async () => {
   const nav = performance.getEntriesByType('navigation')[0];
   const files = performance.getEntriesByType('resource');
+  const { measuredDownlinkKbps } = await import('/js/link-hint.js');
   return {
     ready_ms: performance.now(),
     load_ms: nav.loadEventEnd,
     bytes: files.reduce((sum, e) => sum + e.transferSize, nav.transferSize),
     files: files.length + 1,
+    hint_kbps: measuredDownlinkKbps(),
   };
 }"""
 
@@ -42,6 +45,7 @@ class PageLoad:
     load_s: float
     bytes: int
     files: int
+    hint_kbps: int | None
 
 
 async def measure(profile: str, runs: int, work_dir: Path) -> list[PageLoad]:
@@ -67,18 +71,26 @@ async def measure(profile: str, runs: int, work_dir: Path) -> list[PageLoad]:
             finally:
                 await browser.close()
             results.append(
-                PageLoad(profile, t["ready_ms"] / 1000, t["load_ms"] / 1000, t["bytes"], t["files"])
+                PageLoad(
+                    profile,
+                    t["ready_ms"] / 1000,
+                    t["load_ms"] / 1000,
+                    t["bytes"],
+                    t["files"],
+                    t["hint_kbps"],
+                )
             )
     return results
 
 
 def table(results: list[PageLoad]) -> str:
     lines = [
-        "| profile | ready s | load s | bytes over the link | files |",
-        "|---|---|---|---|---|",
+        "| profile | ready s | load s | bytes over the link | files | measured kbit/s |",
+        "|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.profile} | {r.ready_s:.2f} | {r.load_s:.2f} | {r.bytes} | {r.files} |"
+        f"| {r.profile} | {r.ready_s:.2f} | {r.load_s:.2f} | {r.bytes} | {r.files} "
+        f"| {'-' if r.hint_kbps is None else r.hint_kbps} |"
         for r in results
     ]
     return "\n".join(lines)
@@ -94,7 +106,7 @@ async def _main(profiles: list[str], runs: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.weaklink.pageload", description=__doc__)
-    p.add_argument("--profiles", default="edge,rural-3g,fiber")
+    p.add_argument("--profiles", default="edge,rural-3g,satellite,fiber")
     p.add_argument("--runs", type=int, default=2)
     args = p.parse_args()
     names = [n.strip() for n in args.profiles.split(",") if n.strip()]
