@@ -511,10 +511,14 @@ def test_a_remb_is_not_followed_below_what_got_through_since_the_link_fell() -> 
     assert e.estimate_bps == 116_000
 
 
-def fallen_and_probing() -> DownlinkEstimator:
+def fallen_and_probing(rtt_after_ms: int | None = None) -> DownlinkEstimator:
     """1.6M carried cleanly, the link fell (heavy loss), then 200k sent and an upgrade to
-    300k on trial since t=20000 (the collapse profile's link, recovered)."""
+    300k on trial since t=20000 (the collapse profile's link, recovered). With
+    ``rtt_after_ms``: round trips of ~65 ms while 1.6M was carried, that after the fall."""
     e = est(initial_bps=3_000_000)
+    if rtt_after_ms is not None:
+        for t, rtt in ((-900, 64), (-600, 66), (-300, 65)):
+            e.on_rtt(rtt, t)
     sending(e, 1_600_000)
     e.on_allocated(1_600_000, 0)
     e.on_receiver_report(0.0, 0)
@@ -522,6 +526,9 @@ def fallen_and_probing() -> DownlinkEstimator:
     e.on_receiver_report(0.9, 1000)  # the link fell
     sending(e, 200_000, start_ms=18_000)
     e.on_allocated(200_000, 19_000)
+    if rtt_after_ms is not None:
+        for t in (19_100, 19_400, 19_700):
+            e.on_rtt(rtt_after_ms, t)
     e.on_receiver_report(0.0, 19_000)
     e.on_allocated(300_000, 20_000)
     return e
@@ -779,33 +786,13 @@ def test_a_link_hint_after_the_link_reported_changes_nothing() -> None:
     assert e.estimate_bps >= 300_000
 
 
-def fallen_on_a_slower_path(rtt_after_ms: int) -> DownlinkEstimator:
-    """As ``fallen_and_probing``, with round trips: ~65 ms while 1.6M was carried, then
-    ``rtt_after_ms`` on the link that fell."""
-    e = est(initial_bps=3_000_000)
-    for t, rtt in ((-900, 64), (-600, 66), (-300, 65)):
-        e.on_rtt(rtt, t)
-    sending(e, 1_600_000)
-    e.on_allocated(1_600_000, 0)
-    e.on_receiver_report(0.0, 0)
-    assert e.state().carried_bps == 1_600_000
-    e.on_receiver_report(0.9, 1000)  # the link fell
-    sending(e, 200_000, start_ms=18_000)
-    e.on_allocated(200_000, 19_000)
-    for t in (19_100, 19_400, 19_700):
-        e.on_rtt(rtt_after_ms, t)
-    e.on_receiver_report(0.0, 19_800)
-    e.on_allocated(300_000, 20_000)
-    return e
-
-
 def test_no_jump_to_what_another_path_carried() -> None:
     """The collapse profile's 250k step doubled the round trip (65 -> 160+ ms): a probe
     proven there is that link's, and 1.6M is the old link's. Back at the old round trip
     (the link recovered), the jump is made."""
-    slower = fallen_on_a_slower_path(165)
+    slower = fallen_and_probing(rtt_after_ms=165)
     slower.on_probe_ended(True, 21_500)
     assert 300_000 <= slower.estimate_bps < 1_000_000
-    same = fallen_on_a_slower_path(110)
+    same = fallen_and_probing(rtt_after_ms=110)
     same.on_probe_ended(True, 21_500)
     assert same.estimate_bps == 1_600_000
