@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import mimetypes
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class _Entry:
     stamp: tuple[int, int]  # (mtime_ns, size) of the file this was made from
     body: bytes
     gzipped: bytes
-    etag: str
+    digest: str  # of the plain bytes: the entity tags' opaque part
     content_type: str
     charset: str | None
 
@@ -49,10 +50,11 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return allowed.get("*", False)
 
 
-def etag_matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 §13.1.2: a weak comparison against a list of entity tags, or ``*``."""
+def etag_matches(if_none_match: str, etags: tuple[str, ...]) -> bool:
+    """RFC 9110 §13.1.2: a weak comparison of a list of entity tags (or ``*``) with any
+    of ``etags``."""
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in tags or etag in tags
+    return "*" in tags or any(etag in tags for etag in etags)
 
 
 class StaticFiles:
@@ -81,11 +83,20 @@ class StaticFiles:
         entry = self._entry(path)
         if entry is None:
             raise web.HTTPNotFound()
-        headers = {"ETag": entry.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-        if etag_matches(request.headers.get("If-None-Match", ""), entry.etag):
+        # Each coding is a representation of its own, with its own strong tag (RFC 9110
+        # §8.8.3); both stand for the same bytes, so a copy in either is still good.
+        gzipped = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+        plain_tag = f'"{entry.digest}"'
+        gzip_tag = f'"{entry.digest}-gz"'
+        headers = {
+            "ETag": gzip_tag if gzipped else plain_tag,
+            "Cache-Control": "no-cache",
+            "Vary": "Accept-Encoding",
+        }
+        if etag_matches(request.headers.get("If-None-Match", ""), (plain_tag, gzip_tag)):
             return web.Response(status=304, headers=headers)
         body = entry.body
-        if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        if gzipped:
             body = entry.gzipped
             headers["Content-Encoding"] = "gzip"
         return web.Response(
@@ -97,7 +108,7 @@ class StaticFiles:
             st = path.stat()
         except OSError:
             return None
-        if not path.is_file():
+        if not stat.S_ISREG(st.st_mode):
             return None
         stamp = (st.st_mtime_ns, st.st_size)
         entry = self._entries.get(path)
@@ -110,7 +121,7 @@ class StaticFiles:
                 stamp=stamp,
                 body=body,
                 gzipped=gzip.compress(body, compresslevel=9, mtime=0),
-                etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+                digest=hashlib.sha256(body).hexdigest()[:32],
                 content_type=content_type,
                 # the client's text is UTF-8 (Vietnamese)
                 charset="utf-8"

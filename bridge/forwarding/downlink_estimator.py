@@ -445,12 +445,12 @@ class DownlinkEstimator:
 
     def on_link_hint(self, bps: int, now_ms: int) -> bool:
         """The subscriber's own measure of its downlink before any report came (its page's
-        load, web/js/link-hint.js). Under ``weak_hint_bps`` the estimate starts there, held
-        as after a fall (at ``hint_share`` of it), so the site's video starts paused.
-        Without it, an edge site's
-        video overfilled its 96 kbit/s link from the join until the first REMB, 2.3 s
-        later, and concealed 1.1-1.6 % of its audio (bench.weaklink). Higher, or once the
-        link has reported, it changes nothing. True if it applied."""
+        load, web/js/link-hint.js). Under ``weak_hint_bps`` the estimate starts at
+        ``hint_share`` of it, held as after a fall, so the site's video starts paused.
+        Without it, an edge site's video overfilled its 96 kbit/s link from the join until
+        the first REMB, 2.3 s later, and concealed 1.1-1.6 % of its audio (bench.weaklink).
+        A higher measure, or one after the link has reported, changes nothing. True if it
+        applied."""
         self._tick(now_ms)
         s = self._settings
         if bps >= s.weak_hint_bps or self._remb is not None or self._delivered:
@@ -586,7 +586,7 @@ class DownlinkEstimator:
         return recent[len(recent) // 2] if recent else None
 
     def _on_carried_path(self) -> bool:
-        """The link now may be the one that carried ``carried``: its round trip is not
+        """The link now may be the one that carried ``carried``: its round trip is under
         ``carried_path_rtt_ratio`` times what it was then. The collapse profile's 250k
         step took it from ~65 ms to 160-330, and the first probe proven there jumped to
         the 1.6M the old link carried: the next allocation asked for 540p, and the rtt

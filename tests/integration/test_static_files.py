@@ -80,9 +80,14 @@ async def test_a_matching_etag_gets_304_until_the_file_changes(
     web_copy: tuple[TestServer, Path], http: aiohttp.ClientSession
 ) -> None:
     srv, web_dir = web_copy
+    _, headers, _ = await _get(http, srv, "/js/app.js", **{"Accept-Encoding": "identity"})
+    plain_etag = headers["ETag"]
     status, headers, _ = await _get(http, srv, "/js/app.js", **{"Accept-Encoding": "gzip"})
     etag = headers["ETag"]
+    assert etag != plain_etag  # another representation, another strong tag
     assert headers["Cache-Control"] == "no-cache"
+    status, _, _ = await _get(http, srv, "/js/app.js", **{"If-None-Match": plain_etag})
+    assert status == 304  # the same bytes, in either coding
 
     status, headers, body = await _get(http, srv, "/js/app.js", **{"If-None-Match": etag})
     assert (status, body) == (304, b"")
@@ -142,12 +147,13 @@ def test_accepts_gzip(value: str, gzip_ok: bool) -> None:
 
 
 def test_etag_matches() -> None:
-    assert etag_matches('"a"', '"a"')
-    assert etag_matches('W/"a"', '"a"')
-    assert etag_matches('"b", "a"', '"a"')
-    assert etag_matches("*", '"a"')
-    assert not etag_matches('"b"', '"a"')
-    assert not etag_matches("", '"a"')
+    assert etag_matches('"a"', ('"a"',))
+    assert etag_matches('W/"a"', ('"a"',))
+    assert etag_matches('"b", "a"', ('"a"',))
+    assert etag_matches('"a-gz"', ('"a"', '"a-gz"'))
+    assert etag_matches("*", ('"a"',))
+    assert not etag_matches('"b"', ('"a"', '"a-gz"'))
+    assert not etag_matches("", ('"a"',))
 
 
 def test_index_preloads_exactly_the_modules_app_js_imports() -> None:
