@@ -161,6 +161,9 @@ class Downlink:
         # Padding numbered for transport-cc feedback: the browser's REMB does not count it.
         self._numbered_padding_bytes = 0
         self._feedback_ms: int | None = None  # last RTCP from the subscriber
+        # Streams whose next report block covers a silence taken as an outage (see
+        # route_rtcp): their loss then is the outage's, already answered.
+        self._after_silence: set[int] = set()
         self._video_bytes = 0  # video sent (without retransmissions) at the last round
         self._video_since_ms: int | None = None  # video has gone out every round since
         # The path watch (path_watch.py): its trickle's carrier while the video is
@@ -226,6 +229,13 @@ class Downlink:
                     target = by_ssrc.get(block.ssrc)
                     if target is not None:
                         loss = target.on_report_block(block, now)
+                        if block.ssrc in self._after_silence:
+                            # It covers the outage: the silence already cut the estimate
+                            # to the audio. Judged as the link's loss, the outage
+                            # profile's first report back cut it again, held it 4 s,
+                            # and the video came back 6.5 s after the link, not 2 s.
+                            self._after_silence.discard(block.ssrc)
+                            loss = None
                         rtt = target.take_rtt_sample()
                         if rtt is not None:
                             lowered |= self._estimator.on_rtt(rtt, now)
@@ -379,6 +389,7 @@ class Downlink:
         silent = self._feedback_ms is not None and now - heard > FEEDBACK_TIMEOUT_MS
         if self._adaptive and video_went_out and silent:
             self._estimator.on_feedback_lost(now)
+            self._after_silence = set(self._by_ssrc()[0])
             if self._unprobed is None or now >= self._unprobed[1]:
                 # After an outage the link is the one that carried this: it comes back
                 # without probes (bench.weaklink outage: probing first made the video

@@ -908,3 +908,41 @@ def test_a_good_link_hint_or_adaptation_off_changes_nothing() -> None:
     off.on_link_hint(84)
     assert spy.budgets == []
     assert d._metrics.link_hints == off._metrics.link_hints == {"ignored": 1}
+
+
+def _outage_then_report(silent: bool) -> DownlinkEstimator:
+    """Video goes out; the subscriber says nothing for 8.5 s (an outage) if ``silent``,
+    else it reports every 500 ms without loss. Then its report covering that time says
+    60 of 100 lost."""
+    video = FakeConsumer(FakeProducer("video"), slot=stream_slot(9))
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
+    now = [0]
+    d = downlink(SpyAllocator(), [video, audio], now, estimate_bps=1_000_000)
+    d.route_rtcp(build_receiver_report(1, []))
+    for t in range(500, 8501, 500):
+        if video.targets and video.targets[-1][0] is not None:
+            video.bytes_sent += 40_000
+        audio.bytes_sent += 2_500
+        now[0] = t
+        if not silent:
+            d.route_rtcp(build_receiver_report(1, []))
+        d.reallocate()
+    for consumer in (video, audio):
+        consumer.report_loss = (60, 100)
+    blocks = [ReportBlock(9, 0, 60, 100, 0, 0, 0), ReportBlock(7, 0, 60, 100, 0, 0, 0)]
+    now[0] = 9000
+    d.route_rtcp(build_receiver_report(1, blocks))
+    now[0] = 10_000
+    d.reallocate()
+    return d._estimator
+
+
+def test_the_first_report_after_an_outage_is_not_judged_as_the_links_loss() -> None:
+    """The silence already cut the estimate to the audio; the report covering the outage
+    must not cut again and hold growth (the outage profile: video back 6.5 s after the
+    link, not 2)."""
+    after_outage = _outage_then_report(silent=True)
+    assert after_outage.state().last_cut == "silence"
+    assert after_outage.state().hold_ms == 0
+    talking = _outage_then_report(silent=False)  # the same loss, no silence before it
+    assert talking.state().last_cut == "loss"
