@@ -226,15 +226,17 @@ class Downlink:
         for packet in packets:
             if isinstance(packet, ReceiverReport | SenderReport):
                 for block in packet.reports:
+                    # The first block of a stream after a silence taken as an outage
+                    # covers the outage: the silence already cut the estimate to the
+                    # audio. Judged as the link's loss (the retransmissions sent into the
+                    # outage profile's dead link were 32 of 35 lost), the first report
+                    # back cut it again and held it 4 s: video back 6.5 s after the link.
+                    outage = block.ssrc in self._after_silence
+                    self._after_silence.discard(block.ssrc)
                     target = by_ssrc.get(block.ssrc)
                     if target is not None:
-                        loss = target.on_report_block(block, now)
-                        if block.ssrc in self._after_silence:
-                            # It covers the outage: the silence already cut the estimate
-                            # to the audio. Judged as the link's loss, the outage
-                            # profile's first report back cut it again, held it 4 s,
-                            # and the video came back 6.5 s after the link, not 2 s.
-                            self._after_silence.discard(block.ssrc)
+                        loss = target.on_report_block(block, now)  # (its anchor moves)
+                        if outage:
                             loss = None
                         rtt = target.take_rtt_sample()
                         if rtt is not None:
@@ -245,7 +247,9 @@ class Downlink:
                     else:
                         target = by_rtx_ssrc.get(block.ssrc)
                         loss = None if target is None else target.on_rtx_report_block(block, now)
-                        if loss is not None and self._gate.probing:
+                        if outage:
+                            loss = None
+                        elif loss is not None and self._gate.probing:
                             if self._probe_expected < 0:
                                 # The first report since the probe began also covers
                                 # what the RTX stream lost before it (a collapse's
@@ -389,7 +393,8 @@ class Downlink:
         silent = self._feedback_ms is not None and now - heard > FEEDBACK_TIMEOUT_MS
         if self._adaptive and video_went_out and silent:
             self._estimator.on_feedback_lost(now)
-            self._after_silence = set(self._by_ssrc()[0])
+            media, rtx = self._by_ssrc()
+            self._after_silence = set(media) | set(rtx)
             if self._unprobed is None or now >= self._unprobed[1]:
                 # After an outage the link is the one that carried this: it comes back
                 # without probes (bench.weaklink outage: probing first made the video
@@ -610,6 +615,7 @@ class Downlink:
             self._video_in_window = False
             self._judged_since_ms = since
             self._loss_since_ms = now
+            self._after_silence.clear()  # a window judged: the outage's reports are in
 
     def _loudest_publisher(self) -> str | None:
         audio = [c.producer for c in self.consumers if c.producer.kind == "audio"]

@@ -913,8 +913,8 @@ def test_a_good_link_hint_or_adaptation_off_changes_nothing() -> None:
 def _outage_then_report(silent: bool) -> DownlinkEstimator:
     """Video goes out; the subscriber says nothing for 8.5 s (an outage) if ``silent``,
     else it reports every 500 ms without loss. Then its report covering that time says
-    60 of 100 lost."""
-    video = FakeConsumer(FakeProducer("video"), slot=stream_slot(9))
+    60 of 100 lost, and 32 of the 35 retransmissions."""
+    video = PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=RTX_PARAMS))
     audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
     now = [0]
     d = downlink(SpyAllocator(), [video, audio], now, estimate_bps=1_000_000)
@@ -929,7 +929,8 @@ def _outage_then_report(silent: bool) -> DownlinkEstimator:
         d.reallocate()
     for consumer in (video, audio):
         consumer.report_loss = (60, 100)
-    blocks = [ReportBlock(9, 0, 60, 100, 0, 0, 0), ReportBlock(7, 0, 60, 100, 0, 0, 0)]
+    video.rtx_loss = (32, 35)  # the retransmissions sent into the dead link
+    blocks = [ReportBlock(ssrc, 0, 60, 100, 0, 0, 0) for ssrc in (9, 10, 7)]
     now[0] = 9000
     d.route_rtcp(build_receiver_report(1, blocks))
     now[0] = 10_000
