@@ -146,6 +146,10 @@ class EstimatorSettings:
     # 135p at 7.5 fps (55k) plus the audio fit, went out, and concealed 1.1 % of the audio
     # until the first REMB paused it (bench.weaklink).
     hint_share: float = 0.5
+    # ... held this long, as after three failed probes: each probe toward a paused video
+    # on edge failed (RED audio ~70k plus the cheapest step on 96k) and concealed 10-40 %
+    # of the audio for 0.5-1 s; five came in the first 55 s (bench.weaklink).
+    hint_hold_ms: int = 16_000
 
     def __post_init__(self) -> None:
         if not 0 < self.min_bps <= self.initial_bps <= self.max_bps:
@@ -453,7 +457,8 @@ class DownlinkEstimator:
     def on_link_hint(self, bps: int, now_ms: int) -> bool:
         """The subscriber's own measure of its downlink before any report came (its page's
         load, web/js/link-hint.js). Under ``weak_hint_bps`` the estimate starts at
-        ``hint_share`` of it, held as after a fall, so the site's video starts paused.
+        ``hint_share`` of it, held ``hint_hold_ms``, so the site's video starts paused
+        and the first probe toward it waits (a later failure doubles that hold).
         Without it, an edge site's video overfilled its 96 kbit/s link from the join until
         the first REMB, 2.3 s later, and concealed 1.1-1.6 % of its audio (bench.weaklink).
         A higher measure, or one after the link has reported, changes nothing. True if it
@@ -463,6 +468,8 @@ class DownlinkEstimator:
         if bps >= s.weak_hint_bps or self._remb is not None or self._delivered:
             return False
         self._congested(bps * s.hint_share, now_ms, "hint", fell=True)
+        self._hold = s.hint_hold_ms
+        self._hold_until_ms = now_ms + self._hold
         return True
 
     def on_feedback_lost(self, now_ms: int) -> None:
