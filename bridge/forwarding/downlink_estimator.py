@@ -125,7 +125,6 @@ class EstimatorSettings:
     send_window_ms: int = 1000  # minimum span of the send-rate measurement
     rtt_window_ms: int = 30_000  # the base round trip is the lowest this recent
     queue_delay_ms: int = 100  # a round trip this far above the base: a queue builds
-    no_queue_ms: int = 30  # ... this close to it: none (a REMB's overuse is a transient)
     # A round trip this far under the lowest of the window (both): the link changed. The
     # collapse profile's recovery: 65 ms against 164 (0.40). On edge, where audio alone
     # keeps a queue, every sample of 30 s was 550-690 ms and one of 277 came (0.50): at
@@ -288,15 +287,6 @@ class DownlinkEstimator:
             fell = video < peak - max(peak * s.remb_drop, video_sent * s.remb_noise)
             flat = self._holding(now_ms) and video <= peak
             congested = video < video_sent * s.remb_congestion_ratio and (fell or flat)
-        if congested and self._no_queue(now_ms):
-            # Overuse is a queue growing; the round trips say there is none. A layer
-            # switch leaves a gap in the video before the new layer's key frame, and the
-            # browser's answer to that key frame's burst, 0.85 x the dip before it, said
-            # 30-45k of video on the collapse profile's 250k link while 60-90k went
-            # through at the link's base round trip: it paused the cheapest step in 9
-            # of 15 runs (bench.weaklink). A queue that does build shows in the round
-            # trip (on_rtt) and in loss.
-            congested = False
         before = self._estimate
         if congested:
             self._remb_peak = video
@@ -421,9 +411,12 @@ class DownlinkEstimator:
             # a queue the paused link's jitter had shown, and cut the resume at once).
             return False
         rtts.append((now_ms, rtt_ms))
-        queue = self._queue_ms()
-        if queue is None or queue < s.queue_delay_ms:
+        if len(rtts) < 3:
             return False
+        base = min(rtt for _, rtt in rtts)
+        recent = sorted(rtt for _, rtt in list(rtts)[-3:])[1]
+        if recent < base + s.queue_delay_ms:
+            return False  # no queue
         # Learn the base again from here: if the link's own delay rose (a new route, the
         # collapse profile's steps) rather than a queue, this cut is the only one it costs.
         rtts.clear()
@@ -594,23 +587,10 @@ class DownlinkEstimator:
             return 0.0
         return got[0] * s.overuse_ratio
 
-    def _no_queue(self, now_ms: int) -> bool:
-        """The round trips while video went out say no queue is building: three or more
-        since the base was last learnt, the newest fresh, their recent median within
-        ``no_queue_ms`` of the lowest."""
-        s, queue = self._settings, self._queue_ms()
-        fresh = bool(self._rtts) and now_ms - self._rtts[-1][0] <= s.report_interval_ms
-        return fresh and queue is not None and queue < s.no_queue_ms
-
-    def _queue_ms(self) -> int | None:
-        """How far the recent round trip is above the base (None: under three samples)."""
-        rtts = self._rtts
-        if len(rtts) < 3:
-            return None
-        return _recent(rtts) - min(rtt for _, rtt in rtts)
-
     def _recent_rtt(self) -> int | None:
-        return _recent(self._rtt_floor) if self._rtt_floor else None
+        """The median of the last three round trips (one is the link's jitter)."""
+        recent = sorted(rtt for _, rtt in list(self._rtt_floor)[-3:])
+        return recent[len(recent) // 2] if recent else None
 
     def _on_carried_path(self) -> bool:
         """The link now may be the one that carried ``carried``: its round trip is under
@@ -701,10 +681,3 @@ class DownlinkEstimator:
         self._episode_estimate = self._estimate
         self._hold_until_ms = now_ms + self._hold
         self._last_growth_ms = now_ms
-
-
-def _recent(rtts: deque[tuple[int, int]]) -> int:
-    """The median of the last three round trips (one is the link's jitter); ``rtts`` is
-    not empty."""
-    recent = sorted(rtt for _, rtt in list(rtts)[-3:])
-    return recent[len(recent) // 2]
