@@ -145,10 +145,14 @@ class EstimatorSettings:
     # 135p at 7.5 fps (55k) plus the audio fit, went out, and concealed 1.1 % of the audio
     # until the first REMB paused it (bench.weaklink).
     hint_share: float = 0.5
-    # ... held this long, as after three failed probes: each probe toward a paused video
-    # on edge failed (RED audio ~70k plus the cheapest step on 96k) and concealed 10-40 %
-    # of the audio for 0.5-1 s; five came in the first 55 s (bench.weaklink).
-    hint_hold_ms: int = 16_000
+    # ... and it grows, but not to the budget that starts its paused video, for this long
+    # (a probe that fails then waits twice as long, as after three failed probes). Each
+    # probe toward a paused video on edge failed (RED audio ~70k plus the cheapest step
+    # on 96k) and concealed 10-40 % of the audio for 0.5-1 s; five came in the first
+    # 55 s. Holding the estimate itself that long kept the audio from its RED (40k, half
+    # of an 80k measure): 2.4-2.9 % concealed, most of it before the first probe
+    # (bench.weaklink).
+    hint_video_after_ms: int = 16_000
 
     def __post_init__(self) -> None:
         if not 0 < self.min_bps <= self.initial_bps <= self.max_bps:
@@ -208,6 +212,7 @@ class DownlinkEstimator:
         "_settings",
         "_unseen_bps",
         "_unseen_video",
+        "_video_after_ms",
     )
 
     def __init__(self, settings: EstimatorSettings) -> None:
@@ -222,6 +227,7 @@ class DownlinkEstimator:
         self._allocated_video = 0  # of it, the video
         self._unseen_video = 0  # of that, what the REMB does not see (numbered padding)
         self._resume_bps = 0  # budget to start its cheapest paused video
+        self._video_after_ms = 0  # ... which the estimate does not reach before this
         self._before_rise: tuple[int, int] | None = None  # (allocated before, rose at ms)
         # (got through bps, judged at ms, with loss over high_loss)
         self._delivered: tuple[float, int, bool] | None = None
@@ -295,7 +301,7 @@ class DownlinkEstimator:
             )
         elif total > self._estimate and not self._holding(now_ms):
             # The receiver sees room (its estimate is above ours): take it, bounded.
-            self._estimate = min(float(total), max(self._estimate, self._send_limit()))
+            self._estimate = min(float(total), max(self._estimate, self._send_limit(now_ms)))
         return self._estimate < before
 
     def on_receiver_report(
@@ -450,8 +456,9 @@ class DownlinkEstimator:
     def on_link_hint(self, bps: int, now_ms: int) -> bool:
         """The subscriber's own measure of its downlink before any report came (its page's
         load, web/js/link-hint.js). Under ``weak_hint_bps`` the estimate starts at
-        ``hint_share`` of it, held ``hint_hold_ms``, so the site's video starts paused
-        and the first probe toward it waits (a later failure doubles that hold).
+        ``hint_share`` of it, held as after a fall, so the site's video starts paused;
+        then it grows (the audio's RED needs ~70k), but the first probe toward the video
+        waits ``hint_video_after_ms``, and a failed one doubles that.
         Without it, an edge site's video overfilled its 96 kbit/s link from the join until
         the first REMB, 2.3 s later, and concealed 1.1-1.6 % of its audio (bench.weaklink).
         A higher measure, or one after the link has reported, changes nothing. True if it
@@ -461,8 +468,8 @@ class DownlinkEstimator:
         if bps >= s.weak_hint_bps or self._remb is not None or self._delivered:
             return False
         self._congested(bps * s.hint_share, now_ms, "hint", fell=True)
-        self._hold = s.hint_hold_ms
-        self._hold_until_ms = now_ms + self._hold
+        self._hold = s.hint_video_after_ms
+        self._video_after_ms = now_ms + s.hint_video_after_ms
         return True
 
     def on_feedback_lost(self, now_ms: int) -> None:
@@ -554,8 +561,10 @@ class DownlinkEstimator:
             return None
         return remb[0]
 
-    def _send_limit(self) -> float:
+    def _send_limit(self, now_ms: int) -> float:
         s = self._settings
+        if now_ms < self._video_after_ms and self._resume_bps:
+            return float(self._resume_bps - 1)  # at the budget itself the video starts
         sent = self._sent_bps
         if sent is None:
             return float(s.max_bps)
@@ -624,7 +633,8 @@ class DownlinkEstimator:
             return
         elapsed_s = min(now_ms - start, s.max_increase_interval_ms) / 1000
         grown = self._estimate * (1 + s.increase_per_s) ** elapsed_s
-        self._estimate = min(grown, max(self._estimate, self._send_limit()), float(s.max_bps))
+        limit = self._send_limit(now_ms)
+        self._estimate = min(grown, max(self._estimate, limit), float(s.max_bps))
 
     def _congested(self, rate: float, now_ms: int, reason: CutReason, fell: bool = False) -> None:
         """``fell``: the signal says the link itself fell (no probe could cause it)."""

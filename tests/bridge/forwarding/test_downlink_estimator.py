@@ -757,15 +757,28 @@ def test_a_weak_link_hint_at_the_join_starts_there_and_holds() -> None:
     assert e.on_link_hint(84_000, 0)
     assert e.estimate_bps == 42_000  # half: a page load over-reads a narrow link
     assert e.state().last_cut == "hint"
-    for t in range(500, 16_000, 500):
+    for t in range(500, 4000, 500):
         e.on_receiver_report(0.0, t)
-    assert e.estimate_bps == 42_000  # held 16 s: no probe toward the video before
-    e.on_receiver_report(0.0, 17_000)
-    e.on_receiver_report(0.0, 18_000)
+    assert e.estimate_bps == 42_000  # held: growth waits for the hold to end
+    e.on_receiver_report(0.0, 5000)
+    e.on_receiver_report(0.0, 6000)
     assert e.estimate_bps > 42_000  # then grows as after any fall (probes may follow)
-    e.on_allocated(70_000, 17_500, audio_bps=70_000)  # the audio alone
-    e.on_allocated(130_000, 18_000, audio_bps=70_000)  # a probe for the cheapest step
-    e.on_probe_ended(False, 19_000)  # failed: the next waits twice as long
+
+
+def test_after_a_weak_link_hint_the_audio_grows_its_room_but_the_video_waits() -> None:
+    """The estimate grows to carry RED audio (~70k) after the usual hold, but stays under
+    the budget that starts the paused video for 16 s; a probe that fails then waits 32."""
+    e = DownlinkEstimator(EstimatorSettings())
+    e.on_link_hint(80_000, 0)
+    e.on_allocated(40_000, 0, resume_bps=150_000, audio_bps=40_000)  # video paused
+    for t in range(1000, 16_000, 1000):
+        e.on_receiver_report(0.0, t)
+    assert 70_000 < e.estimate_bps < 150_000
+    e.on_receiver_report(0.0, 17_000)
+    assert e.estimate_bps >= 150_000  # the video may start (on trial)
+    e.on_allocated(70_000, 17_000, resume_bps=150_000, audio_bps=70_000)
+    e.on_allocated(130_000, 17_500, audio_bps=70_000)  # the probe for the cheapest step
+    e.on_probe_ended(False, 18_000)
     assert e.state().hold_ms == 32_000
 
 
