@@ -145,14 +145,13 @@ class EstimatorSettings:
     # 135p at 7.5 fps (55k) plus the audio fit, went out, and concealed 1.1 % of the audio
     # until the first REMB paused it (bench.weaklink).
     hint_share: float = 0.5
-    # ... and it grows, but not to the budget that starts its paused video, for this long
-    # (a probe that fails then waits twice as long, as after three failed probes). Each
-    # probe toward a paused video on edge failed (RED audio ~70k plus the cheapest step
-    # on 96k) and concealed 10-40 % of the audio for 0.5-1 s; five came in the first
-    # 55 s. Holding the estimate itself that long kept the audio from its RED (40k, half
-    # of an 80k measure): 2.4-2.9 % concealed, most of it before the first probe
-    # (bench.weaklink).
-    hint_video_after_ms: int = 16_000
+    # ... and no probe toward its video starts for this long (a probe that fails then
+    # waits twice as long, as after three failed probes). Each probe toward a paused
+    # video on edge failed (RED audio ~70k plus the cheapest step on 96k) and concealed
+    # 10-40 % of the audio for 0.5-1 s; five came in the first 55 s. The estimate still
+    # grows: held itself that long, it kept the audio from its RED (40k, half of an 80k
+    # measure) and concealed 2.4-2.9 % (bench.weaklink).
+    hint_probe_after_ms: int = 16_000
 
     def __post_init__(self) -> None:
         if not 0 < self.min_bps <= self.initial_bps <= self.max_bps:
@@ -202,6 +201,7 @@ class DownlinkEstimator:
         "_last_cut",
         "_last_growth_ms",
         "_now_ms",
+        "_probe_after_ms",
         "_remb",
         "_remb_peak",
         "_resume_bps",
@@ -212,7 +212,6 @@ class DownlinkEstimator:
         "_settings",
         "_unseen_bps",
         "_unseen_video",
-        "_video_after_ms",
     )
 
     def __init__(self, settings: EstimatorSettings) -> None:
@@ -227,7 +226,7 @@ class DownlinkEstimator:
         self._allocated_video = 0  # of it, the video
         self._unseen_video = 0  # of that, what the REMB does not see (numbered padding)
         self._resume_bps = 0  # budget to start its cheapest paused video
-        self._video_after_ms = 0  # ... which the estimate does not reach before this
+        self._probe_after_ms = 0  # no probe starts before this (on_link_hint)
         self._before_rise: tuple[int, int] | None = None  # (allocated before, rose at ms)
         # (got through bps, judged at ms, with loss over high_loss)
         self._delivered: tuple[float, int, bool] | None = None
@@ -301,7 +300,7 @@ class DownlinkEstimator:
             )
         elif total > self._estimate and not self._holding(now_ms):
             # The receiver sees room (its estimate is above ours): take it, bounded.
-            self._estimate = min(float(total), max(self._estimate, self._send_limit(now_ms)))
+            self._estimate = min(float(total), max(self._estimate, self._send_limit()))
         return self._estimate < before
 
     def on_receiver_report(
@@ -457,8 +456,8 @@ class DownlinkEstimator:
         """The subscriber's own measure of its downlink before any report came (its page's
         load, web/js/link-hint.js). Under ``weak_hint_bps`` the estimate starts at
         ``hint_share`` of it, held as after a fall, so the site's video starts paused;
-        then it grows (the audio's RED needs ~70k), but the first probe toward the video
-        waits ``hint_video_after_ms``, and a failed one doubles that.
+        then it grows (the audio's RED needs ~70k), but no probe toward the video starts
+        for ``hint_probe_after_ms`` (``may_probe``), and a failed one doubles that.
         Without it, an edge site's video overfilled its 96 kbit/s link from the join until
         the first REMB, 2.3 s later, and concealed 1.1-1.6 % of its audio (bench.weaklink).
         A higher measure, or one after the link has reported, changes nothing. True if it
@@ -468,8 +467,8 @@ class DownlinkEstimator:
         if bps >= s.weak_hint_bps or self._remb is not None or self._delivered:
             return False
         self._congested(bps * s.hint_share, now_ms, "hint", fell=True)
-        self._hold = s.hint_video_after_ms
-        self._video_after_ms = now_ms + s.hint_video_after_ms
+        self._hold = s.hint_probe_after_ms
+        self._probe_after_ms = now_ms + s.hint_probe_after_ms
         return True
 
     def on_feedback_lost(self, now_ms: int) -> None:
@@ -534,6 +533,10 @@ class DownlinkEstimator:
         """The highest rate a clean receiver report covered (0: none yet)."""
         return int(self._carried)
 
+    def may_probe(self, now_ms: int) -> bool:
+        """An upgrade may be probed now (not while a weak hint holds them back)."""
+        return now_ms >= self._probe_after_ms
+
     def state(self) -> EstimatorState:
         now = self._now_ms
         until = self._hold_until_ms
@@ -561,10 +564,8 @@ class DownlinkEstimator:
             return None
         return remb[0]
 
-    def _send_limit(self, now_ms: int) -> float:
+    def _send_limit(self) -> float:
         s = self._settings
-        if now_ms < self._video_after_ms and self._resume_bps:
-            return float(self._resume_bps - 1)  # at the budget itself the video starts
         sent = self._sent_bps
         if sent is None:
             return float(s.max_bps)
@@ -633,8 +634,7 @@ class DownlinkEstimator:
             return
         elapsed_s = min(now_ms - start, s.max_increase_interval_ms) / 1000
         grown = self._estimate * (1 + s.increase_per_s) ** elapsed_s
-        limit = self._send_limit(now_ms)
-        self._estimate = min(grown, max(self._estimate, limit), float(s.max_bps))
+        self._estimate = min(grown, max(self._estimate, self._send_limit()), float(s.max_bps))
 
     def _congested(self, rate: float, now_ms: int, reason: CutReason, fell: bool = False) -> None:
         """``fell``: the signal says the link itself fell (no probe could cause it)."""

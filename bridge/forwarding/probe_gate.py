@@ -125,6 +125,7 @@ class ProbeGate:
         padding_reported: bool = True,
         margin: float = PROBE_MARGIN,
         feedback_judges: bool = False,
+        may_start: bool = True,
     ) -> GateDecision:
         """``wanted``: the allocator's result; ``can_pad``: padding can be sent to this
         subscriber (without it, upgrades are applied at once, as the probe themselves);
@@ -135,7 +136,8 @@ class ProbeGate:
         that queues (padding_delay.py), so a probe that only resumes paused video needs no
         window of receiver reports: toward paused video those come with the audio, every
         ~5 s, and windows of the padding's alone (~28 packets a second) closed every
-        2 s, so resuming took 4 s on the collapse profile's recovered link."""
+        2 s, so resuming took 4 s on the collapse profile's recovered link.
+        ``may_start``: False holds upgrades without starting a probe."""
         applied = self._applied
         held: list[VideoAllocation] = []
         extra = 0
@@ -171,8 +173,9 @@ class ProbeGate:
         elif since is not None and now_ms - since >= self._settings.max_duration_ms:
             out, padding = tuple(held), 0
             outcome, self._since_ms = "failed", None
-        elif since is None and not _settled(self._proven_ms, judged_since_ms):
-            out, padding = tuple(held), 0  # the last upgrade has not crossed the link yet
+        elif since is None and not (may_start and _settled(self._proven_ms, judged_since_ms)):
+            # not yet: the last upgrade has not crossed the link, or the caller waits
+            out, padding = tuple(held), 0
         else:
             extra = max(0, extra)
             out, padding = tuple(held), int(extra * margin)

@@ -484,6 +484,7 @@ class Downlink:
             padding_reported=self._probe_expected >= PROBE_LOSS_MIN_PACKETS,
             margin=NUMBERED_PROBE_MARGIN if numbered else PROBE_MARGIN,
             feedback_judges=numbered,
+            may_start=self._estimator.may_probe(now),
         )
         if gate.outcome == "started":
             self._metrics.probes += 1

@@ -765,21 +765,26 @@ def test_a_weak_link_hint_at_the_join_starts_there_and_holds() -> None:
     assert e.estimate_bps > 42_000  # then grows as after any fall (probes may follow)
 
 
-def test_after_a_weak_link_hint_the_audio_grows_its_room_but_the_video_waits() -> None:
-    """The estimate grows to carry RED audio (~70k) after the usual hold, but stays under
-    the budget that starts the paused video for 16 s; a probe that fails then waits 32."""
+def test_after_a_weak_link_hint_no_probe_starts_for_16_s() -> None:
+    """The estimate grows after the usual hold (RED audio needs ~70k), but no probe toward
+    the paused video may start for 16 s; a probe that fails then waits 32."""
     e = DownlinkEstimator(EstimatorSettings())
     e.on_link_hint(80_000, 0)
-    e.on_allocated(40_000, 0, resume_bps=150_000, audio_bps=40_000)  # video paused
     for t in range(1000, 16_000, 1000):
         e.on_receiver_report(0.0, t)
-    assert 70_000 < e.estimate_bps < 150_000
-    e.on_receiver_report(0.0, 17_000)
-    assert e.estimate_bps >= 150_000  # the video may start (on trial)
-    e.on_allocated(70_000, 17_000, resume_bps=150_000, audio_bps=70_000)
-    e.on_allocated(130_000, 17_500, audio_bps=70_000)  # the probe for the cheapest step
-    e.on_probe_ended(False, 18_000)
+        assert not e.may_probe(t)
+    assert e.estimate_bps > 70_000
+    assert e.may_probe(16_000)
+    e.on_allocated(70_000, 16_000, resume_bps=150_000, audio_bps=70_000)
+    e.on_allocated(130_000, 16_500, audio_bps=70_000)  # the probe for the cheapest step
+    e.on_probe_ended(False, 17_000)
     assert e.state().hold_ms == 32_000
+
+
+def test_a_link_hint_above_the_weak_mark_holds_no_probe_back() -> None:
+    e = DownlinkEstimator(EstimatorSettings())
+    assert not e.on_link_hint(400_000, 0)
+    assert e.may_probe(0)
 
 
 def test_a_link_hint_above_the_weak_mark_changes_nothing() -> None:

@@ -53,6 +53,15 @@ def test_a_resume_out_of_a_pause_is_probed_and_the_video_stays_paused_meanwhile(
     assert decision.padding_bps == int(LOW.bitrate_bps * PROBE_MARGIN)
 
 
+def test_an_upgrade_waits_unprobed_while_the_caller_holds_probes_back() -> None:
+    gate = gate_at(PAUSED)
+    held = gate.decide(1000, [LOW], can_pad=True, judged_since_ms=JUDGED, may_start=False)
+    assert held.video == (PAUSED,) and held.padding_bps == 0 and held.outcome is None
+    started = gate.decide(1500, [LOW], can_pad=True, judged_since_ms=JUDGED)
+    assert started.video == (PAUSED,) and started.padding_bps > 0
+    assert started.outcome == "started"
+
+
 def test_the_margin_padded_over_the_step_is_the_callers() -> None:
     """Numbered padding (transport-cc) shows a queue however small the overload."""
     gate = gate_at(PAUSED)

@@ -890,6 +890,29 @@ def test_a_weak_link_hint_pauses_the_video_from_the_join_and_says_so() -> None:
     assert d._metrics.link_hints == {"applied": 1}
 
 
+def _probes_after_a_weak_hint(until_ms: int) -> int:
+    """A site measured 135 kbit/s at the join; its link then reports no loss every 500 ms
+    while the estimate grows. How many probes started by ``until_ms``."""
+    video = PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=RTX_PARAMS))
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
+    now = [0]
+    d = downlink(SpyAllocator(), [video, audio], now)
+    d.on_link_hint(135)
+    audio.report_loss = (0, 25)
+    for t in range(500, until_ms + 1, 500):
+        audio.bytes_sent += 4_500
+        now[0] = t
+        d.route_rtcp(build_receiver_report(1, [ReportBlock(7, 0, 0, 0, 0, 0, 0)]))
+        d.reallocate()
+    return d._metrics.probes
+
+
+async def test_after_a_weak_link_hint_no_probe_starts_for_16_s() -> None:
+    """Each probe toward the paused video on edge concealed 10-40 % of the audio."""
+    assert _probes_after_a_weak_hint(15_500) == 0
+    assert _probes_after_a_weak_hint(20_000) == 1
+
+
 def test_a_good_link_hint_or_adaptation_off_changes_nothing() -> None:
     spy = SpyAllocator()
     d = downlink(spy, [FakeConsumer(FakeProducer("video"))])
