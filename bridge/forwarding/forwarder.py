@@ -102,7 +102,6 @@ class Forwarder:
         "_state",
         "_target_spatial",
         "_target_temporal",
-        "_temporal_layers_seen",
         "_vp8",
     )
 
@@ -126,7 +125,6 @@ class Forwarder:
         self._target_temporal = MAX_TEMPORAL
         self._current_spatial: int | None = None
         self._current_temporal = MAX_TEMPORAL
-        self._temporal_layers_seen = 1
         # InboundPacket.picture of the last picture mapped, and what it mapped to
         self._picture: tuple[int | None, int | None, int] | None = None
         self._picture_out: tuple[int | None, int | None] | None = None
@@ -168,11 +166,6 @@ class Forwarder:
     def current_temporal(self) -> int:
         """Highest temporal layer currently forwarded."""
         return self._current_temporal
-
-    @property
-    def temporal_layers_seen(self) -> int:
-        """1 + the highest VP8 TID seen (1 without temporal layers): VideoDemand input."""
-        return self._temporal_layers_seen
 
     @property
     def last_out_timestamp(self) -> int:
@@ -228,8 +221,6 @@ class Forwarder:
         if target is None:
             return _ALLOCATION
         tid = pkt.temporal
-        if tid is not None and tid >= self._temporal_layers_seen:
-            self._temporal_layers_seen = tid + 1
         if state == "waiting" or pkt.spatial != self._current_spatial:
             if pkt.spatial != target:
                 return _OTHER_LAYER
@@ -300,16 +291,12 @@ class Forwarder:
         self,
         newest: InboundPacket | None,
         skipped: list[InboundPacket],
-        highest_temporal: int | None,
     ) -> None:
         """Take the state of having handled, in the steady state ``steady_after``
         describes, newer packets: ``skipped`` (above the temporal layer forwarded, in
-        order), and others of which ``newest`` was the newest forwarded;
-        ``highest_temporal`` the highest VP8 TID among all. Numbers only move up to the
-        newest, so the skips and ``newest`` alone do it (tests/bridge/media/
+        order), and others of which ``newest`` was the newest forwarded. Numbers only
+        move up to the newest, so the skips and ``newest`` alone do it (tests/bridge/media/
         test_fanout_lane.py checks it against forwarding every packet)."""
-        if highest_temporal is not None and highest_temporal >= self._temporal_layers_seen:
-            self._temporal_layers_seen = highest_temporal + 1
         for pkt in skipped:  # what _filter_temporal does for each
             self._munger.skip(pkt.ext_seq)
             self._vp8.skip(pkt.picture_id, picture_id_bits=pkt.picture_id_bits)

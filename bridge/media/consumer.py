@@ -114,8 +114,7 @@ class Consumer:
         # calling it for them is wasted (with simulcast, most of a low-layer
         # subscriber's calls). Every method that changes the target, the pause or the
         # parameters recomputes it; between those the forwarder only moves its current
-        # layer to the target or to none, so the bits stay a superset. (Its forwarder's
-        # temporal_layers_seen so counts the TIDs of the layers it is given.)
+        # layer to the target or to none, so the bits stay a superset.
         self.layer_mask = 0
         self._sent = SequenceMap(CACHE_PACKETS[producer.kind])
         self._rtx_seq = rng.randrange(32768)  # extended: the next RTX packet's, unwrapped
@@ -255,8 +254,7 @@ class Consumer:
     @property
     def temporal_layers(self) -> int:
         """Temporal layers the producer's stream has shown (1: none, no temporal steps)."""
-        self.catch_up()
-        return self._forwarder.temporal_layers_seen
+        return self.producer.temporal_layers
 
     def restart(self, layer_index: int | None = None) -> None:
         """The producer's stream `layer_index` (None: every stream) restarted."""
@@ -357,7 +355,6 @@ class Consumer:
         start = self._lane_at - base
         seq_offset, picture_id_offset = self._lane_offsets
         failed = set(self.lane_failed)  # absolute log indices of packets it was sent
-        highest_temporal: int | None = None
         forwarded: InboundPacket | None = None
         skipped: list[InboundPacket] = []
         outs: list[int] = []
@@ -369,8 +366,6 @@ class Consumer:
         for k in range(start, len(records)):
             packet = records[k]
             tid = packet.temporal
-            if tid is not None and (highest_temporal is None or tid > highest_temporal):
-                highest_temporal = tid
             if (tid is not None and tid > row.temporal) or base + k in failed:
                 octets_sent -= octets[k + 1] - octets[k]
                 bytes_sent -= sizes[k + 1] - sizes[k]
@@ -400,7 +395,7 @@ class Consumer:
         self.lane_failed.clear()
         self._lane_offsets = (seq_offset, picture_id_offset)
         self._lane_at = lane.count
-        self._forwarder.catch_up(forwarded, skipped, highest_temporal)
+        self._forwarder.catch_up(forwarded, skipped)
 
     def left_lane(self) -> None:
         """The lane let this consumer go (``FanoutLane.dissolve``): it forwards on its own."""

@@ -165,7 +165,6 @@ def test_temporal_drop_keeps_seq_and_picture_id_contiguous() -> None:
             assert d == Drop("temporal", request_keyframe=False)
     assert pids == [(0, 0), (1, 1), (2, 2)]
     assert f.highest_out_ext_seq == 102
-    assert f.temporal_layers_seen == 3
 
 
 def test_temporal_upswitch_only_at_layer_sync() -> None:

@@ -191,6 +191,20 @@ def test_a_consumer_is_handed_only_the_layers_it_forwards_or_switches_to() -> No
     assert consumer.layer_mask == 0b010
 
 
+def test_the_temporal_layers_come_from_the_stream_not_from_what_was_forwarded() -> None:
+    """A consumer paused since its join forwards nothing; its ladder still needs the
+    temporal steps (without them its cheapest step is a whole layer)."""
+    producer, consumer, _ = _simulcast_consumer()
+    assert consumer.temporal_layers == 1
+    for seq, tid in enumerate((0, 2, 1)):
+        # RFC 7741 §4.2: X with I and T; 15-bit PictureID; TID in the T/K byte's top bits
+        descriptor = bytes([0x90, 0xA0]) + struct.pack("!HB", 0x8000 | seq, tid << 6)
+        data = struct.pack("!BBHII", 0x80, 96, seq, 3000 * seq, 2222) + descriptor + b"\x01"
+        producer.on_rtp(data, parse_rtp_header(data), seq, producer.layers[0])
+    assert consumer.layer_mask == 0  # never started: handed nothing
+    assert consumer.temporal_layers == 3
+
+
 def _recording_consumer(seed: int) -> tuple[BridgeMetrics, Producer, Consumer, list[bytes]]:
     """A video producer with one started consumer whose sent packets are kept."""
     metrics = BridgeMetrics()

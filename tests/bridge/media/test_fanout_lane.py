@@ -142,7 +142,6 @@ def _same(a: _World, b: _World) -> None:
         assert a.sinks[i].packets == b.sinks[i].packets, f"consumer {i}"
         assert x.stats() == y.stats(), f"consumer {i}"
         assert x.bytes_sent == y.bytes_sent, f"consumer {i}"
-        assert x.temporal_layers == y.temporal_layers
         assert x.current_spatial == y.current_spatial
 
 
