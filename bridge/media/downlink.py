@@ -459,17 +459,18 @@ class Downlink:
             upgrades=upgrade_policy(carrier is not None, self._redundancy.on),
         )
         video_bps = sum(a.bitrate_bps for a in result.video)
+        audio_bps = result.used_bps - video_bps
         numbered = carrier is not None and carrier.transport_cc_id is not None
+        may_start = self._estimator.may_probe(now)
         # The estimator takes the allocation as sent: a probe's padding stands in for it.
-        # Numbered, the browser's REMB does not count that padding: of the video it sees
-        # what the gate applied.
-        seen = min(video_bps, self._gate.applied_bps) if numbered else video_bps
+        # Upgrades held back unprobed (a weak hint) send nothing: there it takes what the
+        # gate applied (taking the held video as sent, a failed probe on edge fell back
+        # to 131k and probed again at once). Numbered, the browser's REMB does not count
+        # the padding: of the video it sees what the gate applied.
+        sent = video_bps if may_start or carrier is None else min(video_bps, self._gate.applied_bps)
+        seen = min(sent, self._gate.applied_bps) if numbered else sent
         self._estimator.on_allocated(
-            result.used_bps,
-            now,
-            result.resume_budget_bps,
-            result.used_bps - video_bps,
-            video_bps - seen,
+            audio_bps + sent, now, result.resume_budget_bps, audio_bps, sent - seen
         )
         unprobed = self._unprobed
         if unprobed is not None and now >= unprobed[1]:
@@ -484,7 +485,7 @@ class Downlink:
             padding_reported=self._probe_expected >= PROBE_LOSS_MIN_PACKETS,
             margin=NUMBERED_PROBE_MARGIN if numbered else PROBE_MARGIN,
             feedback_judges=numbered,
-            may_start=self._estimator.may_probe(now),
+            may_start=may_start,
         )
         if gate.outcome == "started":
             self._metrics.probes += 1
@@ -497,7 +498,7 @@ class Downlink:
             self._metrics.probes_failed += 1
         if gate.outcome in ("proven", "failed"):
             self._estimator.on_probe_ended(gate.outcome == "proven", now)
-        self._audio_bps = result.used_bps - video_bps
+        self._audio_bps = audio_bps
         weak = paused_by_bandwidth(gate.video)
         if self._adaptive:
             self.pacer.set_rate(

@@ -911,6 +911,9 @@ async def test_after_a_weak_link_hint_no_probe_starts_for_16_s() -> None:
     """Each probe toward the paused video on edge concealed 10-40 % of the audio."""
     assert _probes_after_a_weak_hint(15_500) == 0
     assert _probes_after_a_weak_hint(20_000) == 1
+    # it failed (nothing reported its padding): the next waits 32 s, and the video held
+    # back meanwhile was never sent, so it is no rise to fall back from
+    assert _probes_after_a_weak_hint(40_000) == 1
 
 
 def test_a_good_link_hint_or_adaptation_off_changes_nothing() -> None:
