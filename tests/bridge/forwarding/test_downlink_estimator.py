@@ -770,10 +770,15 @@ def test_after_a_weak_link_hint_no_probe_starts_for_16_s() -> None:
     the paused video may start for 16 s; a probe that fails then waits 32."""
     e = DownlinkEstimator(EstimatorSettings())
     e.on_link_hint(80_000, 0)
+    e.on_sent(0, 0, 0)
     for t in range(1000, 16_000, 1000):
+        e.on_sent(t * 70 // 8, 0, t)  # the audio, 70k
+        e.on_allocated(70_000, t, resume_bps=150_000, audio_bps=70_000)
         e.on_receiver_report(0.0, t)
         assert not e.may_probe(t)
-    assert e.estimate_bps > 70_000
+    # grown for the audio's RED, and up to what starts the cheapest paused step: not to
+    # what the sent rate would allow (286k), or the first probe would be for all of it
+    assert e.estimate_bps == 150_000
     assert e.may_probe(16_000)
     e.on_allocated(70_000, 16_000, resume_bps=150_000, audio_bps=70_000)
     e.on_allocated(130_000, 16_500, audio_bps=70_000)  # the probe for the cheapest step
