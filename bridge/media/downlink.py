@@ -463,9 +463,10 @@ class Downlink:
         # the padding: of the video it sees what the gate applied.
         sent = video_bps if may_start or carrier is None else min(video_bps, self._gate.applied_bps)
         seen = min(sent, self._gate.applied_bps) if numbered else sent
-        self._estimator.on_allocated(
-            audio_bps + sent, now, result.resume_budget_bps, audio_bps, sent - seen
-        )
+        # What the held-back video would cost is what starts it: the estimate may grow that
+        # far and no further until a probe may prove it.
+        resume = result.used_bps if sent < video_bps else result.resume_budget_bps
+        self._estimator.on_allocated(audio_bps + sent, now, resume, audio_bps, sent - seen)
         unprobed = self._unprobed
         if unprobed is not None and now >= unprobed[1]:
             unprobed = self._unprobed = None
