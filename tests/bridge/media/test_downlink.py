@@ -531,6 +531,45 @@ async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
     d.pacer.close()
 
 
+def _audio_room_kept(report_at_ms: int) -> int:
+    """Video goes out for its first second, then only audio; at ``report_at_ms`` the
+    audio's report says 30 of 200 lost. The room the loss cut leaves the audio."""
+    kept: list[int] = []
+
+    class Recording(SteeredEstimator):
+        def on_receiver_report(
+            self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
+        ) -> None:
+            kept.append(keep_bps)
+
+    video = FakeConsumer(FakeProducer("video"))
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
+    now = [0]
+    d = padded_downlink(
+        PaddingConsumer(FakeProducer("video")), Recording(300_000), now, BridgeMetrics()
+    )
+    d.consumers[:] = [video, audio]
+    for t in range(500, report_at_ms, 500):
+        now[0] = t
+        audio.bytes_sent += 2_500
+        if t <= 1000:
+            video.bytes_sent += 20_000
+        d.reallocate()
+    audio.report_loss = (30, 200)
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(7, 0, 30, 200, 0, 0, 0)]))
+    now[0] = report_at_ms
+    d.reallocate()
+    d.pacer.close()
+    return kept[-1]
+
+
+def test_audio_loss_is_its_own_only_if_nothing_else_went_out_over_its_reports_span() -> None:
+    """Toward paused video the audio reports every 3-8 s: its loss may be a probe's or the
+    video's of seconds before, and then it keeps its room (RED on edge)."""
+    assert _audio_room_kept(6000) > 0  # video went out 5 s before: not the audio's own
+    assert _audio_room_kept(12_000) == 0  # 11 s of audio alone: the link cannot carry it
+
+
 async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss() -> None:
     """Retransmissions lost on a collapsed link are reported only when the next RTX
     packets (a probe's padding) arrive: that first report describes the old link."""
