@@ -531,23 +531,27 @@ async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
     d.pacer.close()
 
 
+class JudgedEstimator(SteeredEstimator):
+    """Records each window of loss judged: (fraction lost, room kept for the audio)."""
+
+    def __init__(self, bps: int) -> None:
+        super().__init__(bps)
+        self.judged: list[tuple[float, int]] = []
+
+    def on_receiver_report(
+        self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
+    ) -> None:
+        self.judged.append((fraction_lost, keep_bps))
+
+
 def _audio_room_kept(report_at_ms: int) -> int:
     """Video goes out for its first second, then only audio; at ``report_at_ms`` the
     audio's report says 30 of 200 lost. The room the loss cut leaves the audio."""
-    kept: list[int] = []
-
-    class Recording(SteeredEstimator):
-        def on_receiver_report(
-            self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
-        ) -> None:
-            kept.append(keep_bps)
-
+    estimator = JudgedEstimator(300_000)
     video = FakeConsumer(FakeProducer("video"))
     audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
     now = [0]
-    d = padded_downlink(
-        PaddingConsumer(FakeProducer("video")), Recording(300_000), now, BridgeMetrics()
-    )
+    d = padded_downlink(PaddingConsumer(FakeProducer("video")), estimator, now, BridgeMetrics())
     d.consumers[:] = [video, audio]
     for t in range(500, report_at_ms, 500):
         now[0] = t
@@ -560,7 +564,7 @@ def _audio_room_kept(report_at_ms: int) -> int:
     now[0] = report_at_ms
     d.reallocate()
     d.pacer.close()
-    return kept[-1]
+    return estimator.judged[-1][1]
 
 
 def test_audio_loss_is_its_own_only_if_nothing_else_went_out_over_its_reports_span() -> None:
@@ -573,19 +577,11 @@ def test_audio_loss_is_its_own_only_if_nothing_else_went_out_over_its_reports_sp
 async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss() -> None:
     """Retransmissions lost on a collapsed link are reported only when the next RTX
     packets (a probe's padding) arrive: that first report describes the old link."""
-    judged: list[float] = []
-
-    class Recording(SteeredEstimator):
-        def on_receiver_report(
-            self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
-        ) -> None:
-            judged.append(fraction_lost)
-
     video = PaddingConsumer(
         FakeProducer("video"), current_spatial=None, slot=SimpleNamespace(parameters=RTX_PARAMS)
     )
     now = [1000]
-    estimator = Recording(100_000)
+    estimator = JudgedEstimator(100_000)
     d = padded_downlink(video, estimator, now, BridgeMetrics())
     d.reallocate()
     estimator.bps = 400_000
@@ -602,7 +598,7 @@ async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss()
     d.route_rtcp(build_receiver_report(1, [ReportBlock(10, 0, 0, 140, 0, 0, 0)]))
     now[0] = 2500
     d.reallocate()
-    assert judged == [2 / 80]
+    assert [fraction for fraction, _ in estimator.judged] == [2 / 80]
     d.pacer.close()
 
 
