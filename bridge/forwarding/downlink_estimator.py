@@ -419,8 +419,7 @@ class DownlinkEstimator:
         if len(rtts) < 3:
             return False
         base = min(rtt for _, rtt in rtts)
-        recent = sorted(rtt for _, rtt in list(rtts)[-3:])[1]
-        if recent < base + s.queue_delay_ms:
+        if _recent(rtts) < base + s.queue_delay_ms:
             return False  # no queue
         # Learn the base again from here: if the link's own delay rose (a new route, the
         # collapse profile's steps) rather than a queue, this cut is the only one it costs.
@@ -604,9 +603,7 @@ class DownlinkEstimator:
         return got[0] * s.overuse_ratio
 
     def _recent_rtt(self) -> int | None:
-        """The median of the last three round trips (one is the link's jitter)."""
-        recent = sorted(rtt for _, rtt in list(self._rtt_floor)[-3:])
-        return recent[len(recent) // 2] if recent else None
+        return _recent(self._rtt_floor) if self._rtt_floor else None
 
     def _on_carried_path(self) -> bool:
         """The link now may be the one that carried ``carried``: its round trip is under
@@ -698,3 +695,10 @@ class DownlinkEstimator:
         self._episode_estimate = self._estimate
         self._hold_until_ms = now_ms + self._hold
         self._last_growth_ms = now_ms
+
+
+def _recent(rtts: deque[tuple[int, int]]) -> int:
+    """The median of the last three round trips (one is the link's jitter), or of fewer
+    while there are fewer; ``rtts`` is not empty."""
+    recent = sorted(rtt for _, rtt in list(rtts)[-3:])
+    return recent[len(recent) // 2]
