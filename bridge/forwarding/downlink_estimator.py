@@ -304,17 +304,27 @@ class DownlinkEstimator:
         return self._estimate < before
 
     def on_receiver_report(
-        self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
+        self,
+        fraction_lost: float,
+        now_ms: int,
+        keep_bps: int = 0,
+        since_ms: int | None = None,
+        delivered_bps: int | None = None,
     ) -> None:
         """Fraction (0..1) of packets lost on the downlink since the last call, over all
         of this subscriber's streams (packet-weighted), in reports that arrived since
         ``since_ms``. ``keep_bps``: the loss is not the audio's, and a cut leaves at
-        least this (what the audio is allocated)."""
+        least this (what the audio is allocated). ``delivered_bps``: what the reports
+        say arrived lately (delivered_rate.py), if measured; what got through is no more
+        than that."""
         self._tick(now_ms)
         sending = float(self._sending_bps())
         kept = 1 - min(fraction_lost, 1.0)
         lossy = fraction_lost > self._settings.high_loss
-        self._delivered = (sending * kept, now_ms, lossy) if sending * kept > 0 else None
+        got = (sending or self._estimate) * kept
+        if delivered_bps is not None:
+            got = min(got, float(delivered_bps))
+        self._delivered = (got, now_ms, lossy) if sending and got > 0 else None
         rise = self._before_rise
         if (
             since_ms is not None
@@ -342,7 +352,7 @@ class DownlinkEstimator:
             # away (bench.weaklink edge: a starved video's loss, reported after it was
             # paused, cut to 30k and audio concealment doubled).
             self._congested(
-                max((sending or self._estimate) * kept, keep_bps),
+                max(got, keep_bps),
                 now_ms,
                 "loss",
                 fell=fraction_lost > self._settings.link_fell_loss,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bridge.forwarding.delivered_rate import DeliveredRate
 from bridge.forwarding.downlink_loss import DownlinkLossMeter
 from bridge.forwarding.forwarder import Drop, Forwarder, InboundPacket
 from bridge.forwarding.retransmit_guard import RetransmitGuard, RetransmitSettings
@@ -133,6 +134,9 @@ class Consumer:
         self._last_report: ReportBlock | None = None
         self._downlink_loss = DownlinkLossMeter()
         self._rtx_loss = DownlinkLossMeter()  # the RTX stream: retransmissions and padding
+        self._delivered = DeliveredRate()
+        self._rtx_delivered = DeliveredRate()
+        self._rtx_stream_bytes = 0  # of bytes_sent, on the RTX stream (with padding)
         self._gaps = 0  # outgoing seqs never sent, up to _gaps_counted_upto
         self._gaps_counted_upto = self._first_out_seq - 1
         self.downlink_loss = 0.0  # latest, this subscriber's link only
@@ -554,6 +558,7 @@ class Consumer:
             if params.rtx_payload_type is not None:
                 # only a packet that left takes an RTX seq: a gap would read as loss
                 self._rtx_seq += 1
+                self._rtx_stream_bytes += len(packet)
             self._bytes_sent += len(packet)
             self.rtx_bytes += len(packet)
             self._metrics.retransmissions += 1
@@ -601,6 +606,7 @@ class Consumer:
             return 0
         self._rtx_seq += 1
         self._bytes_sent += len(packet)
+        self._rtx_stream_bytes += len(packet)
         self._metrics.padding_bytes += len(packet)
         return len(packet)
 
@@ -690,6 +696,13 @@ class Consumer:
         )
         if loss is not None:
             self.downlink_loss = loss[0] / loss[1]
+        self._delivered.on_report(
+            block.highest_sequence,
+            block.packets_lost,
+            self._bytes_sent - self._rtx_stream_bytes,
+            self._packets_sent,
+            now_ms,
+        )
         return loss
 
     def on_rtx_report_block(self, block: ReportBlock, now_ms: int) -> tuple[int, int] | None:
@@ -697,9 +710,19 @@ class Consumer:
         expected) since the last one. Every RTX seq went to the pacer (a few may die in
         its queue when all video pauses), so what it lost was lost on the downlink; during
         a probe it is mostly padding."""
+        rtx_bytes, rtx_packets = self._rtx_stream_bytes, self._rtx_seq  # its seq counts them
+        self._rtx_delivered.on_report(
+            block.highest_sequence, block.packets_lost, rtx_bytes, rtx_packets, now_ms
+        )
         return self._rtx_loss.on_report(
             block.packets_lost, block.highest_sequence, 0, self._rtx_seq - 1, now_ms
         )
+
+    def delivered_bps(self, now_ms: int) -> int | None:
+        """What its link delivered of this stream lately, RTX stream included
+        (forwarding/delivered_rate.py); None until its reports measured it."""
+        media = self._delivered.bps(now_ms)
+        return None if media is None else media + (self._rtx_delivered.bps(now_ms) or 0)
 
     def take_rtt_sample(self) -> int | None:
         """The round trip measured by a report since the last call, if any."""

@@ -515,9 +515,11 @@ class Downlink:
         )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s loss=%s budget=%d used=%d padding=%d queued=%d demands=%s video=%s",
+                "%s %s delivered=%s loss=%s budget=%d used=%d padding=%d queued=%d demands=%s "
+                "video=%s",
                 self._subscriber_id,
                 self._estimator.state(),
+                self._delivered_bps(now),
                 [
                     (c.id, round(c.stats().fraction_lost, 3), round(c.downlink_loss, 3), c.rtt_ms)
                     for c in self.consumers
@@ -620,12 +622,25 @@ class Downlink:
             out = self._video_out_ms
             alone = out is None or now - out > AUDIO_REPORT_SPAN_MS
             keep = self._audio_bps if audio_ok or not alone else 0
-            self._estimator.on_receiver_report(self._lost / self._expected, now, keep, since)
+            self._estimator.on_receiver_report(
+                self._lost / self._expected, now, keep, since, self._delivered_bps(now)
+            )
             self._redundancy.update(self._lost / self._expected, now)
             self._lost = self._expected = self._audio_lost = self._audio_expected = 0
             self._judged_since_ms = since
             self._loss_since_ms = now
             self._after_silence.clear()  # a window judged: the outage's reports are in
+
+    def _delivered_bps(self, now: int) -> int | None:
+        """What the link delivered of every stream lately (Consumer.delivered_bps); None
+        while one that sent has not been measured yet."""
+        total = 0
+        for consumer in self.consumers:
+            rate = consumer.delivered_bps(now)
+            if rate is None and consumer.bytes_sent:
+                return None
+            total += rate or 0
+        return total
 
     def _loudest_publisher(self) -> str | None:
         audio = [c.producer for c in self.consumers if c.producer.kind == "audio"]

@@ -465,6 +465,27 @@ def test_loss_cuts_what_was_sent_even_below_an_estimate_already_cut() -> None:
     assert e.estimate_bps == pytest.approx(1_900_000 * 0.14, abs=1)
 
 
+def test_loss_cuts_no_higher_than_what_the_reports_say_arrived() -> None:
+    """The collapse profile's 250k step: the send rate measured over the second before
+    still says 1.8M, and 68 % loss of it reads as 585k getting through; the reports'
+    arrivals say 250k. The cut goes there, and a REMB is not followed below it."""
+    e = est(initial_bps=3_000_000)
+    sending(e, 1_800_000)
+    e.on_allocated(1_800_000, 0)
+    e.on_remb(2_000_000, 0)
+    assert e.on_remb(560_000, 500)
+    e.on_receiver_report(0.68, 1000, delivered_bps=250_000)
+    assert e.estimate_bps == 250_000
+    e.on_remb(150_000, 1200)
+    assert e.estimate_bps == pytest.approx(250_000 * 0.85, abs=1)
+    # measured above what was sent x kept: that stays the bound
+    high = est(initial_bps=3_000_000)
+    sending(high, 1_800_000)
+    high.on_allocated(1_800_000, 0)
+    high.on_receiver_report(0.68, 1000, delivered_bps=900_000)
+    assert high.estimate_bps == pytest.approx(1_800_000 * 0.32, abs=1)
+
+
 def test_audio_taking_red_on_is_no_upgrade_on_trial() -> None:
     """Only video rising is a probe: the audio's RED going on (40k to 70k) neither stops
     growth nor makes later congestion a failed probe."""

@@ -66,6 +66,7 @@ class FakeConsumer:
     accepts_redundancy: bool = True
     unsent_seqs: list[int] = field(default_factory=list)
     report_loss: tuple[int, int] | None = None  # what on_report_block says
+    delivered: int | None = None  # what delivered_bps says
     rtt_ms: int | None = None
     playout_delay_ms: int = 0
     can_pad: bool = False  # no RTX negotiated: upgrades apply at once, unprobed
@@ -94,6 +95,9 @@ class FakeConsumer:
 
     def on_report_block(self, block: object, now: int) -> tuple[int, int] | None:
         return self.report_loss
+
+    def delivered_bps(self, now_ms: int) -> int | None:
+        return self.delivered
 
     @property
     def id(self) -> str:
@@ -532,16 +536,24 @@ async def test_a_probe_whose_padding_is_lost_fails_at_once() -> None:
 
 
 class JudgedEstimator(SteeredEstimator):
-    """Records each window of loss judged: (fraction lost, room kept for the audio)."""
+    """Records each window of loss judged: (fraction lost, room kept for the audio), and
+    what the reports said was delivered."""
 
     def __init__(self, bps: int) -> None:
         super().__init__(bps)
         self.judged: list[tuple[float, int]] = []
+        self.delivered: list[int | None] = []
 
     def on_receiver_report(
-        self, fraction_lost: float, now_ms: int, keep_bps: int = 0, since_ms: int | None = None
+        self,
+        fraction_lost: float,
+        now_ms: int,
+        keep_bps: int = 0,
+        since_ms: int | None = None,
+        delivered_bps: int | None = None,
     ) -> None:
         self.judged.append((fraction_lost, keep_bps))
+        self.delivered.append(delivered_bps)
 
 
 def _audio_room_kept(report_at_ms: int) -> int:
@@ -572,6 +584,28 @@ def test_audio_loss_is_its_own_only_if_nothing_else_went_out_over_its_reports_sp
     video's of seconds before, and then it keeps its room (RED on edge)."""
     assert _audio_room_kept(6000) > 0  # video went out 5 s before: not the audio's own
     assert _audio_room_kept(12_000) == 0  # 11 s of audio alone: the link cannot carry it
+
+
+def test_a_window_judged_says_what_every_stream_delivered_once_each_was_measured() -> None:
+    """The loss window carries the sum of what the reports say arrived of each stream; while
+    one that sent has no measure yet the sum is unknown, and one that never sent (a muted
+    publisher's) is left out."""
+    estimator = JudgedEstimator(300_000)
+    video = FakeConsumer(FakeProducer("video"), bytes_sent=10_000, delivered=180_000)
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7), bytes_sent=2_000)
+    muted = FakeConsumer(FakeProducer("audio"), slot=stream_slot(8))
+    now = [0]
+    d = padded_downlink(PaddingConsumer(FakeProducer("video")), estimator, now, BridgeMetrics())
+    d.consumers[:] = [video, audio, muted]
+    d.reallocate()  # the first window starts
+    for step, delivered in enumerate((None, 60_000)):
+        audio.delivered = delivered
+        audio.report_loss = (3, 60)
+        d.route_rtcp(build_receiver_report(1, [ReportBlock(7, 0, 3, 60, 0, 0, 0)]))
+        now[0] = 1000 * (step + 1)
+        d.reallocate()
+    assert estimator.delivered == [None, 240_000]
+    d.pacer.close()
 
 
 async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss() -> None:

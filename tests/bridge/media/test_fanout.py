@@ -469,6 +469,39 @@ def test_a_packet_that_failed_to_send_is_no_downlink_loss() -> None:
     assert consumer.on_report_block(ReportBlock(1000, 0, 1, last, 0, 0, 0), 1000) == (0, 5)
 
 
+def test_what_the_reports_say_arrived_is_measured_per_stream_rtx_included() -> None:
+    """Of 10 video packets sent between two reports a second apart, the second says 4
+    were lost: 6 of their mean size arrived. The RTX stream's padding adds its own."""
+    metrics = BridgeMetrics()
+    producer = make_producer(VIDEO, metrics)
+    sent: list[bytes] = []
+    params = SlotParameters(1000, 1001, 100, 101, "c", 3)
+    consumer = _consumer(
+        producer, params, lambda p: sent.append(bytes(p)) is None, metrics, random.Random(9)
+    )
+    consumer.start(params)
+    producer.consumers.append(consumer)
+    data = _vp8_packet(0, 500, key=True)
+    producer.on_rtp(data, parse_rtp_header(data), 0, producer.layers[0])
+    first = parse_rtp_header(sent[0]).sequence_number
+    consumer.on_report_block(ReportBlock(1000, 0, 0, first, 0, 0, 0), 0)
+    consumer.on_rtx_report_block(ReportBlock(1001, 0, 0, 5, 0, 0, 0), 0)
+    assert consumer.delivered_bps(0) is None
+    for seq in range(1, 11):
+        data = _vp8_packet(seq, 500 + seq, key=False)
+        producer.on_rtp(data, parse_rtp_header(data), 10 * seq, producer.layers[0])
+    media = sent[1:]
+    assert len(media) == 10
+    consumer.on_report_block(ReportBlock(1000, 0, 4, first + 10, 0, 0, 0), 1000)
+    mean = sum(map(len, media)) / 10
+    assert consumer.delivered_bps(1000) == int(6 * mean * 8)
+    rtx = consumer.send_padding(200, 1000) + consumer.send_padding(200, 1000)
+    consumer.on_rtx_report_block(ReportBlock(1001, 0, 1, 7, 0, 0, 0), 2000)  # 1 of 2 lost
+    consumer.on_report_block(ReportBlock(1000, 0, 4, first + 10, 0, 0, 0), 2000)
+    # no more video; of the padding one packet, over the 2 s since the RTX stream's first
+    assert consumer.delivered_bps(2000) == rtx // 2 * 8 // 2
+
+
 def test_padding_goes_on_the_rtx_stream_and_counts_as_video_the_remb_sees() -> None:
     metrics = BridgeMetrics()
     producer = make_producer(VIDEO, metrics)
