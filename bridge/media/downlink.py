@@ -230,9 +230,7 @@ class Downlink:
                 for block in packet.reports:
                     # The first block of a stream after a silence taken as an outage
                     # covers the outage: the silence already cut the estimate to the
-                    # audio. Judged as the link's loss (the retransmissions sent into the
-                    # outage profile's dead link were 32 of 35 lost), the first report
-                    # back cut it again and held it 4 s: video back 6.5 s after the link.
+                    # audio; judged as the link's loss, it cut again and held it 4 s.
                     outage = block.ssrc in self._after_silence
                     self._after_silence.discard(block.ssrc)
                     target = by_ssrc.get(block.ssrc)
@@ -249,9 +247,18 @@ class Downlink:
                     else:
                         target = by_rtx_ssrc.get(block.ssrc)
                         loss = None if target is None else target.on_rtx_report_block(block, now)
-                        if outage:
+                        if not self._gate.probing:
+                            # Outside a probe the RTX stream's loss is no news: its
+                            # retransmissions answer loss already counted and go out in
+                            # bursts into the queue that lost the originals, and a probe's
+                            # padding reported after it ended was judged by the probe.
+                            # Counted, the padding of a probe that failed on edge cut the
+                            # estimate again 2.7 s later and reset the probes' backoff, the
+                            # retransmissions of a collapse paused the video after its
+                            # hold, and those sent into the outage profile's dead link held
+                            # the video back 4 s after the link returned (bench.weaklink).
                             loss = None
-                        elif loss is not None and self._gate.probing:
+                        elif loss is not None:
                             if self._probe_expected < 0:
                                 # The first report since the probe began also covers
                                 # what the RTX stream lost before it (a collapse's
@@ -396,8 +403,7 @@ class Downlink:
         silent = self._feedback_ms is not None and now - heard > FEEDBACK_TIMEOUT_MS
         if self._adaptive and video_went_out and silent:
             self._estimator.on_feedback_lost(now)
-            media, rtx = self._by_ssrc()
-            self._after_silence = set(media) | set(rtx)
+            self._after_silence = set(self._by_ssrc()[0])
             if self._unprobed is None or now >= self._unprobed[1]:
                 # After an outage the link is the one that carried this: it comes back
                 # without probes (bench.weaklink outage: probing first made the video

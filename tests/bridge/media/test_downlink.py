@@ -1041,6 +1041,33 @@ def _outage_then_report(silent: bool) -> DownlinkEstimator:
     return d._estimator
 
 
+def _retransmissions_lost(rtx_loss: tuple[int, int], media_loss: tuple[int, int]) -> str | None:
+    """Video and audio go out for 3 s; every 500 ms a report says ``media_loss`` on each
+    stream and ``rtx_loss`` on the video's RTX stream. No probe runs. The last cut."""
+    video = PaddingConsumer(FakeProducer("video"), slot=SimpleNamespace(parameters=RTX_PARAMS))
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
+    now = [0]
+    d = downlink(SpyAllocator(), [video, audio], now, estimate_bps=1_000_000)
+    video.report_loss = audio.report_loss = media_loss
+    video.rtx_loss = rtx_loss
+    blocks = [ReportBlock(ssrc, 0, 0, 0, 0, 0, 0) for ssrc in (9, 10, 7)]
+    for t in range(500, 3001, 500):
+        video.bytes_sent += 40_000
+        audio.bytes_sent += 2_500
+        now[0] = t
+        d.route_rtcp(build_receiver_report(1, blocks))
+        d.reallocate()
+    return d._estimator.state().last_cut
+
+
+def test_the_rtx_streams_loss_outside_a_probe_is_not_the_links() -> None:
+    """Retransmissions answer loss already counted, into the queue that lost it; a failed
+    probe's padding reported late was judged by the probe (on edge it cut again and reset
+    the probes' backoff). Loss on the media streams still cuts."""
+    assert _retransmissions_lost(rtx_loss=(30, 30), media_loss=(0, 20)) is None
+    assert _retransmissions_lost(rtx_loss=(0, 0), media_loss=(8, 20)) == "loss"
+
+
 def test_the_first_report_after_an_outage_is_not_judged_as_the_links_loss() -> None:
     """The silence already cut the estimate to the audio; the report covering the outage
     must not cut again and hold growth (the outage profile: video back 6.5 s after the
