@@ -11,7 +11,8 @@ What the bridge can learn about a subscriber's downlink without transport-cc:
   once a second (media/downlink.py). Rural links lose 1-5 % of packets at random, so loss
   under ``high_loss`` is not read as congestion (GCC's 2-10 % "hold" band,
   draft-ietf-rmcat-gcc-02 §6, would freeze the estimate forever on such a link); above it,
-  the rate becomes what got through, ``sent * (1 - loss)``. GCC's gentler
+  the rate becomes what got through, ``sent * (1 - loss)``, or less where the reports'
+  own count of what arrived says less (delivered_rate.py). GCC's gentler
   ``1 - 0.5 * loss`` took seven cuts over 8 s to follow the collapse profile from 2
   Mbit/s to 250 kbit/s (90 % loss: 0.55 x a time), each with a new layer's keyframe.
 
