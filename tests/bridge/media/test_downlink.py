@@ -503,6 +503,13 @@ async def test_video_resumes_only_after_padding_proved_the_link_carries_it() -> 
         now[0] += 20
         await asyncio.sleep(0.021)
     assert len(video.padding) == sent  # and the padding stopped
+    # The estimate grew on: the next step is wanted. The window running since the proof
+    # judges it, and the next probe starts as that window closes.
+    estimator.bps = 2_000_000
+    now[0] = 4600
+    report()
+    d.reallocate()
+    assert metrics.probes == 2
     d.pacer.close()
 
 
@@ -606,6 +613,23 @@ def test_a_window_judged_says_what_every_stream_delivered_once_each_was_measured
         d.reallocate()
     assert estimator.delivered == [None, 240_000]
     d.pacer.close()
+
+
+def test_a_window_losing_more_than_half_is_judged_at_once() -> None:
+    """The link fell: reports 300 ms into a window say 40 of 45 lost. That window is judged
+    as the report arrives, not at the next tick after its second; 10 of 45 waits."""
+    for lost, judged in ((40, [40 / 45]), (10, [])):
+        estimator = JudgedEstimator(1_000_000)
+        video = FakeConsumer(FakeProducer("video"), slot=stream_slot(9), bytes_sent=50_000)
+        now = [0]
+        d = padded_downlink(PaddingConsumer(FakeProducer("video")), estimator, now, BridgeMetrics())
+        d.consumers[:] = [video]
+        d.reallocate()  # the window starts
+        now[0] = 300
+        video.report_loss = (lost, 45)
+        d.route_rtcp(build_receiver_report(1, [ReportBlock(9, 0, lost, 45, 0, 0, 0)]))
+        assert [fraction for fraction, _ in estimator.judged] == judged
+        d.pacer.close()
 
 
 async def test_what_the_rtx_stream_lost_before_a_probe_is_not_the_windows_loss() -> None:
