@@ -115,6 +115,13 @@ class EstimatorSettings:
     # profile's 80k step, 60 % loss of 223k (89k, against 166k fallen back to) was read
     # as the probe's and 135p stalled 4 s more.
     link_fell_loss: float = 0.5
+    # What the reports count as arrived (delivered_rate.py) bounds what a loss window says
+    # got through, both ways: no more than it, and no less than this share of it (it is
+    # measured over a second or more, so a fall halfway through still shows). A window
+    # in which the video starved for a second behind its own retransmissions read as
+    # 97 % lost, 58k of 1.9M; 300k had arrived, and the video paused on the collapse
+    # profile's 250k step (bench.weaklink).
+    delivered_floor: float = 0.5
     min_hold_ms: int = 4000
     max_hold_ms: int = 60_000
     calm_reset_ms: int = 30_000
@@ -317,14 +324,14 @@ class DownlinkEstimator:
         ``since_ms``. ``keep_bps``: the loss is not the audio's, and a cut leaves at
         least this (what the audio is allocated). ``delivered_bps``: what the reports
         say arrived lately (delivered_rate.py), if measured; what got through is no more
-        than that."""
+        than that, and no less than ``delivered_floor`` of it."""
         self._tick(now_ms)
         sending = float(self._sending_bps())
         kept = 1 - min(fraction_lost, 1.0)
         lossy = fraction_lost > self._settings.high_loss
         got = (sending or self._estimate) * kept
         if delivered_bps is not None:
-            got = min(got, float(delivered_bps))
+            got = min(max(got, delivered_bps * self._settings.delivered_floor), delivered_bps)
         self._delivered = (got, now_ms, lossy) if sending and got > 0 else None
         rise = self._before_rise
         if (

@@ -486,6 +486,16 @@ def test_loss_cuts_no_higher_than_what_the_reports_say_arrived() -> None:
     assert high.estimate_bps == pytest.approx(1_800_000 * 0.32, abs=1)
 
 
+def test_loss_cuts_no_lower_than_half_of_what_the_reports_say_arrived() -> None:
+    """The video starved a second behind its own retransmissions: the window reads 97 %
+    lost, 58k of 1.9M, while 300k arrived. The cut goes to half of that, not to 58k."""
+    e = est(initial_bps=750_000)
+    sending(e, 1_900_000)
+    e.on_allocated(650_000, 0)
+    e.on_receiver_report(0.97, 1000, delivered_bps=300_000)
+    assert e.estimate_bps == 150_000
+
+
 def test_audio_taking_red_on_is_no_upgrade_on_trial() -> None:
     """Only video rising is a probe: the audio's RED going on (40k to 70k) neither stops
     growth nor makes later congestion a failed probe."""
