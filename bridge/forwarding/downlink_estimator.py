@@ -116,11 +116,12 @@ class EstimatorSettings:
     # as the probe's and 135p stalled 4 s more.
     link_fell_loss: float = 0.5
     # What the reports count as arrived (delivered_rate.py) bounds what a loss window says
-    # got through, both ways: no more than it, and no less than this share of it (it is
-    # measured over a second or more, so a fall halfway through still shows). A window
-    # in which the video starved for a second behind its own retransmissions read as
-    # 97 % lost, 58k of 1.9M; 300k had arrived, and the video paused on the collapse
-    # profile's 250k step (bench.weaklink).
+    # got through: no more than it, and a report interval into a congestion episode no
+    # less than this share of it. A window in which the video starved for a second
+    # behind its own retransmissions read as 97 % lost, 58k of 1.9M; 300k had arrived,
+    # and the video paused on the collapse profile's 250k step (bench.weaklink). Not
+    # sooner: measured over a second or more, it still shows the rate before a fall
+    # (at half of 1.5M, a cut 150 ms into the step stayed at 760k and the video starved).
     delivered_floor: float = 0.5
     min_hold_ms: int = 4000
     max_hold_ms: int = 60_000
@@ -324,14 +325,17 @@ class DownlinkEstimator:
         ``since_ms``. ``keep_bps``: the loss is not the audio's, and a cut leaves at
         least this (what the audio is allocated). ``delivered_bps``: what the reports
         say arrived lately (delivered_rate.py), if measured; what got through is no more
-        than that, and no less than ``delivered_floor`` of it."""
+        than that, and within a congestion episode no less than ``delivered_floor`` of
+        it."""
         self._tick(now_ms)
         sending = float(self._sending_bps())
         kept = 1 - min(fraction_lost, 1.0)
         lossy = fraction_lost > self._settings.high_loss
         got = (sending or self._estimate) * kept
         if delivered_bps is not None:
-            got = min(max(got, delivered_bps * self._settings.delivered_floor), delivered_bps)
+            s = self._settings
+            into = self._holding(now_ms) and now_ms - self._episode_ms >= s.report_interval_ms
+            got = min(max(got, delivered_bps * s.delivered_floor if into else 0), delivered_bps)
         self._delivered = (got, now_ms, lossy) if sending and got > 0 else None
         rise = self._before_rise
         if (

@@ -486,13 +486,23 @@ def test_loss_cuts_no_higher_than_what_the_reports_say_arrived() -> None:
     assert high.estimate_bps == pytest.approx(1_800_000 * 0.32, abs=1)
 
 
-def test_loss_cuts_no_lower_than_half_of_what_the_reports_say_arrived() -> None:
-    """The video starved a second behind its own retransmissions: the window reads 97 %
-    lost, 58k of 1.9M, while 300k arrived. The cut goes to half of that, not to 58k."""
-    e = est(initial_bps=750_000)
+def test_within_an_episode_loss_cuts_no_lower_than_half_of_what_the_reports_say_arrived() -> None:
+    """A second into a fall the video starved behind its own retransmissions: the window
+    reads 97 % lost, 58k of 1.9M, while 300k arrived. The cut goes to half of that, not
+    to 58k. The episode's first cut, 150 ms into the fall, had no such floor: what
+    arrived was then still measured mostly before it (1.5M)."""
+    e = est(initial_bps=3_000_000)
     sending(e, 1_900_000)
-    e.on_allocated(650_000, 0)
-    e.on_receiver_report(0.97, 1000, delivered_bps=300_000)
+    e.on_allocated(1_900_000, 0)
+    e.on_receiver_report(0.9, 0, delivered_bps=1_500_000)
+    assert e.estimate_bps == pytest.approx(190_000, abs=1)
+    e = est(initial_bps=3_000_000)
+    sending(e, 1_900_000)
+    e.on_allocated(1_900_000, 0)
+    e.on_remb(2_000_000, 0)
+    assert e.on_remb(750_000, 100)
+    e.on_allocated(650_000, 200)
+    e.on_receiver_report(0.97, 1100, delivered_bps=300_000)
     assert e.estimate_bps == 150_000
 
 
