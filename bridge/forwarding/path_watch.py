@@ -65,6 +65,16 @@ class PathWatchSettings:
             raise ValueError("samples, min_floor_samples and drain_settle must be >= 1")
 
 
+@dataclass(frozen=True, slots=True)
+class WatchState:
+    """What the watch sees, for logs."""
+
+    samples: int  # one-way delays in its window
+    draining: bool  # a drain is being waited out (on_rate_fall)
+    floor_ms: float | None  # the lowest of them
+    latest_ms: float | None  # the newest
+
+
 class PathWatch:
     """The one-way delays of one subscriber's watch packets, and whether they fell."""
 
@@ -86,6 +96,15 @@ class PathWatch:
         self._sent.clear()
         self._delays.clear()
         self._drain_since_ms = None
+
+    def state(self) -> WatchState:
+        delays = self._delays
+        return WatchState(
+            samples=len(delays),
+            draining=self._drain_since_ms is not None,
+            floor_ms=round(min(delay for _, delay in delays), 1) if delays else None,
+            latest_ms=round(delays[-1][1], 1) if delays else None,
+        )
 
     def on_rate_fall(self, now_ms: int, fall: float = 1.0) -> None:
         """The bridge sends less from now (``fall``: the share of its rate it stopped

@@ -535,11 +535,12 @@ class Downlink:
         )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s delivered=%s loss=%s budget=%d used=%d padding=%d queued=%d demands=%s "
-                "video=%s",
+                "%s %s delivered=%s watch=%s loss=%s budget=%d used=%d padding=%d queued=%d "
+                "demands=%s video=%s",
                 self._subscriber_id,
                 self._estimator.state(),
                 self._delivered_bps(now),
+                self._watch.state() if self._watch_timer is not None else None,
                 [
                     (c.id, round(c.stats().fraction_lost, 3), round(c.downlink_loss, 3), c.rtt_ms)
                     for c in self.consumers

@@ -177,3 +177,18 @@ def test_reset_forgets_the_floor_and_what_awaits_a_report() -> None:
 def test_settings_validated(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         PathWatchSettings(**kwargs)
+
+
+def test_its_state_says_what_it_sees_for_the_logs() -> None:
+    watch = PathWatch()
+    assert watch.state().samples == 0 and watch.state().floor_ms is None
+    feed(watch, [160.0, 150.0, 170.0])
+    watch.on_rate_fall(2000)
+    state = watch.state()
+    offset = OFFSET_US / 1000  # the clocks' offset is in every delay
+    assert (state.samples, state.draining, state.floor_ms, state.latest_ms) == (
+        3,
+        True,
+        offset + 150,
+        offset + 170,
+    )
