@@ -205,12 +205,15 @@ def test_the_temporal_layers_come_from_the_stream_not_from_what_was_forwarded() 
     assert consumer.temporal_layers == 3
 
 
-def _recording_consumer(seed: int) -> tuple[BridgeMetrics, Producer, Consumer, list[bytes]]:
-    """A video producer with one started consumer whose sent packets are kept."""
+def _recording_consumer(
+    seed: int, params: SlotParameters | None = None
+) -> tuple[BridgeMetrics, Producer, Consumer, list[bytes]]:
+    """A video producer with one started consumer whose sent packets are kept (``params``:
+    without RTX by default)."""
     metrics = BridgeMetrics()
     producer = make_producer(VIDEO, metrics)
     sent: list[bytes] = []
-    params = SlotParameters(1000, 1001, 100, None, "c", None)
+    params = params or SlotParameters(1000, 1001, 100, None, "c", None)
     consumer = _consumer(
         producer,
         params,
@@ -472,15 +475,9 @@ def test_a_packet_that_failed_to_send_is_no_downlink_loss() -> None:
 def test_what_the_reports_say_arrived_is_measured_per_stream_rtx_included() -> None:
     """Of 10 video packets sent between two reports a second apart, the second says 4
     were lost: 6 of their mean size arrived. The RTX stream's padding adds its own."""
-    metrics = BridgeMetrics()
-    producer = make_producer(VIDEO, metrics)
-    sent: list[bytes] = []
-    params = SlotParameters(1000, 1001, 100, 101, "c", 3)
-    consumer = _consumer(
-        producer, params, lambda p: sent.append(bytes(p)) is None, metrics, random.Random(9)
+    _, producer, consumer, sent = _recording_consumer(
+        9, SlotParameters(1000, 1001, 100, 101, "c", 3)
     )
-    consumer.start(params)
-    producer.consumers.append(consumer)
     data = _vp8_packet(0, 500, key=True)
     producer.on_rtp(data, parse_rtp_header(data), 0, producer.layers[0])
     first = parse_rtp_header(sent[0]).sequence_number
