@@ -24,7 +24,9 @@ the link's own delay; only a different link goes below that), and so are the sam
 from before a probe: waiting 2 s after each failed probe for a fresh floor left the
 watch blind for 3-4 s of every 5-8 on that step. A link that recovers while a probe
 runs is left to the probe's own padding (the watch is stopped then); the next audio
-report's round trip still shows it.
+report's round trip still shows it. When the watch starts again after the probe, the
+probe's queue drains back to the floor seen before it: a level under that floor is a
+faster path even without a packet showing the step.
 
 It costs ~4 kbit/s (an 8-octet padding packet is ~80 bytes on the wire with SRTP, UDP and
 IP) and runs only while the link is known to have carried more than the paused video
@@ -78,7 +80,14 @@ class WatchState:
 class PathWatch:
     """The one-way delays of one subscriber's watch packets, and whether they fell."""
 
-    __slots__ = ("_delays", "_drain_since_ms", "_drain_slope", "_sent", "_settings")
+    __slots__ = (
+        "_delays",
+        "_drain_floor",
+        "_drain_since_ms",
+        "_drain_slope",
+        "_sent",
+        "_settings",
+    )
 
     def __init__(self, settings: PathWatchSettings | None = None) -> None:
         self._settings = settings or PathWatchSettings()
@@ -86,6 +95,7 @@ class PathWatch:
         self._delays: deque[tuple[int, float]] = deque()  # (send ms, one-way delay ms)
         self._drain_since_ms: int | None = None  # the bridge sent less, at
         self._drain_slope = 1.0  # how fast that queue can drain (ms of delay per ms)
+        self._drain_floor: float | None = None  # the level that drain returns to, if known
 
     @property
     def settings(self) -> PathWatchSettings:
@@ -96,6 +106,7 @@ class PathWatch:
         self._sent.clear()
         self._delays.clear()
         self._drain_since_ms = None
+        self._drain_floor = None
 
     def state(self) -> WatchState:
         delays = self._delays
@@ -106,11 +117,20 @@ class PathWatch:
             latest_ms=round(delays[-1][1], 1) if delays else None,
         )
 
-    def on_rate_fall(self, now_ms: int, fall: float = 1.0) -> None:
+    def on_rate_fall(self, now_ms: int, fall: float = 1.0, returns_to_floor: bool = False) -> None:
         """The bridge sends less from now (``fall``: the share of its rate it stopped
-        sending, 1 if unknown): a queue it kept at the bottleneck drains."""
+        sending, 1 if unknown): a queue it kept at the bottleneck drains.
+        ``returns_to_floor``: the watch starts again after a stop (a probe's padding went
+        out meanwhile), and what drains is only what went out since: the delay returns
+        to the floor it saw before the stop, and a level under that floor is a faster
+        path already. After a probe failed on the collapse profile's 80k link, the link
+        recovered 0.3 s into the drain; no packet of the watch came through in between
+        to show the step, the drain ended on the new link's 31 ms, that became the
+        floor, and the recovery went unseen (full quality 12.5 s after it)."""
         self._drain_since_ms = now_ms
         self._drain_slope = min(max(fall, 0.0), 1.0)
+        recent = [delay for at, delay in self._delays if now_ms - at <= self._settings.window_ms]
+        self._drain_floor = min(recent) if returns_to_floor and recent else None
 
     def on_sent(self, sequence: int, now_ms: int) -> None:
         sent = self._sent
@@ -139,14 +159,20 @@ class PathWatch:
         drain_since = self._drain_since_ms
         if drain_since is not None:
             since = [(at, delay) for at, delay in ordered if at >= drain_since]
-            if self._stepped_down(since):
+            lows = [delay for _, delay in since]
+            under = self._drain_floor
+            if self._stepped_down(since) or (
+                under is not None
+                and len(lows) >= s.samples
+                and max(lows[-s.samples :]) < under - s.drop_ms
+            ):
                 self.reset()
                 return True
-            lows = [delay for _, delay in since]
             settle = s.drain_settle
             settled = len(lows) > settle and min(lows[-settle:]) >= min(lows[:-settle]) - s.flat_ms
             if settled or newest - drain_since >= s.max_drain_ms:
-                self._drain_since_ms = None  # drained: from the next sample on, judged
+                # drained: from the next sample on, judged
+                self._drain_since_ms = self._drain_floor = None
             return False
         if len(ordered) < s.min_floor_samples + s.samples:
             return False

@@ -583,7 +583,7 @@ class Downlink:
         if self._watch_timer is None:
             # What went out before (video, a probe) leaves a queue: it drains as fast as
             # the rate fell, and at least half as fast (no fall: the watch only started)
-            self._watch.on_rate_fall(now, max(fall, WATCH_START_FALL))
+            self._watch.on_rate_fall(now, max(fall, WATCH_START_FALL), returns_to_floor=True)
             self._watch_timer = asyncio.get_running_loop().call_later(0, self._send_watch)
         elif fall > WATCH_DRAIN_FALL:
             self._watch.on_rate_fall(now, fall)

@@ -192,3 +192,25 @@ def test_its_state_says_what_it_sees_for_the_logs() -> None:
         offset + 150,
         offset + 170,
     )
+
+
+def test_a_link_recovering_before_the_watch_is_back_from_a_probe_is_seen() -> None:
+    """The collapse profile's 80k link at 150 ms; a probe stops the watch, fails, and the
+    watch starts again as the link recovers: its first packets come through at 31 ms.
+    No packet in between shows the step, but the queue the probe left drains only back
+    to the 150 ms seen before it. Without that floor the drain ends on 31 ms, which then
+    is the floor, and nothing is seen."""
+    for returns_to_floor, seen in ((True, [False, False, True]), (False, [False] * 12)):
+        watch = PathWatch()
+        feed(watch, [150.0 + (i % 3) for i in range(20)])
+        watch.on_rate_fall(1000 + 28 * EVERY_MS, 0.5, returns_to_floor=returns_to_floor)
+        verdicts = feed(watch, [31.0, 32.0, 31.0] + [31.0] * 9, start=28)
+        assert verdicts == seen + [False] * (12 - len(seen))
+
+
+def test_a_probes_queue_draining_back_to_the_floor_is_no_faster_path() -> None:
+    watch = PathWatch()
+    feed(watch, [150.0 + (i % 3) for i in range(20)])
+    watch.on_rate_fall(1000 + 28 * EVERY_MS, 0.5, returns_to_floor=True)
+    drain = [600.0, 480.0, 360.0, 240.0, 160.0] + [150.0 + (i % 3) for i in range(20)]
+    assert not any(feed(watch, drain, start=28))
