@@ -105,11 +105,6 @@ class EstimatorSettings:
     probe_rise: float = 1.25
     fallback_room: float = 1.25
     settle_ms: int = 3000
-    # ... but a loss window that began this long after the probe failed describes the
-    # link after it (a report covers about the second before it): on the collapse
-    # profile, probes failed 0.2-1.9 s around the step to 80k, and for the rest of
-    # settle_ms 135p went on into a link that no longer carried it (stalled 2-4.5 s).
-    settle_window_ms: int = 1000
     # Within an episode, a fall below this share of what it fell back to: the link itself
     # changed, and the back-off earned on the old one is reset. (At 0.6, the REMB that
     # followed a failed probe on rural-3g, 216k against 384k, was read as the link: 270p
@@ -373,7 +368,6 @@ class DownlinkEstimator:
                 now_ms,
                 "loss",
                 fell=fraction_lost > self._settings.link_fell_loss,
-                since_ms=since_ms,
             )
             return
         if self._sent_bps is not None and not self._holding(now_ms) and not self._probing(now_ms):
@@ -668,16 +662,8 @@ class DownlinkEstimator:
         limit = self._send_limit(now_ms)
         self._estimate = min(grown, max(self._estimate, limit), float(s.max_bps))
 
-    def _congested(
-        self,
-        rate: float,
-        now_ms: int,
-        reason: CutReason,
-        fell: bool = False,
-        since_ms: int | None = None,
-    ) -> None:
-        """``fell``: the signal says the link itself fell (no probe could cause it);
-        ``since_ms``: the loss window it comes from began then."""
+    def _congested(self, rate: float, now_ms: int, reason: CutReason, fell: bool = False) -> None:
+        """``fell``: the signal says the link itself fell (no probe could cause it)."""
         s = self._settings
         if self._holding(now_ms):
             # The same episode. After a failed probe, reports of its first moments still
@@ -690,8 +676,7 @@ class DownlinkEstimator:
             # probe failed, and its REMBs (304k against 848k) waited 3.3 s while 540p
             # stalled.
             changed = fell or rate < self._episode_estimate * s.link_change_ratio
-            after = since_ms is not None and since_ms >= self._episode_ms + s.settle_window_ms
-            settled = not self._episode_probe or now_ms - self._episode_ms >= s.settle_ms or after
+            settled = not self._episode_probe or now_ms - self._episode_ms >= s.settle_ms
             if (settled or changed) and rate < self._estimate:
                 self._last_cut = reason
                 # Less than what the episode fell back to: the link carries less now. Far

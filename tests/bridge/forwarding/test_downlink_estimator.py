@@ -436,25 +436,6 @@ def test_a_link_that_fell_is_followed_down_at_once() -> None:
     assert e.state().last_cut == "loss"
 
 
-def test_after_a_failed_probe_a_window_that_began_after_it_is_the_links() -> None:
-    """A probe fails as the link falls to 80k: the fallback (157k) is more than the link
-    carries. A loss window that began over a second after the failure describes the link
-    and is followed within the settle time; one that began sooner describes the probe."""
-    e = est(initial_bps=300_000)
-    sending(e, 126_000)
-    e.on_allocated(126_000, 0)
-    e.on_allocated(250_000, 500)  # the probe ...
-    e.on_receiver_report(0.3, 1000, since_ms=500)  # ... fails
-    fell_back = e.estimate_bps
-    assert fell_back == pytest.approx(126_000 * 1.25, abs=1)
-    e.on_allocated(126_000, 1000)
-    # 30 % lost of 126k: 88k, not far enough under 157k to be a new link at once
-    e.on_receiver_report(0.3, 2000, since_ms=1000)  # began with the failure: the probe's
-    assert e.estimate_bps == fell_back
-    e.on_receiver_report(0.3, 3000, since_ms=2000)  # began 1 s after it: the link's
-    assert e.estimate_bps == pytest.approx(126_000 * 0.7, abs=1)
-
-
 def test_a_queue_draining_after_a_round_trip_cut_is_no_new_link() -> None:
     """After a cut the base is learnt again from the queued round trip (730 ms); the
     queue draining to the link's usual 310 ms is not a faster link, and the back-off
