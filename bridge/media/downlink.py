@@ -422,7 +422,7 @@ class Downlink:
         # site's first lost packet came before any NACK could say so, and its repair
         # froze the just-started video (1-2 freezes in the first 2 s of most runs).
         lossy = self._redundancy.on or not self._redundancy.judged
-        delay_ms = repair_delay_ms(lossy, max(rtts, default=None), self._repair_delay)
+        rtt = max(rtts, default=None)
         video: list[VideoDemand] = []
         audio: list[AudioDemand] = []
         by_id: dict[str, Consumer] = {}
@@ -442,7 +442,9 @@ class Downlink:
                 consumer.set_target(None, 0)
                 self._announce_video(publisher, True, "uplink")
                 continue
-            consumer.set_playout_delay(delay_ms)
+            consumer.set_playout_delay(
+                repair_delay_ms(lossy, rtt, self._repair_delay, producer.uplink_late_ms(now))
+            )
             consumer.max_spatial = self.wanted_spatial(publisher, len(producer.layers))
             video.append(
                 VideoDemand(

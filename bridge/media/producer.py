@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bridge.forwarding.forwarder import InboundPacket
 from bridge.forwarding.layer_bitrates import LayerRateMeter
+from bridge.forwarding.repair_delay import RepairDelaySettings, UplinkRepairs
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.forwarded import ForwardingTemplate
@@ -42,6 +43,7 @@ class Producer:
         send_upstream: Callable[[bytes], bool],
         metrics: BridgeMetrics,
         lanes: bool = True,
+        repair_delay: RepairDelaySettings | None = None,
     ):
         """``lanes``: steady consumers are served together (media/fanout_lane.py); off,
         every consumer forwards each packet on its own (benches and tests compare)."""
@@ -54,6 +56,8 @@ class Producer:
         self.uplink_paused = False
         self.consumers: list[Consumer] = []
         rids: tuple[str | None, ...] = track.rids or (None,)
+        # every layer comes over the one uplink: its repairs are timed together
+        self._uplink_repairs = UplinkRepairs(repair_delay or RepairDelaySettings())
         self.layers = [
             ReceiveLayer(
                 index=i,
@@ -62,6 +66,7 @@ class Producer:
                 clock_rate=track.clock_rate,
                 ssrc=track.ssrc if rid is None else None,
                 rtx_ssrc=track.rtx_ssrc if rid is None else None,
+                on_repair=self._uplink_repairs.on_repair,
             )
             for i, rid in enumerate(rids)
         ]
@@ -211,6 +216,11 @@ class Producer:
     def speaking(self, now_ms: int) -> bool:
         last = self._last_voice_ms
         return last is not None and now_ms - last < SPEAKING_HOLD_MS
+
+    def uplink_late_ms(self, now_ms: int) -> int:
+        """How late the publisher's repairs of lost video packets have lately reached the
+        bridge (0: none lost): each subscriber holds frames that much longer."""
+        return self._uplink_repairs.late_ms(now_ms)
 
     def layer_bitrates(self, now_ms: int) -> tuple[int, ...]:
         return self._rates.bitrates(now_ms)

@@ -6,6 +6,8 @@ packet cache; a producer with simulcast has up to three.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bridge.forwarding.keyframe_throttle import KeyframeRequestThrottle
 from bridge.rtp.nack import NackTracker
 from bridge.rtp.packet_cache import PacketCache
@@ -30,7 +32,9 @@ class ReceiveLayer:
         clock_rate: int,
         ssrc: int | None,
         rtx_ssrc: int | None,
+        on_repair: Callable[[int, int], None] | None = None,
     ):
+        """``on_repair``: see NackTracker (video only)."""
         self.index = index
         self.rid = rid
         self.kind = kind
@@ -40,6 +44,7 @@ class ReceiveLayer:
         self.cache = PacketCache(CACHE_PACKETS[kind])
         self.keyframes = KeyframeRequestThrottle()
         self.last_sender_report: SenderReport | None = None
+        self._on_repair = on_repair
         self._reset()
         self._lsr = 0
         self._lsr_ms = 0
@@ -48,7 +53,7 @@ class ReceiveLayer:
         self.seq = SequenceUnwrapper()
         self.ts = TimestampUnwrapper()
         self.stats = ReceiveStats(self.clock_rate)
-        self.nacks = NackTracker() if self.kind == "video" else None
+        self.nacks = NackTracker(on_repair=self._on_repair) if self.kind == "video" else None
         self.highest = -1
         # VP8: the last packet's InboundPacket.picture, reused while the picture lasts
         self.picture: tuple[int | None, int | None, int] | None = None

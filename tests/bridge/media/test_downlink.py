@@ -38,9 +38,13 @@ class FakeProducer:
     layers: tuple[object, ...] = (object(), object(), object())
     audio_level: int = 30
     uplink_paused: bool = False
+    uplink_late: int = 0  # what uplink_late_ms says
 
     def speaking(self, now: int) -> bool:
         return True
+
+    def uplink_late_ms(self, now_ms: int) -> int:
+        return self.uplink_late
 
     def layer_bitrates(self, now: int) -> tuple[int, ...]:
         return (150_000, 375_000, 1_500_000)
@@ -191,6 +195,23 @@ def test_loss_on_the_downlink_turns_red_on_for_its_audio_and_a_repair_delay_for_
     assert audio.redundant and spy.audio[-1][0].redundant  # and the allocator counts it
     assert video.playout_delay_ms == 180 + RepairDelaySettings().detect_ms
     assert spy.upgrades == ["leap", "leap", "one_step"]  # then one step at a time
+
+
+def test_a_publishers_late_repairs_delay_its_video_on_a_clean_downlink() -> None:
+    """A packet lost on the publisher's uplink reaches this subscriber only with the
+    bridge's repair: frames of that publisher wait for it, and only its frames."""
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7))
+    lossy_uplink = FakeConsumer(FakeProducer("video", "far", uplink_late=300), rtt_ms=20)
+    clean_uplink = FakeConsumer(FakeProducer("video", "near"), rtt_ms=20)
+    now = [0]
+    d = downlink(SpyAllocator(), [audio, lossy_uplink, clean_uplink], now)
+    d.reallocate()
+    audio.report_loss = (0, 50)
+    d.route_rtcp(build_receiver_report(1, [ReportBlock(7, 0, 0, 50, 0, 0, 0)]))
+    now[0] = 1000
+    d.reallocate()  # a clean downlink, judged
+    assert clean_uplink.playout_delay_ms == 0
+    assert lossy_uplink.playout_delay_ms == 300 + RepairDelaySettings().render_ms
 
 
 def test_a_nack_before_the_first_judged_window_says_the_link_is_lossy() -> None:

@@ -161,4 +161,9 @@ async def test_a_missing_packet_is_asked_for_again_without_waiting_for_the_rtcp_
         if len(nacked()) > 1:
             break
     assert nacked() == [2, 2]
+    assert pub.producers["video"].uplink_late_ms(now[0]) == 0  # nothing repaired yet
+    now[0] += 150
+    peers.sink.on_rtp(rtp(22, 2, 4, 96), now[0])  # the repair, 150 ms after the second NACK
+    late = participant_module.UPSTREAM_NACK_RETRY_MS + 150
+    assert pub.producers["video"].uplink_late_ms(now[0]) == late  # since 1 came
     await pub.close()

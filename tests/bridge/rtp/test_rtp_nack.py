@@ -20,6 +20,20 @@ def test_gap_is_nacked_at_once_and_late_arrivals_removed() -> None:
     assert t.on_packet(104, 7) == []  # duplicate of highest
 
 
+def test_a_repair_is_timed_from_the_packet_before_its_gap() -> None:
+    repairs: list[tuple[int, int]] = []
+    t = NackTracker(on_repair=lambda now, late: repairs.append((now, late)))
+    t.on_packet(100, 1000)
+    t.on_packet(101, 1040)  # the last packet before the gap
+    t.on_packet(104, 1100)  # 102 and 103 lost, noticed 60 ms after 101 came
+    t.on_packet(103, 1350)
+    t.on_packet(103, 1360)  # a duplicate: no second repair
+    t.on_packet(99, 1370)  # older than the first: never missing
+    t.on_packet(105, 1380)
+    t.on_packet(102, 1500)
+    assert repairs == [(1350, 310), (1500, 460)]
+
+
 def test_due_waits_for_rtt_and_limits_retries() -> None:
     t = NackTracker(max_retries=2)
     t.on_packet(10, 0)
