@@ -283,7 +283,13 @@ class Session:
         if self._downlink_kbps is not None:
             self._participant.on_link_hint(self._downlink_kbps)
         self._room, self._live = room, live
-        log.info("join room=%s identity=%s role=%s", grant.room, grant.identity, grant.role)
+        log.info(
+            "join room=%s identity=%s role=%s downlink_kbps=%s",
+            grant.room,
+            grant.identity,
+            grant.role,
+            self._downlink_kbps,
+        )
         self._send(
             {
                 "type": "joined",

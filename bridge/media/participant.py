@@ -47,9 +47,10 @@ UPLINK_FEEDBACK_INTERVAL_S = 0.1
 UPSTREAM_NACK_RETRY_MS = 250
 # A site whose page loaded at this rate or more (its join's downlink_kbps) may send its
 # audio as RED (about 35 kbit/s more). Page loads read 102-127 kbit/s behind edge (64k
-# up: Opus alone fills most of it) and 567-739 behind rural-3g (200k up) in
-# bench.weaklink.pageload; without a measure, no RED.
-UPLINK_RED_MIN_HINT_KBPS = 400
+# up: Opus alone fills most of it) and 567-739 behind rural-3g (400k down, 200k up) in
+# bench.weaklink.pageload, never under 0.9x of the link: at 400 one rural-3g publisher
+# of two went without. Without a measure, no RED.
+UPLINK_RED_MIN_HINT_KBPS = 250
 ALLOCATION_INTERVAL_S = 0.5
 # Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb): a
 # cap only, the same for every publisher and never derived from subscribers (one weak
