@@ -188,6 +188,11 @@ class Consumer:
         self._red_wanted = wanted
         self._apply_redundancy()
 
+    @property
+    def playout_delay_ms(self) -> int:
+        """The playout delay its video asks for (set_playout_delay)."""
+        return self._playout_delay_ms
+
     def set_playout_delay(self, min_ms: int) -> None:
         """Video: ask the subscriber to hold each frame at least ``min_ms`` before showing
         it (0: its own choice), so that a retransmission arrives in time; its Downlink

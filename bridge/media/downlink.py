@@ -52,6 +52,7 @@ from bridge.rtp.rtcp import (
 from .consumer import Clock, Consumer
 from .events import EventListener, LinkState, VideoState
 from .paced_sender import PacedSender
+from .producer import Producer
 
 # Tile height (CSS px) up to which a simulcast layer is enough: 180p, 360p, then 720p.
 LAYER_FOR_HEIGHT = (200, 400)
@@ -375,6 +376,18 @@ class Downlink:
 
     # --- allocation --------------------------------------------------------------------
 
+    def repair_delay_ms(self, producer: Producer, now_ms: int) -> int:
+        """The playout delay video of ``producer`` asks of this subscriber now
+        (forwarding/repair_delay.py): each allocation round sets it, and a consumer gets
+        it before its first packet. Started without it, the first frames of a rural-3g
+        site showed at once, and the delay coming in a round later froze them 0.65 s."""
+        # Until the link is known, frames wait for a repair as on a lossy one: a rural-3g
+        # site's first lost packet came before any NACK could say so, and its repair
+        # froze the just-started video (1-2 freezes in the first 2 s of most runs).
+        lossy = self._redundancy.on or not self._redundancy.judged
+        rtt = max((c.rtt_ms for c in self.consumers if c.rtt_ms is not None), default=None)
+        return repair_delay_ms(lossy, rtt, self._repair_delay, producer.uplink_late_ms(now_ms))
+
     def reallocate(self) -> None:
         now = self._clock()
         # Retransmissions carry no abs-send-time, so the browser's REMB does not count them:
@@ -417,12 +430,6 @@ class Downlink:
                 # wait 4.4-6 s after the link returned instead of 2.9).
                 self._unprobed = (self._gate.applied_bps, now + UNPROBED_AFTER_OUTAGE_MS)
         speaker = self._loudest_publisher()
-        rtts = [c.rtt_ms for c in self.consumers if c.rtt_ms is not None]
-        # Until the link is known, frames wait for a repair as on a lossy one: a rural-3g
-        # site's first lost packet came before any NACK could say so, and its repair
-        # froze the just-started video (1-2 freezes in the first 2 s of most runs).
-        lossy = self._redundancy.on or not self._redundancy.judged
-        rtt = max(rtts, default=None)
         video: list[VideoDemand] = []
         audio: list[AudioDemand] = []
         by_id: dict[str, Consumer] = {}
@@ -442,9 +449,7 @@ class Downlink:
                 consumer.set_target(None, 0)
                 self._announce_video(publisher, True, "uplink")
                 continue
-            consumer.set_playout_delay(
-                repair_delay_ms(lossy, rtt, self._repair_delay, producer.uplink_late_ms(now))
-            )
+            consumer.set_playout_delay(self.repair_delay_ms(producer, now))
             consumer.max_spatial = self.wanted_spatial(publisher, len(producer.layers))
             video.append(
                 VideoDemand(

@@ -411,6 +411,9 @@ class Participant:
     def _start_if_ready(self, consumer: Consumer) -> None:
         params = consumer.slot.parameters
         if params is not None and consumer in self.consumers:
+            if consumer.producer.kind == "video":
+                delay = self._downlink.repair_delay_ms(consumer.producer, self._clock())
+                consumer.set_playout_delay(delay)
             consumer.start(params)
 
     # --- leaving ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bridge.forwarding.repair_delay import RepairDelaySettings
 from bridge.media.events import ParticipantJoined, ParticipantLeft, RoomEvent, SubscribeOffer
 from bridge.media.participant import UPLINK_RED_MIN_HINT_KBPS
 from bridge.media.peer import Kind, PacketSink, RemoteTrack, SendSlot, SlotParameters
@@ -120,6 +121,23 @@ async def test_red_audio_is_accepted_from_a_site_whose_page_loaded_fast_enough()
         await a.publish("offer")
         assert peers.publishers[-1].audio_red == [allowed]
         await a.close()
+
+
+async def test_video_starts_with_the_repair_delay_of_a_link_not_yet_known() -> None:
+    """Its first packets go out before any allocation round: without the delay the first
+    frames showed at once and froze as it came in (bench.weaklink rural-3g)."""
+    registry, _ = _registry()
+    room = registry.get_or_create("r")
+    a = await room.join("a", "A", "participant", lambda e: None)
+    b = await room.join("b", "B", "participant", lambda e: None)
+    await a.publish("offer")
+    await asyncio.sleep(0)
+    for rev in (1, 2):  # the video came in the second offer
+        assert await b.accept_subscribe_answer("answer", rev) is True
+        await asyncio.sleep(0)
+    delays = {c.producer.kind: c.playout_delay_ms for c in b.consumers if c.started}
+    settings = RepairDelaySettings()
+    assert delays == {"audio": 0, "video": settings.unknown_rtt_ms + settings.detect_ms}
 
 
 async def test_one_offer_outstanding_and_changes_folded_into_the_next() -> None:
