@@ -27,7 +27,7 @@ import logging
 import random
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 import pylibsrtp
@@ -68,7 +68,6 @@ from bridge.sdp import (
     REPAIRED_RID_URI,
     RID_URI,
     MediaSection,
-    accept_audio_red,
     add_simulcast_recv,
     answered_audio_red,
     answered_extension,
@@ -76,7 +75,6 @@ from bridge.sdp import (
     offer_audio_red,
     offer_extension,
     offer_rtcp_feedback,
-    preferred_audio_red,
     request_opus_fec,
 )
 
@@ -552,9 +550,7 @@ class AnsweringPeer:
         self._transport_cc = settings.transport_cc
         _watch_state(self._pc, on_state)
 
-    async def accept_offer(
-        self, sdp: str, audio_red: bool = False
-    ) -> tuple[str, list[RemoteTrack]]:
+    async def accept_offer(self, sdp: str) -> tuple[str, list[RemoteTrack]]:
         parsed = _check_sdp(sdp)
         if not any(m.kind in _ALLOWED_MIME for m in parsed.media):
             raise SdpRejected("offer has no audio or video m-line")
@@ -583,14 +579,6 @@ class AnsweringPeer:
             if track.rids:
                 # aiortc's SDP model has no rid/simulcast: add them to the text it wrote
                 local = add_simulcast_recv(local, track.mid, track.rids)
-        if audio_red:
-            # nor RED: the bridge reads it itself (Producer._receive_red)
-            local = accept_audio_red(local, preferred_audio_red(sdp))
-            reds = answered_audio_red(local)
-            tracks = [
-                replace(t, red_payload_type=reds.get(t.mid)) if t.kind == "audio" else t
-                for t in tracks
-            ]
         return request_opus_fec(local), tracks
 
     async def close(self) -> None:

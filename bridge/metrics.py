@@ -29,7 +29,6 @@ class BridgeMetrics:
     paths_recovered: int = 0  # paused video resumed on the path watch's sign (path_watch.py)
     keyframe_requests: int = 0
     nacks_sent: int = 0
-    red_recovered: int = 0  # audio frames a publisher's RED block brought back (rtp/red.py)
     uplink_video_pauses: int = 0  # publishers told to stop video (uplink_guard)
     # "applied" / "ignored": subscribers' own downlink measures at their join
     link_hints: Counter[str] = field(default_factory=Counter)

@@ -216,41 +216,6 @@ def answered_audio_red(answer: str) -> dict[str, int]:
     return out
 
 
-def preferred_audio_red(offer: str) -> dict[str, int]:
-    """Per audio mid, the RED over Opus a publisher's offer lists first: the client asks
-    to send it (web/js/media.js). libwebrtc sends RED only if it comes before the codec
-    it carries in the answer, so an offer listing it second (Chromium's default) is not
-    asking for it."""
-    reds = answered_audio_red(offer)
-    out: dict[str, int] = {}
-    for lines in _split_sections(offer)[1:]:
-        mid = next((line[6:].strip() for line in lines if line.startswith("a=mid:")), None)
-        formats = lines[0].split()[3:]
-        if mid in reds and formats[:1] == [str(reds[mid])]:
-            out[mid] = reds[mid]
-    return out
-
-
-def accept_audio_red(answer: str, reds: dict[str, int]) -> str:
-    """Accept RED (``preferred_audio_red``) in these audio sections of the answer, listed
-    before Opus so that the publisher sends it (RFC 2198 §5: ``red`` with the format
-    parameter ``OPUS/OPUS``). A section without Opus in the answer is left as it is."""
-    sections = _split_sections(answer)
-    for lines in sections[1:]:
-        mid = next((line[6:].strip() for line in lines if line.startswith("a=mid:")), None)
-        opus = _opus_payload_type(lines)
-        if not lines[0].startswith("m=audio") or mid not in reds or opus is None:
-            continue
-        red = str(reds[mid])
-        head = lines[0].split()
-        if red in head[3:]:
-            continue
-        lines[0] = " ".join([*head[:3], red, *head[3:]])
-        at = max(i for i, line in enumerate(lines) if line.startswith("a=rtpmap:"))
-        lines[at + 1 : at + 1] = [f"a=rtpmap:{red} {RED_MIME}", f"a=fmtp:{red} {opus}/{opus}"]
-    return _join_sections(sections)
-
-
 def _opus_payload_type(lines: list[str]) -> str | None:
     return next(
         (

@@ -70,11 +70,6 @@ def render(registry: RoomRegistry, counters: SignalingCounters) -> str:
         ("diemcau_keyframe_requests_total", m.keyframe_requests, "PLIs sent to publishers."),
         ("diemcau_nacks_sent_total", m.nacks_sent, "NACKs sent to publishers."),
         (
-            "diemcau_red_recovered_total",
-            m.red_recovered,
-            "Audio frames lost on a publisher's uplink and recovered from its RED.",
-        ),
-        (
             "diemcau_uplink_video_pauses_total",
             m.uplink_video_pauses,
             "Publishers told to stop video: their uplink could not carry it.",

@@ -45,12 +45,6 @@ UPLINK_FEEDBACK_INTERVAL_S = 0.1
 # answer still on its way, and far below a freeze (the retry used to wait for the ~1 s
 # RTCP tick).
 UPSTREAM_NACK_RETRY_MS = 250
-# A site whose page loaded at this rate or more (its join's downlink_kbps) may send its
-# audio as RED (about 35 kbit/s more). Page loads read 102-127 kbit/s behind edge (64k
-# up: Opus alone fills most of it) and 567-739 behind rural-3g (400k down, 200k up) in
-# bench.weaklink.pageload, never under 0.9x of the link: at 400 one rural-3g publisher
-# of two went without. Without a measure, no RED.
-UPLINK_RED_MIN_HINT_KBPS = 250
 ALLOCATION_INTERVAL_S = 0.5
 # Upper bound the bridge announces to publishers (REMB, draft-alvestrand-rmcat-remb): a
 # cap only, the same for every publisher and never derived from subscribers (one weak
@@ -123,7 +117,6 @@ class Participant:
         self._rtcp_task: asyncio.Task[None] | None = None
         self._uplink_task: asyncio.Task[None] | None = None
         self._transport_cc = False  # the publisher numbers its packets transport-wide
-        self._uplink_red = False  # on_link_hint
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = False
@@ -139,11 +132,8 @@ class Participant:
         self._downlink.set_quality(audio_only, max_kbps)
 
     def on_link_hint(self, kbps: int) -> None:
-        """The site's own measure of its downlink, sent with its join. It also says
-        whether its uplink can take RED audio: the uplink is not measured, but a link
-        that loads the page at this rate has commonly a quarter of it or more upward."""
+        """The site's own measure of its downlink, sent with its join."""
         self._downlink.on_link_hint(kbps)
-        self._uplink_red = kbps >= UPLINK_RED_MIN_HINT_KBPS
 
     def media_health(self) -> MediaHealth:
         return MediaHealth(
@@ -174,7 +164,7 @@ class Participant:
             )
             self._rtcp_task = asyncio.create_task(self._run_rtcp())
             self._uplink_task = asyncio.create_task(self._run_uplink())
-        answer, tracks = await self._publisher.accept_offer(sdp, audio_red=self._uplink_red)
+        answer, tracks = await self._publisher.accept_offer(sdp)
         self._transport_cc = any(t.transport_cc_ext_id for t in tracks)
         for track in tracks:
             self._add_producer(track)

@@ -29,9 +29,6 @@ class RemoteTrack:
     repaired_rid_ext_id: int | None = None
     audio_level_ext_id: int | None = None
     transport_cc_ext_id: int | None = None
-    # audio: RFC 2198 redundancy over the Opus above, accepted in the answer (the
-    # publisher then sends every packet as RED)
-    red_payload_type: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +63,8 @@ SendPacket = Callable[[bytes | bytearray | memoryview], bool]
 class PublisherPeer(Protocol):
     """The peer connection a participant publishes on; the client always offers."""
 
-    async def accept_offer(
-        self, sdp: str, audio_red: bool = False
-    ) -> tuple[str, list[RemoteTrack]]:
+    async def accept_offer(self, sdp: str) -> tuple[str, list[RemoteTrack]]:
         """Apply a remote offer; return the answer SDP and the accepted tracks.
-        ``audio_red``: accept RED over Opus where the offer prefers it (its uplink has
-        room for the second copy of every frame).
 
         Raises SdpRejected with the reason when the offer cannot be used.
         """

@@ -12,8 +12,7 @@ from bridge.forwarding.repair_delay import RepairDelaySettings, UplinkRepairs
 from bridge.metrics import BridgeMetrics
 from bridge.rtp.errors import RtpError
 from bridge.rtp.forwarded import ForwardingTemplate
-from bridge.rtp.header import RtpHeader, find_extension, parse_rtp_header
-from bridge.rtp.red import plain_packet, split_red
+from bridge.rtp.header import RtpHeader, find_extension
 from bridge.rtp.rtcp import ReportBlock, SenderReport, build_nack, build_pli
 from bridge.rtp.vp8 import Vp8Descriptor, parse_vp8_descriptor
 from bridge.rtp.vp8_munger import picture_id_bits
@@ -81,8 +80,6 @@ class Producer:
         # layer (135p at ~150k instead of 7.5 fps at ~60k; probes on edge padded that)
         self._temporal_layers = 1
         self._lanes = [FanoutLane() for _ in self.layers] if lanes else None
-        self._red_payload_type = track.red_payload_type
-        self._red_newest: int | None = None  # sequence number of the newest RED packet
         self._feedback_ssrc = feedback_ssrc
         self._send_upstream = send_upstream
         self._metrics = metrics
@@ -106,9 +103,6 @@ class Producer:
         return next((layer for layer in self.layers if layer.rid == rid), None)
 
     def on_rtp(self, data: bytes, header: RtpHeader, arrival_ms: int, layer: ReceiveLayer) -> None:
-        if header.payload_type == self._red_payload_type:
-            self._receive_red(data, header, arrival_ms, layer)
-            return
         ext_seq, ext_ts, restarted = layer.unwrap(header.sequence_number, header.timestamp)
         if restarted:
             for consumer in self.consumers:
@@ -183,35 +177,6 @@ class Producer:
         # every copy of a packet has the template's size
         self._metrics.rtp_packets_out += sent
         self._metrics.rtp_bytes_out += sent * template.size
-
-    def _receive_red(
-        self, data: bytes, header: RtpHeader, arrival_ms: int, layer: ReceiveLayer
-    ) -> None:
-        """RFC 2198 from the publisher: each packet carries the frames just before it
-        again (libwebrtc: the previous one or two, consecutive sequence numbers). A frame
-        never received is recovered from it; then the primary goes on as plain Opus, and
-        subscribers get RED only as their own downlinks need it (``_offer_redundancy``).
-        On a lossy uplink no FEC of Opus's own covered a steady tone (CELT has none)."""
-        payload_type = self.track.payload_type
-        try:
-            primary, redundant = split_red(data, header, payload_type=payload_type)
-        except RtpError as exc:
-            self._metrics.rtp_dropped[exc.reason] += 1
-            return
-        seq = header.sequence_number
-        newest = self._red_newest
-        if newest is not None:
-            for back, (offset, payload) in enumerate(redundant, -len(redundant)):
-                missing = (seq + back) & 0xFFFF  # oldest first: seq - n .. seq - 1
-                # newer than any packet received (they come in order): never received
-                if offset and payload and 0 < (missing - newest) & 0xFFFF < 0x8000:
-                    timestamp = (header.timestamp - offset) & 0xFFFFFFFF
-                    packet = plain_packet(payload_type, missing, timestamp, header.ssrc, payload)
-                    self._metrics.red_recovered += 1
-                    self.on_rtp(packet, parse_rtp_header(packet), arrival_ms, layer)
-        if newest is None or 0 < (seq - newest) & 0xFFFF < 0x8000:
-            self._red_newest = seq
-        self.on_rtp(primary, parse_rtp_header(primary), arrival_ms, layer)
 
     def _offer_redundancy(
         self,

@@ -41,33 +41,6 @@ async def test_transport_cc_answered_only_when_enabled(transport_cc: bool) -> No
     assert (" transport-cc" in answer) is transport_cc
 
 
-@pytest.mark.parametrize(
-    ("client_prefers", "bridge_allows", "red_pt"),
-    [(True, True, 63), (True, False, None), (False, True, None)],
-)
-async def test_red_audio_is_answered_first_when_the_client_prefers_it_and_its_link_allows(
-    client_prefers: bool, bridge_allows: bool, red_pt: int | None
-) -> None:
-    """libwebrtc sends RED only if the answer lists it before Opus; the track says so, and
-    the producer reads it (Producer._receive_red)."""
-    offer = OFFER
-    if client_prefers:  # what setCodecPreferences makes of Chromium's own order
-        offer = offer.replace("SAVPF 111 63 9", "SAVPF 63 111 9")
-    peer = AnsweringPeer(AdapterSettings(ice_addresses=("127.0.0.1",)), _Sink(), lambda s: None)
-    try:
-        answer, tracks = await peer.accept_offer(offer, audio_red=bridge_allows)
-    finally:
-        await peer.close()
-    audio = next(t for t in tracks if t.kind == "audio")
-    assert audio.red_payload_type == red_pt and audio.payload_type == 111
-    m_line = next(line for line in answer.splitlines() if line.startswith("m=audio"))
-    if red_pt is None:
-        assert m_line.endswith(" 111") and "red/48000" not in answer
-    else:
-        assert m_line.endswith(" 63 111")
-        assert "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n" in answer
-
-
 async def test_answer_asks_for_opus_fec() -> None:
     answer, _ = await _answer(False)
     assert "useinbandfec=1" in answer

@@ -18,7 +18,6 @@ from playwright.async_api import Page
 from bench.harness.client import DESCRIBE, JOIN_TIMEOUT
 from bench.harness.client import open_and_join as join_page
 from bridge.rtp.header import PLAYOUT_DELAY_URI
-from bridge.sdp import preferred_audio_red
 
 from .browser import BrowserHandle, wait_for
 from .netns import BridgeServer
@@ -47,20 +46,6 @@ SEES = """async ({ids, audio}) => {
 }"""
 
 GONE = f"""async ({{id}}) => !({PARTICIPANT_IDS})().includes(id)"""
-
-# The audio this page receives, decoded: at least 2 s of samples, under 10 % concealed.
-# A publisher's RED read wrongly by the bridge would reach here undecodable.
-AUDIO_DECODED = """async () => {
-  const stats = await window.diemcau.pcs.subscriber.getStats();
-  let total = 0, concealed = 0;
-  stats.forEach(s => {
-    if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-      total += s.totalSamplesReceived || 0;
-      concealed += s.concealedSamples || 0;
-    }
-  });
-  return total >= 96000 && concealed < total * 0.1;
-}"""
 
 
 @dataclass
@@ -134,17 +119,6 @@ async def test_three_sites_meet_one_leaves_one_joins_late(
         answer = await s.page.evaluate("() => window.diemcau.pcs.subscriber.localDescription.sdp")
         assert "red/48000/2" in answer, answer
         assert PLAYOUT_DELAY_URI in answer, answer
-    # Each page measured a fast link at its join, so the bridge took its microphone as RED
-    # (listed first: Chromium then sends it); what others hear of it decodes.
-    for s in sites:
-        answer = await s.page.evaluate("() => window.diemcau.pcs.publisher.remoteDescription.sdp")
-        assert preferred_audio_red(answer), answer
-    await all_of(
-        *(
-            wait_for(s.page, AUDIO_DECODED, MEDIA_TIMEOUT, what=f"{s.name} decodes its audio")
-            for s in sites
-        )
-    )
 
     # Xã C leaves (browser closed): A and B see it gone.
     await c.handle.close()

@@ -178,23 +178,6 @@ export function parseMsids(sdp) {
   return out;
 }
 
-/**
- * Offer the microphone as RED (RFC 2198: each packet carries the frame before it again)
- * first: the bridge accepts it when the link measured at the join has room for the copy
- * and then recovers every single lost packet; otherwise it answers plain Opus.
- * @param {RTCRtpTransceiver} transceiver
- */
-function preferRed(transceiver) {
-  const codecs = globalThis.RTCRtpReceiver?.getCapabilities?.('audio')?.codecs ?? [];
-  const red = codecs.filter((c) => c.mimeType.toLowerCase() === 'audio/red');
-  if (red.length === 0 || !transceiver.setCodecPreferences) return;
-  try {
-    transceiver.setCodecPreferences([...red, ...codecs.filter((c) => !red.includes(c))]);
-  } catch (err) {
-    console.info('RED audio not offered', err);
-  }
-}
-
 export class MediaSession extends EventTarget {
   /**
    * @param {{iceServers?: RTCIceServer[], send: (msg: Message) => boolean}} opts
@@ -260,7 +243,7 @@ export class MediaSession extends EventTarget {
     try {
       for (const track of tracks) {
         if (track.kind === 'video') this._addVideoTransceiver(pc, track, stream);
-        else preferRed(pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] }));
+        else pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
       }
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import struct
 from collections.abc import Callable
-from dataclasses import replace
 
 from bridge.forwarding.forwarder import InboundPacket
 from bridge.media.consumer import Consumer
@@ -310,55 +309,6 @@ def test_red_carries_the_previous_packet_only_where_negotiated_and_wanted() -> N
         ]  # fmt: skip
     # what the downlink estimate counts as sent is what went out, RED included
     assert producer.consumers[0].bytes_sent == sum(len(p) for p in sent["red"])
-
-
-def _red_packet(seq: int, previous: tuple[int, ...]) -> bytes:
-    """A publisher's RED (PT 63) of Opus frame ``seq`` carrying ``previous`` frames again,
-    built by hand as RFC 2198 §3 lays it out, with an audio-level extension (id 1)."""
-    headers = b"".join(
-        struct.pack("!I", 0x8000_0000 | 111 << 24 | 960 * (seq - p) << 10 | len(f"opus-{p}"))
-        for p in previous
-    )
-    blocks = b"".join(f"opus-{p}".encode() for p in previous)
-    extension = struct.pack("!HHBBH", 0xBEDE, 1, 0x10, 0x85, 0)  # V=1, -5 dBov
-    fixed = struct.pack("!BBHII", 0x90, 63, seq, 960 * seq, 3333)
-    return fixed + extension + headers + bytes([111]) + blocks + f"opus-{seq}".encode()
-
-
-def test_a_publishers_red_is_read_and_what_its_uplink_lost_recovered() -> None:
-    """Subscribers get plain Opus (or the bridge's own RED where their downlink needs
-    it), whatever the publisher sends; a frame lost upstream comes back from the next
-    packet's redundant block, in order, with its own sequence number and timestamp."""
-    metrics = BridgeMetrics()
-    track = replace(AUDIO, red_payload_type=63, audio_level_ext_id=1)
-    producer = make_producer(track, metrics)
-    params = SlotParameters(1000, 1001, 96, None, "c", None)
-    sent: list[bytes] = []
-    consumer = _consumer(
-        producer, params, lambda data: sent.append(bytes(data)) is None, metrics, random.Random(2)
-    )
-    consumer.start(params)
-    producer.consumers.append(consumer)
-    layer = producer.layers[0]
-    # 3 lost upstream (4 brings it back); 6 and 7 lost (8 carries both); 5 carries 4
-    # again, which came: nothing is recovered twice
-    for seq, previous in ((1, ()), (2, (1,)), (4, (3,)), (5, (4,)), (8, (6, 7)), (9, (8,))):
-        data = _red_packet(seq, previous)
-        producer.on_rtp(data, parse_rtp_header(data), 20 * seq, layer)
-    headers = [parse_rtp_header(p) for p in sent]
-    first = headers[0].sequence_number
-    assert [(h.sequence_number - first, h.timestamp - headers[0].timestamp) for h in headers] == [
-        (s - 1, 960 * (s - 1)) for s in range(1, 10)
-    ]
-    assert [p[h.payload_offset :] for p, h in zip(sent, headers, strict=True)] == [
-        f"opus-{s}".encode() for s in range(1, 10)
-    ]
-    assert {h.payload_type for h in headers} == {96}
-    assert metrics.red_recovered == 3
-    assert producer.speaking(180)  # the primary kept its audio level
-    bad = _red_packet(10, (9,))[:-14]  # the block headers promise more than came
-    producer.on_rtp(bad, parse_rtp_header(bad), 200, layer)
-    assert metrics.rtp_dropped["bad_red"] == 1 and len(sent) == 9
 
 
 def test_packets_from_before_the_key_frame_that_resumed_are_not_resent() -> None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from bridge.forwarding.repair_delay import RepairDelaySettings
 from bridge.media.events import ParticipantJoined, ParticipantLeft, RoomEvent, SubscribeOffer
-from bridge.media.participant import UPLINK_RED_MIN_HINT_KBPS
 from bridge.media.peer import Kind, PacketSink, RemoteTrack, SendSlot, SlotParameters
 from bridge.media.rooms import RoomRegistry
 
@@ -61,12 +60,8 @@ class FakeSubscriber:
 @dataclass
 class FakePublisher:
     tracks: list[RemoteTrack]
-    audio_red: list[bool] = field(default_factory=list)  # what each accept_offer was told
 
-    async def accept_offer(
-        self, sdp: str, audio_red: bool = False
-    ) -> tuple[str, list[RemoteTrack]]:
-        self.audio_red.append(audio_red)
+    async def accept_offer(self, sdp: str) -> tuple[str, list[RemoteTrack]]:
         return "answer", self.tracks
 
     def send(self, data: bytes) -> bool:
@@ -79,17 +74,14 @@ class FakePublisher:
 class FakePeers:
     def __init__(self) -> None:
         self.subscribers: list[FakeSubscriber] = []
-        self.publishers: list[FakePublisher] = []
 
     def publisher(self, sink: PacketSink, on_state: Callable[[str], None]) -> FakePublisher:
-        pub = FakePublisher(
+        return FakePublisher(
             [
                 RemoteTrack("audio", "0", 11, None, 111, None, 48000),
                 RemoteTrack("video", "1", 22, 23, 96, 97, 90000),
             ]
         )
-        self.publishers.append(pub)
-        return pub
 
     def subscriber(
         self,
@@ -105,22 +97,6 @@ class FakePeers:
 def _registry() -> tuple[RoomRegistry, FakePeers]:
     peers = FakePeers()
     return RoomRegistry(peers=peers, clock=lambda: 0, rng=random.Random(1)), peers
-
-
-async def test_red_audio_is_accepted_from_a_site_whose_page_loaded_fast_enough() -> None:
-    """Its uplink has room for the second copy of each frame; an edge site's has not."""
-    for hint, allowed in (
-        (None, False),
-        (UPLINK_RED_MIN_HINT_KBPS - 1, False),
-        (UPLINK_RED_MIN_HINT_KBPS, True),
-    ):
-        registry, peers = _registry()
-        a = await registry.get_or_create("r").join("a", "A", "participant", lambda e: None)
-        if hint is not None:
-            a.on_link_hint(hint)
-        await a.publish("offer")
-        assert peers.publishers[-1].audio_red == [allowed]
-        await a.close()
 
 
 async def test_video_starts_with_the_repair_delay_of_a_link_not_yet_known() -> None:

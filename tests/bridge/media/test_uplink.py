@@ -31,9 +31,7 @@ KEY_PAYLOAD = bytes([0x10, 0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A])  # VP8 keyframe
 class FakePublisher:
     sent: list[bytes] = field(default_factory=list)
 
-    async def accept_offer(
-        self, sdp: str, audio_red: bool = False
-    ) -> tuple[str, list[RemoteTrack]]:
+    async def accept_offer(self, sdp: str) -> tuple[str, list[RemoteTrack]]:
         return "answer", TRACKS
 
     def send(self, data: bytes) -> bool:

@@ -1,4 +1,4 @@
-"""RED payloads (RFC 2198): the bridge's, read back by an independent parser; publishers'."""
+"""RED payloads (RFC 2198) the bridge builds, read back by an independent parser."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ import struct
 
 import pytest
 
-from bridge.rtp.errors import RtpParseError
 from bridge.rtp.forwarded import ForwardingTemplate
 from bridge.rtp.header import parse_rtp_header
-from bridge.rtp.red import (
-    MAX_BLOCK_LENGTH,
-    MAX_TIMESTAMP_OFFSET,
-    block_types_at,
-    plain_packet,
-    red_payload,
-    split_red,
-)
+from bridge.rtp.red import MAX_BLOCK_LENGTH, MAX_TIMESTAMP_OFFSET, block_types_at, red_payload
 
 
 def parse_red(payload: bytes) -> list[tuple[int, int, bytes]]:
@@ -90,35 +82,3 @@ def test_a_red_template_keeps_the_header_fields_a_subscriber_fills() -> None:
     # without a previous packet: the primary alone, still as RED
     plain = ForwardingTemplate(data, parse_rtp_header(data)).redundant(96)
     assert parse_red(plain.data[12:]) == [(96, 0, b"opus-7")]
-
-
-def test_a_publishers_red_splits_into_its_primary_and_redundant_blocks() -> None:
-    payload = bytearray(red_payload(b"now!", b"before", 960))
-    for at in block_types_at(bytes(payload)):
-        payload[at] |= 111
-    # marker set, PT 63, 3 bytes of RTP padding (RFC 3550 §5.1) after the RED payload
-    packet = struct.pack("!BBHII", 0xA0, 0x80 | 63, 7, 96_000, 5) + payload + b"\x00\x00\x03"
-    primary, redundant = split_red(packet, parse_rtp_header(packet), payload_type=111)
-    header = parse_rtp_header(primary)
-    assert (header.payload_type, header.marker, header.sequence_number) == (111, True, 7)
-    assert (header.timestamp, header.ssrc) == (96_000, 5)
-    assert primary[header.payload_offset :] == b"now!" and header.payload_end == len(primary)
-    assert redundant == [(960, b"before")]
-    recovered = plain_packet(111, 6, 95_040, 5, b"before")
-    assert parse_red(b"\x00" + recovered[12:]) == [(0, 0, b"before")]
-    assert parse_rtp_header(recovered).sequence_number == 6
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        b"",  # nothing at all
-        b"\x80\x00",  # a block header cut short
-        b"\xef\x00\x3c\x05\x6f" + b"abc",  # a 5-byte block, 3 bytes there
-    ],
-)
-def test_a_malformed_red_payload_is_refused_with_its_reason(payload: bytes) -> None:
-    packet = struct.pack("!BBHII", 0x80, 63, 7, 96_000, 5) + payload
-    with pytest.raises(RtpParseError) as caught:
-        split_red(packet, parse_rtp_header(packet), payload_type=111)
-    assert caught.value.reason == "bad_red"
