@@ -142,6 +142,7 @@ class Downlink:
         self._allocator = allocator
         self._redundancy = redundancy  # RED for its audio (with or without adaptation)
         self._repair_delay = repair_delay or RepairDelaySettings()
+        self._rtt_ms: int | None = None  # the longest a consumer measured, each round
         self._gate = ProbeGate(probe or ProbeSettings())
         self._adaptive = adaptive_bitrate
         self._views: dict[str, TileView] = {}
@@ -385,8 +386,8 @@ class Downlink:
         # site's first lost packet came before any NACK could say so, and its repair
         # froze the just-started video (1-2 freezes in the first 2 s of most runs).
         lossy = self._redundancy.on or not self._redundancy.judged
-        rtt = max((c.rtt_ms for c in self.consumers if c.rtt_ms is not None), default=None)
-        return repair_delay_ms(lossy, rtt, self._repair_delay, producer.uplink_late_ms(now_ms))
+        late = producer.uplink_late_ms(now_ms)
+        return repair_delay_ms(lossy, self._rtt_ms, self._repair_delay, late)
 
     def reallocate(self) -> None:
         now = self._clock()
@@ -430,6 +431,7 @@ class Downlink:
                 # wait 4.4-6 s after the link returned instead of 2.9).
                 self._unprobed = (self._gate.applied_bps, now + UNPROBED_AFTER_OUTAGE_MS)
         speaker = self._loudest_publisher()
+        self._rtt_ms = max((c.rtt_ms for c in self.consumers if c.rtt_ms is not None), default=None)
         video: list[VideoDemand] = []
         audio: list[AudioDemand] = []
         by_id: dict[str, Consumer] = {}
