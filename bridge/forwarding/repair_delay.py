@@ -62,7 +62,7 @@ class UplinkRepairs:
     """How late the retransmissions of one publisher's stream arrive at the bridge.
 
     Each repair is timed from the arrival of the packet before its gap (the lost one was
-    due about then), so the time to notice the gap is in it. The need is the latest of
+    due about then), so the time to notice the gap is in it. The need is the slowest of
     the repairs of the last ``uplink_window_ms``: with 3 % loss at 135p's ~15 packets a
     second a repair comes every 2-3 s, and the delay must not come and go between them.
     A repair later than the delay's ceiling is out of its reach and not counted (after an

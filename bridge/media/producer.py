@@ -43,7 +43,6 @@ class Producer:
         send_upstream: Callable[[bytes], bool],
         metrics: BridgeMetrics,
         lanes: bool = True,
-        repair_delay: RepairDelaySettings | None = None,
     ):
         """``lanes``: steady consumers are served together (media/fanout_lane.py); off,
         every consumer forwards each packet on its own (benches and tests compare)."""
@@ -57,7 +56,7 @@ class Producer:
         self.consumers: list[Consumer] = []
         rids: tuple[str | None, ...] = track.rids or (None,)
         # every layer comes over the one uplink: its repairs are timed together
-        self._uplink_repairs = UplinkRepairs(repair_delay or RepairDelaySettings())
+        self._uplink_repairs = UplinkRepairs(RepairDelaySettings())
         self.layers = [
             ReceiveLayer(
                 index=i,
