@@ -54,7 +54,10 @@ hold ended, up to ``max_hold_ms``, and falls back to ``min_hold_ms`` after
 ``calm_reset_ms`` without congestion after the last hold, and for congestion that no
 probe caused (the link changed under what was being sent). On a link that never
 carries the next layer, probes thus become rare instead of flapping the video every few
-seconds.
+seconds. A failed probe also leaves a ceiling: for ``probe_ceiling_ms`` the estimate
+stays under a share of the allocation it stood for, so a hold's end brings a cheaper
+step, if any, and not the one that failed (libwebrtc's AIMD likewise grows only slowly
+near the rate of its last overuse).
 
 Why not transport-cc: the send-side estimator (per-packet send times, arrival-time
 filter) would measure capacity directly and recover faster than any REMB-driven scheme,
@@ -161,6 +164,16 @@ class EstimatorSettings:
     # grows: held itself that long, it kept the audio from its RED (40k, half of an 80k
     # measure) and concealed 2.4-2.9 % (bench.weaklink).
     hint_probe_after_ms: int = 16_000
+    # A failed probe says what the link does not carry: the allocation it stood for. For
+    # this long (doubling while probes fail there again, up to max_hold_ms) the estimate
+    # stays under ``probe_ceiling_share`` of it, so the same step is not probed again
+    # (a cheaper one may be); a faster link ends it. On rural-3g (400 kbit/s) every
+    # hold's end brought the probe for 270p at 30 fps (~400k with the audio) back: four
+    # failed a minute, each overloading the link for ~0.8 s, and a third of them froze
+    # the video; the REMB's answer to each overload cut 270p to 7.5 fps for seconds
+    # (bench.weaklink).
+    probe_ceiling_ms: int = 20_000
+    probe_ceiling_share: float = 0.9
 
     def __post_init__(self) -> None:
         if not 0 < self.min_bps <= self.initial_bps <= self.max_bps:
@@ -173,6 +186,8 @@ class EstimatorSettings:
             raise ValueError("need 0 < overuse_ratio <= 1")
         if not 0 < self.hint_share <= 1:
             raise ValueError("need 0 < hint_share <= 1")
+        if not 0 < self.probe_ceiling_share <= 1:
+            raise ValueError("need 0 < probe_ceiling_share <= 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +202,7 @@ class EstimatorState:
     last_cut: CutReason | None  # what lowered the estimate last
     carried_bps: int  # the highest rate a clean report covered
     rtt_ms: int | None  # the last round trip measured
+    ceiling_bps: int | None  # what growth stays under after a failed probe, while it holds
 
 
 class DownlinkEstimator:
@@ -196,6 +212,8 @@ class DownlinkEstimator:
         "_before_rise",
         "_carried",
         "_carried_rtt",
+        "_ceiling",
+        "_ceiling_hold",
         "_delivered",
         "_episode_estimate",
         "_episode_ms",
@@ -252,6 +270,9 @@ class DownlinkEstimator:
         self._now_ms: int | None = None
         self._last_growth_ms: int | None = None
         self._hold = settings.min_hold_ms  # the last congestion's hold
+        # (what a failed probe stood for, bps; until ms): growth stays under its share
+        self._ceiling: tuple[float, int] | None = None
+        self._ceiling_hold = settings.probe_ceiling_ms  # the next failed probe's
         self._hold_until_ms: int | None = None
         self._rtts: deque[tuple[int, int]] = deque()  # (at ms, round trip ms), oldest first
         # the same, kept through cuts (the base is learnt again after one): the link's
@@ -402,13 +423,14 @@ class DownlinkEstimator:
             s = self._settings
             if self._jumped:  # it went through: the next failure waits the shortest
                 self._jump_hold = s.jump_hold_ms
+            carried = min(self._carried, self._ceiling_bps(now_ms))
             self._jumped = (
-                self._carried > self._estimate * s.probe_rise
+                carried > self._estimate * s.probe_rise
                 and now_ms >= self._jump_after_ms
                 and self._on_carried_path()
             )
             if self._jumped:
-                self._estimate = min(self._carried, float(s.max_bps))
+                self._estimate = min(carried, float(s.max_bps))
         elif self._probing(now_ms):
             self._congested(self._estimate, now_ms, "probe")
 
@@ -464,6 +486,7 @@ class DownlinkEstimator:
         s = self._settings
         self._faster_ms = now_ms
         self._hold = s.min_hold_ms
+        self._ceiling, self._ceiling_hold = None, s.probe_ceiling_ms
         if self._holding(now_ms):
             self._hold_until_ms = now_ms
         self._estimate = max(self._estimate, float(self._resume_bps))
@@ -571,6 +594,9 @@ class DownlinkEstimator:
             last_cut=self._last_cut,
             carried_bps=self.carried_bps,
             rtt_ms=self._rtt_floor[-1][1] if self._rtt_floor else None,
+            ceiling_bps=None
+            if now is None or self._ceiling is None or now >= self._ceiling[1]
+            else int(self._ceiling_bps(now)),
         )
 
     # --- internals -------------------------------------------------------------------
@@ -594,9 +620,19 @@ class DownlinkEstimator:
             # concealed for 1-1.5 s; bench.weaklink).
             return float(self._resume_bps)
         sent = self._sent_bps
-        if sent is None:
-            return float(s.max_bps)
-        return max(sent * s.max_send_ratio + s.send_headroom_bps, float(self._resume_bps))
+        limit = (
+            float(s.max_bps)
+            if sent is None
+            else max(sent * s.max_send_ratio + s.send_headroom_bps, float(self._resume_bps))
+        )
+        return min(limit, self._ceiling_bps(now_ms))
+
+    def _ceiling_bps(self, now_ms: int) -> float:
+        """What growth stays under since a probe failed (no bound once that expired)."""
+        ceiling = self._ceiling
+        if ceiling is None or now_ms >= ceiling[1]:
+            return float("inf")
+        return ceiling[0] * self._settings.probe_ceiling_share
 
     def _sending_bps(self) -> int:
         """What is being sent: the measured rate, or the allocation if that is higher
@@ -696,7 +732,14 @@ class DownlinkEstimator:
             # measured cost of that same step to vary (layer rates move +-20 %). Failing
             # again soon after the last hold ended: wait longer before the next one.
             # (Far below what went through before: the link fell during the probe.)
-            rate = rise[0] * s.fallback_room
+            wanted = float(self._allocated)
+            ceiling = self._ceiling
+            if ceiling is not None and wanted >= ceiling[0] * s.probe_ceiling_share:
+                self._ceiling_hold = min(self._ceiling_hold * 2, s.max_hold_ms)
+            else:
+                self._ceiling_hold = s.probe_ceiling_ms
+            self._ceiling = (wanted, now_ms + self._ceiling_hold)
+            rate = max(rise[0], min(rise[0] * s.fallback_room, self._ceiling_bps(now_ms)))
             again = until is not None and now_ms - until < s.calm_reset_ms
             if self._jumped:
                 self._jump_after_ms = now_ms + self._jump_hold

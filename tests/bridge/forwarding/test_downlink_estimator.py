@@ -864,3 +864,67 @@ def test_no_jump_to_what_another_path_carried() -> None:
     same = fallen_and_probing(rtt_after_ms=110)
     same.on_probe_ended(True, 21_500)
     assert same.estimate_bps == 1_600_000
+
+
+def rural_probe_failed(at_ms: int = 2000) -> DownlinkEstimator:
+    """310k carried on a 400k link (270p at 15 fps and RED audio); the probe for 410k
+    (270p at 30 fps) fails at ``at_ms``."""
+    e = est(initial_bps=400_000)
+    sending(e, 310_000)
+    e.on_allocated(310_000, 0, audio_bps=90_000)
+    e.on_receiver_report(0.0, 0)
+    e.on_allocated(410_000, 1000, audio_bps=90_000)
+    e.on_probe_ended(False, at_ms)
+    return e
+
+
+def grow_until(e: DownlinkEstimator, start_ms: int, end_ms: int) -> int:
+    """Clean reports each second from ``start_ms`` to ``end_ms``; the estimate then."""
+    for t in range(start_ms, end_ms + 1, 1000):
+        sending(e, 310_000, start_ms=t - 1000)
+        e.on_feedback(t)
+    return e.estimate_bps
+
+
+def test_after_a_failed_probe_the_estimate_stays_under_what_it_stood_for() -> None:
+    """Rural-3g: each hold's end brought the same failing probe back (four a minute). For
+    probe_ceiling_ms the estimate stays under 0.9 x the failed allocation, not at the
+    fallback's 1.25 x what went before (which the same step, measured 10 % cheaper, fits
+    again); then it may grow past it."""
+    e = rural_probe_failed()
+    ceiling = int(410_000 * 0.9)
+    assert e.estimate_bps == ceiling < 310_000 * 1.25
+    assert e.state().ceiling_bps == ceiling
+    assert grow_until(e, 7000, 21_000) == ceiling  # the hold (4 s) is long over
+    assert grow_until(e, 22_000, 24_000) > 410_000
+    assert e.state().ceiling_bps is None
+
+
+def test_a_probe_failing_again_at_its_ceiling_doubles_how_long_it_holds() -> None:
+    e = rural_probe_failed()
+    grow_until(e, 7000, 23_000)  # the ceiling (20 s) is over
+    e.on_allocated(310_000, 23_000, audio_bps=90_000)
+    e.on_allocated(410_000, 23_500, audio_bps=90_000)  # the same step again ...
+    e.on_probe_ended(False, 24_000)  # ... fails
+    assert grow_until(e, 29_000, 63_000) == int(410_000 * 0.9)  # 40 s this time
+    assert grow_until(e, 64_000, 66_000) > 410_000
+
+
+def test_a_faster_link_ends_the_ceiling() -> None:
+    e = rural_probe_failed()
+    e.on_faster_path(3000)
+    assert e.state().ceiling_bps is None
+    assert grow_until(e, 4000, 6000) > 410_000
+
+
+def test_a_jump_to_what_the_link_carried_stays_under_a_failed_probes_ceiling() -> None:
+    """A probe for 600k failed on the fallen link; a cheaper one is proven 10 s later. The
+    jump to the 1.6M carried before the fall stops under the failed one's ceiling."""
+    e = fallen_and_probing()
+    e.on_allocated(600_000, 20_500)  # the allocator wants more while on trial ...
+    e.on_probe_ended(False, 21_500)  # ... and that fails
+    e.on_allocated(200_000, 21_500)
+    e.on_receiver_report(0.0, 30_000)
+    e.on_allocated(300_000, 31_000)
+    e.on_probe_ended(True, 32_500)
+    assert e.estimate_bps == int(600_000 * 0.9)
