@@ -165,7 +165,11 @@ class StreamAllocator:
                 tracks[d.consumer_id] = _Track(None)
                 continue
             ladder = build_ladder(
-                d.layer_bitrates, d.max_spatial, d.temporal_layers, s.temporal_fractions
+                d.layer_bitrates,
+                d.max_spatial,
+                d.temporal_layers,
+                s.temporal_fractions,
+                d.current_spatial,
             )
             if ladder:
                 measured.append((d, ladder))
