@@ -29,13 +29,13 @@ congestion, bounded by ``max_send_ratio`` x the send rate + ``send_headroom_bps`
 idle link does not accumulate an unfounded estimate; at low rates the headroom still lets
 the budget reach 2-2.5x what is sent; it may always reach the budget that starts the
 cheapest paused video, however far above audio that is), and follows a REMB that is
-above it. The allocator upgrades when it has grown enough, and the upgrade is on trial:
-with an RTX stream to the subscriber it is first a padding probe (probe_gate.py), which
-``on_probe_ended`` closes; without one, the upgrade itself is the probe. Growth is fast
-(50 %/s): it only decides how soon the next probe comes, and the holds below bound how
-often a failing one does. A round trip far under the lowest of the window
-(``faster_path_ratio``) is a different, faster link: the back-off earned on the old one
-is dropped.
+above it (neither while an upgrade is on trial). The allocator upgrades when it has
+grown enough, and the upgrade is on trial: with an RTX stream to the subscriber it is
+first a padding probe (probe_gate.py), which ``on_probe_ended`` closes; without one, the
+upgrade itself is the probe. Growth is fast (50 %/s): it only decides how soon the next
+probe comes, and the holds below bound how often a failing one does. A round trip far
+under the lowest of the window (``faster_path_ratio``) is a different, faster link: the
+back-off earned on the old one is dropped.
 
 A link that fell and recovered (the collapse profile: 2 Mbit/s, 250k, 80k, 2 Mbit/s again)
 need not be climbed one ladder step a probe: the estimator remembers the highest rate a
@@ -328,8 +328,12 @@ class DownlinkEstimator:
             self._congested(
                 max(min(self._estimate, float(total)), self._got_through(now_ms)), now_ms, "remb"
             )
-        elif total > self._estimate and not self._holding(now_ms):
-            # The receiver sees room (its estimate is above ours): take it, bounded.
+        elif total > self._estimate and not self._holding(now_ms) and not self._probing(now_ms):
+            # The receiver sees room (its estimate is above ours): take it, bounded. Not
+            # while an upgrade is on trial: grown on the padding going out, the estimate
+            # made the allocator want ever more, and the probe out of the collapse
+            # profile's pause started over for a bigger step five times in 10 s while
+            # the video stayed paused on the recovered link (bench.weaklink).
             self._estimate = min(float(total), max(self._estimate, self._send_limit(now_ms)))
         return self._estimate < before
 

@@ -928,3 +928,15 @@ def test_a_jump_to_what_the_link_carried_stays_under_a_failed_probes_ceiling() -
     e.on_allocated(300_000, 31_000)
     e.on_probe_ended(True, 32_500)
     assert e.estimate_bps == int(600_000 * 0.9)
+
+
+def test_a_remb_above_the_estimate_is_not_followed_while_an_upgrade_is_on_trial() -> None:
+    """Followed on the padding going out, the estimate grew through a probe out of the
+    collapse profile's pause, the allocator wanted ever more, and the probe started over
+    for a bigger step five times in 10 s while the video stayed paused."""
+    trial = probing_estimator()
+    trial.on_remb(900_000, 1500)
+    assert trial.estimate_bps == 400_000
+    trial.on_probe_ended(True, 2500)  # proven: the trial is over
+    trial.on_remb(900_000, 2600)
+    assert trial.estimate_bps == 200_000 * 1.8 + 160_000  # followed, bounded by the send
