@@ -69,6 +69,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from math import inf, isinf
 from typing import Literal
 
 # What lowered the estimate: a REMB, receiver-report loss, a round trip, a padding probe
@@ -589,6 +590,7 @@ class DownlinkEstimator:
         now = self._now_ms
         until = self._hold_until_ms
         left = 0 if now is None or until is None else max(0, until - now)
+        ceiling = inf if now is None else self._ceiling_bps(now)
         return EstimatorState(
             estimate_bps=self.estimate_bps,
             remb_bps=self._fresh_remb(),
@@ -598,9 +600,7 @@ class DownlinkEstimator:
             last_cut=self._last_cut,
             carried_bps=self.carried_bps,
             rtt_ms=self._rtt_floor[-1][1] if self._rtt_floor else None,
-            ceiling_bps=None
-            if now is None or self._ceiling is None or now >= self._ceiling[1]
-            else int(self._ceiling_bps(now)),
+            ceiling_bps=None if isinf(ceiling) else int(ceiling),
         )
 
     # --- internals -------------------------------------------------------------------
@@ -635,7 +635,7 @@ class DownlinkEstimator:
         """What growth stays under since a probe failed (no bound once that expired)."""
         ceiling = self._ceiling
         if ceiling is None or now_ms >= ceiling[1]:
-            return float("inf")
+            return inf
         return ceiling[0] * self._settings.probe_ceiling_share
 
     def _sending_bps(self) -> int:
