@@ -60,8 +60,15 @@ class Workers:
         return self.all[worker_index(room, len(self.all))]
 
     async def start(self, http: aiohttp.ClientSession) -> None:
+        # The front binds its own port only after this runs (aiohttp's startup comes
+        # first): a free port may be that one, and the front then failed to bind (a
+        # test's front on an ephemeral port, seen once in a clean-clone CI run).
+        taken = {self._settings.port}
         for _ in range(self._settings.workers):
             port = free_port()
+            while port in taken:
+                port = free_port()
+            taken.add(port)
             env = dict(os.environ)
             env.update(
                 DIEMCAU_JWT_SECRET=self._settings.jwt_secret,
