@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -127,13 +128,24 @@ def test_netns_context_cleans_up_namespace_and_processes(tmp_path: Path) -> None
     require_netns()
     with netns_context() as ns:
         proc = start_process(ns, ["sleep", "300"], tmp_path / "sleep.log")
-        assert proc.pid in netns_pids(ns)
         # Also a process the harness did not track: teardown must kill it too.
         stray = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "300"])
+        # `ip netns exec` enters the namespace a moment after it starts (seen in CI:
+        # asked at once, the namespace had no process yet)
+        assert _joined(ns, {proc.pid, stray.pid})
     assert proc.popen.wait(10) is not None
     assert stray.wait(10) is not None
     names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert ns not in names.split()
+
+
+def _joined(ns: str, pids: set[int]) -> bool:
+    """All of ``pids`` are in namespace ``ns`` within 10 s."""
+    for _ in range(100):
+        if pids <= set(netns_pids(ns)):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_make_token_round_trips() -> None:
