@@ -75,7 +75,9 @@ def new_id(nbytes: int = 6) -> str:
 
 
 def new_invitation_id() -> str:
-    return secrets.token_urlsafe(16)
+    """128 random bits as hex: unguessable, and never starting with '-', which a command
+    line would read as an option (`diemcau invitation revoke ID INV`)."""
+    return secrets.token_hex(16)
 
 
 def utc_iso(ts: float) -> str:

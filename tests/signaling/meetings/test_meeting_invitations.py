@@ -17,7 +17,7 @@ from signaling.meetings.invitations import (
     invitation_link,
     invitation_token,
 )
-from signaling.meetings.models import Invitation, Meeting, Site, utc_iso
+from signaling.meetings.models import Invitation, Meeting, Site, new_invitation_id, utc_iso
 from signaling.meetings.sqlite_store import SqliteMeetingStore
 
 SECRET = "unit-test-secret-0123456789abcdef"
@@ -103,3 +103,11 @@ async def test_refusals(store) -> None:  # type: ignore[no-untyped-def]
     assert await code_of(store, GRANT, "inv-1") == "invitation_revoked"
     await store.set_status("m1", "ended")
     assert await code_of(store, GRANT, "inv-1") == "meeting_ended"
+
+
+def test_invitation_ids_are_hex_so_a_command_line_takes_them() -> None:
+    # A urlsafe id began with '-' one time in 64, and `diemcau invitation revoke ID INV`
+    # read it as an option (seen in a CI run).
+    ids = {new_invitation_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 32 and set(i) <= set("0123456789abcdef") for i in ids)
