@@ -17,7 +17,8 @@ no consumer may go above what it had unless, for ``upgrade_hold_ms`` without a b
 allocation computed with ``budget / upgrade_margin`` would give it more; then it may rise
 to that level (one paused for bandwidth: to its cheapest step; on a lossy link,
 ``upgrades="one_step"``, one step per hold; with ``upgrades="probed"`` no hold at all: the
-caller proves each upgrade with padding first, probe_gate.py). Downgrades are immediate.
+caller proves each upgrade with padding first, probe_gate.py). Downgrades are immediate, but
+only as deep as a budget ``keep_margin`` larger needs (a layer's measured rate is noisy).
 So a budget oscillating +-10 % around a threshold neither flaps nor upgrades. A consumer
 with no level yet (new, or coming back from hidden/audio-only) is allocated what fits
 right away; one paused for bandwidth waits like any upgrade.
@@ -48,6 +49,11 @@ class AllocatorSettings:
     max_audio_streams_weak: int = 3
     upgrade_margin: float = 1.2
     upgrade_hold_ms: int = 1500
+    # A step on air stays while its measured cost is within this of the budget: a
+    # layer's measured rate moves +-15 % from one second to the next, and on the collapse
+    # profile's 250k link 135p at 7.5 fps was paused for costing 137k against 136k (then
+    # a probe had to bring it back; bench.weaklink).
+    keep_margin: float = 1.1
     # rate fraction per temporal step, indexed by (number of temporal layers - 1)
     temporal_fractions: tuple[tuple[float, ...], ...] = ((1.0,), (0.6, 1.0), (0.4, 0.6, 1.0))
 
@@ -64,6 +70,8 @@ class AllocatorSettings:
             )
         if self.upgrade_margin < 1:
             raise ValueError(f"upgrade_margin must be >= 1, got {self.upgrade_margin}")
+        if self.keep_margin < 1:
+            raise ValueError(f"keep_margin must be >= 1, got {self.keep_margin}")
         if not self.temporal_fractions or any(not f for f in self.temporal_fractions):
             raise ValueError("temporal_fractions must be non-empty tuples")
 
@@ -255,6 +263,13 @@ class StreamAllocator:
                 track.up_since_ms = None
                 ceilings.append(prev)
         levels = distribute(budget, ladders, priorities, ceilings)
+        if any(lv < p for lv, p in zip(levels, previous, strict=True)) and all(
+            lv <= p for lv, p in zip(levels, previous, strict=True)
+        ):
+            # Only downgrades: as few as a budget keep_margin larger needs, none above
+            # what each had.
+            kept = distribute(budget * s.keep_margin, ladders, priorities, previous)
+            levels = [max(lv, k) for lv, k in zip(levels, kept, strict=True)]
         used = 0
         for (d, ladder), level, prev in zip(measured, levels, previous, strict=True):
             track = self._tracks[d.consumer_id]

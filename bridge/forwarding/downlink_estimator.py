@@ -329,12 +329,21 @@ class DownlinkEstimator:
             self._congested(
                 max(min(self._estimate, float(total)), self._got_through(now_ms)), now_ms, "remb"
             )
-        elif total > self._estimate and not self._holding(now_ms) and not self._probing(now_ms):
+        elif (
+            total > self._estimate
+            and measured >= s.min_bps
+            and not self._holding(now_ms)
+            and not self._probing(now_ms)
+        ):
             # The receiver sees room (its estimate is above ours): take it, bounded. Not
             # while an upgrade is on trial: grown on the padding going out, the estimate
             # made the allocator want ever more, and the probe out of the collapse
             # profile's pause started over for a bigger step five times in 10 s while
-            # the video stayed paused on the recovered link (bench.weaklink).
+            # the video stayed paused on the recovered link (bench.weaklink). Nor while
+            # (almost) no video goes out: Chromium's estimate then keeps whatever it
+            # was, and the collapse profile's 250k link, its video paused, had its
+            # estimate pulled to 291k by a REMB of 304k; the first probe asked for 135p
+            # at 30 fps, failed, and the video stayed paused 16 s.
             self._estimate = min(float(total), max(self._estimate, self._send_limit(now_ms)))
         return self._estimate < before
 
@@ -715,8 +724,17 @@ class DownlinkEstimator:
             # went through before the probe. The collapse profile's 250k step came as a
             # probe failed, and its REMBs (304k against 848k) waited 3.3 s while 540p
             # stalled.
+            # A REMB is never the link within a failed probe's hold unless far less:
+            # Chromium answers the probe's overload with 0.85 x the video that arrived
+            # and climbs back from there only slowly, so it reads as congestion against
+            # what we fell back to for seconds (loss and the round trip showed none).
+            # Followed once settle_ms had passed, it cut 135p to 7.5 fps on the collapse
+            # profile's 250k link and then paused it, and cut rural-3g's 270p to 7.5 fps
+            # (bench.weaklink). Loss and a queue still count.
             changed = fell or rate < self._episode_estimate * s.link_change_ratio
-            settled = not self._episode_probe or now_ms - self._episode_ms >= s.settle_ms
+            settled = not self._episode_probe or (
+                now_ms - self._episode_ms >= s.settle_ms and reason != "remb"
+            )
             if (settled or changed) and rate < self._estimate:
                 self._last_cut = reason
                 # Less than what the episode fell back to: the link carries less now. Far

@@ -113,3 +113,14 @@ class PaddingDelay:
         first = self._first
         threshold = max(s.min_growth_ms, max(first) - min(first))
         return median(self._latest) - median(first) > threshold
+
+    def describe(self) -> str:
+        """What the running probe's judgement rests on, for logs (the clocks' offset makes
+        the delays themselves meaningless: their growth is not)."""
+        first, latest = self._first, self._latest
+        if not first or not latest:
+            growth = "-"
+        else:
+            grew, spread = median(latest) - median(first), max(first) - min(first)
+            growth = f"{grew:+.0f} ms, first spread {spread:.0f} ms"
+        return f"lost {self._lost}/{self._reported}, delay growth {growth}"

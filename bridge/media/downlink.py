@@ -309,7 +309,11 @@ class Downlink:
                 self._metrics.padding_reported += reported
                 if reported and self._padding_delay.queued:
                     self._metrics.probes_queued += 1
-                    log.debug("%s probe's padding queued or lost", self._subscriber_id)
+                    log.debug(
+                        "%s probe's padding queued or lost: %s",
+                        self._subscriber_id,
+                        self._padding_delay.describe(),
+                    )
                     self._end_probe_failed()
                     lowered = True
             elif (

@@ -100,7 +100,9 @@ def test_collapse_and_recovery() -> None:
     """The collapse profile: 2000 -> 250 -> 80 -> 2000 kbit/s, 20 s each. Within 2 s of
     each step down what is sent fits the link, and stays within it but for rare probes;
     after the link recovers the top layer comes back (how fast depends on how long the
-    last failed probe made the estimator wait: up to its hold)."""
+    last failed probe made the estimator wait: up to its hold; the model has no path watch,
+    and a stale REMB left from before the pause no longer speeds the first probe out of
+    it: 60.5 s, against 59.5 when it did)."""
     steps = [2_000_000, 250_000, 80_000]
     trace = run_link([c for c in steps for _ in range(40)] + [2_000_000] * 200)
     for i, capacity in enumerate(steps[1:], start=1):
@@ -108,4 +110,4 @@ def test_collapse_and_recovery() -> None:
         assert stage[4] <= capacity, (capacity, stage)
         assert sum(x > capacity for x in stage[4:]) <= 4, (capacity, stage)
     recovered = trace.sent_bps[120:]
-    assert recovered.index(40_000 + 1_500_000) <= 120, recovered
+    assert recovered.index(40_000 + 1_500_000) <= 121, recovered

@@ -153,8 +153,11 @@ def test_a_failed_probe_falls_back_to_what_was_sent_before_it() -> None:
     e.on_receiver_report(0.4, 1200)  # the probe's loss, reported late: no further cut
     assert e.estimate_bps == 190_000 * 1.25
     e.on_allocated(190_000, 1200)
-    e.on_remb(120_000, 4100)  # still congested after the probe ended: the link fell
-    assert e.estimate_bps == 120_000
+    e.on_remb(120_000, 4100)  # Chromium still answering the probe: not the link
+    assert e.estimate_bps == 190_000 * 1.25
+    sending(e, 190_000, start_ms=3200)
+    e.on_receiver_report(0.2, 4200)  # loss after the settle is: the link fell
+    assert e.estimate_bps == 152_000
 
 
 def test_an_upgrade_on_trial_neither_grows_the_estimate_nor_moves_its_base() -> None:
@@ -940,3 +943,35 @@ def test_a_remb_above_the_estimate_is_not_followed_while_an_upgrade_is_on_trial(
     trial.on_probe_ended(True, 2500)  # proven: the trial is over
     trial.on_remb(900_000, 2600)
     assert trial.estimate_bps == 200_000 * 1.8 + 160_000  # followed, bounded by the send
+
+
+def test_within_a_failed_probes_hold_its_remb_echo_is_not_the_link_unless_far_below() -> None:
+    """Chromium answers a probe's overload with 0.85 x the video that arrived and climbs
+    back slowly: 3.5 s on, still under what we fell back to. Followed, it cut 135p to 7.5
+    fps on the collapse profile's 250k link (no loss, no queue), then paused it."""
+    e = est(initial_bps=400_000)
+    sending(e, 310_000)
+    e.on_allocated(310_000, 0, audio_bps=90_000)
+    e.on_remb(320_000, 500)
+    e.on_allocated(410_000, 1000, audio_bps=90_000)
+    e.on_probe_ended(False, 2000)
+    held = e.estimate_bps
+    e.on_remb(300_000, 3000)
+    e.on_remb(216_000, 5500)  # past the settle, within the hold
+    assert e.estimate_bps == held
+    e.on_remb(150_000, 5700)  # under half of what it fell back to: the link
+    assert e.estimate_bps == 150_000
+
+
+def test_a_remb_is_not_followed_up_while_no_video_goes_out() -> None:
+    """With the video paused Chromium's estimate keeps whatever it was: a REMB of 304k on
+    the collapse profile's 250k link pulled the estimate to 291k, and the first probe out
+    of the pause asked for 135p at 30 fps and failed."""
+    e = est(initial_bps=130_000)
+    e.on_sent(0, 0, -1000)
+    e.on_sent(73_000 // 8, 0, 0)  # audio only
+    e.on_remb(304_000, 100)
+    assert e.estimate_bps == 130_000
+    e.on_sent((73_000 + 173_000) // 8, 100_000 // 8, 1000)  # 100k of video flows again
+    e.on_remb(304_000, 1100)
+    assert e.estimate_bps == 304_000 + 73_000

@@ -65,6 +65,7 @@ def test_loss_of_the_padding_fails_it() -> None:
     ]
     delay.on_feedback(report)
     assert delay.queued  # 5 of 20 lost
+    assert delay.describe() == "lost 5/20, delay growth +0 ms, first spread 0 ms"
 
 
 def test_random_loss_under_the_limit_is_not_a_failure() -> None:
