@@ -138,6 +138,7 @@ class EstimatorSettings:
     send_window_ms: int = 1000  # minimum span of the send-rate measurement
     rtt_window_ms: int = 30_000  # the base round trip is the lowest this recent
     queue_delay_ms: int = 100  # a round trip this far above the base: a queue builds
+    link_fell_queue_ms: int = 300  # ... this far: the link fell (no probe's queue)
     # A round trip this far under the lowest of the window (both): the link changed. The
     # collapse profile's recovery: 65 ms against 164 (0.40). On edge, where audio alone
     # keeps a queue, every sample of 30 s was 550-690 ms and one of 277 came (0.50): at
@@ -477,13 +478,24 @@ class DownlinkEstimator:
         if len(rtts) < 3:
             return False
         base = min(rtt for _, rtt in rtts)
-        if _recent(rtts) < base + s.queue_delay_ms:
+        queue = _recent(rtts) - base
+        if queue < s.queue_delay_ms:
             return False  # no queue
         # Learn the base again from here: if the link's own delay rose (a new route, the
         # collapse profile's steps) rather than a queue, this cut is the only one it costs.
         rtts.clear()
         before = self._estimate
-        self._congested(min(self._estimate, sending * s.overuse_ratio), now_ms, "rtt")
+        rate = min(self._estimate, sending * s.overuse_ratio)
+        # A queue this long is no probe's (one overloads a link by 10-20 % for about a
+        # second): the link fell, and what the reports say got through bounds the cut. On
+        # the collapse profile's fall to 80k a probe failed just then; the round trip
+        # went 165 -> 736 ms, but as the probe's it was not followed for its 3 s, and
+        # 135p, fallen back to 188k, stalled 3.5 s (bench.weaklink).
+        fell = queue >= s.link_fell_queue_ms
+        got = self._delivered
+        if fell and got is not None and now_ms - got[1] <= s.delivered_fresh_ms:
+            rate = min(rate, got[0] * s.overuse_ratio)
+        self._congested(rate, now_ms, "rtt", fell=fell)
         return self._estimate < before
 
     def on_faster_path(self, now_ms: int, jump: bool = False) -> None:
@@ -703,9 +715,22 @@ class DownlinkEstimator:
         self._last_growth_ms = now_ms
         if last is None or self._holding(now_ms) or self._probing(now_ms):
             return
-        start = max(last, self._hold_until_ms or last)  # growth resumes when a hold ends
+        until = self._hold_until_ms
+        start = max(last, until or last)  # growth resumes when a hold ends
         if now_ms <= start:
             return
+        if (
+            until is not None
+            and last < until
+            and not self._episode_probe
+            and self._last_cut != "hint"
+        ):
+            # The hold after a link fell has just ended. Out of a pause the first step is
+            # the cheapest one, whatever the estimate: probe it now rather than grow
+            # toward it (~2 s from the audio's rate; the collapse profile's 250k link
+            # paused its video 7-8 s). Not after a weak hint: its own wait decides.
+            resume = min(float(self._resume_bps), self._ceiling_bps(now_ms))
+            self._estimate = max(self._estimate, resume)
         elapsed_s = min(now_ms - start, s.max_increase_interval_ms) / 1000
         grown = self._estimate * (1 + s.increase_per_s) ** elapsed_s
         limit = self._send_limit(now_ms)

@@ -975,3 +975,59 @@ def test_a_remb_is_not_followed_up_while_no_video_goes_out() -> None:
     e.on_sent((73_000 + 173_000) // 8, 100_000 // 8, 1000)  # 100k of video flows again
     e.on_remb(304_000, 1100)
     assert e.estimate_bps == 304_000 + 73_000
+
+
+def test_when_the_hold_after_a_link_fell_ends_a_paused_video_is_probed_at_once() -> None:
+    """The collapse profile's 250k step: cut to the audio, video paused; growing from
+    there to the cheapest step's budget took ~2 s more after the 4-s hold."""
+    e = est(initial_bps=2_000_000)
+    sending(e, 1_700_000)
+    e.on_allocated(1_700_000, 0)
+    e.on_receiver_report(0.97, 0, keep_bps=70_000)  # the link fell under the video
+    assert e.estimate_bps == 70_000
+    e.on_allocated(70_000, 100, resume_bps=150_000, audio_bps=70_000)
+    sending(e, 70_000, start_ms=2900)
+    e.on_receiver_report(0.0, 3900)  # still holding
+    assert e.estimate_bps == 70_000
+    e.on_receiver_report(0.0, 4100)  # the hold is over: there, and 100 ms of growth
+    assert 150_000 <= e.estimate_bps < 160_000
+
+
+def test_a_failed_probes_hold_ending_grows_as_usual() -> None:
+    e = est(initial_bps=400_000)
+    sending(e, 70_000)
+    e.on_allocated(70_000, 0, resume_bps=150_000, audio_bps=70_000)
+    e.on_allocated(130_000, 500, resume_bps=150_000, audio_bps=70_000)
+    e.on_probe_ended(False, 1500)  # the cheapest step failed
+    held = e.estimate_bps
+    e.on_receiver_report(0.0, 5400)
+    e.on_receiver_report(0.0, 5600)  # the hold is over: 100 ms of growth
+    assert held < e.estimate_bps < held * 1.1
+
+
+def probe_failed_as_the_link_fell() -> DownlinkEstimator:
+    e = est(initial_bps=400_000)
+    sending(e, 200_000)
+    e.on_allocated(200_000, 0)
+    for t in (100, 200, 300):
+        e.on_rtt(165, t)
+    e.on_allocated(260_000, 500)
+    e.on_probe_ended(False, 1000)
+    assert e.estimate_bps == 260_000 * 0.9  # under the failed step's ceiling
+    sending(e, 220_000, start_ms=600)
+    e.on_receiver_report(0.3, 1600, delivered_bps=125_000)  # the probe's: not followed
+    assert e.estimate_bps == 234_000
+    return e
+
+
+def test_a_queue_far_longer_than_a_probes_is_the_link_even_right_after_one_failed() -> None:
+    """The collapse profile's fall to 80k as a probe failed: fallen back to 188k, the round
+    trip went 165 -> 736 ms within the probe's 3 s, and 135p stalled until they passed."""
+    e = probe_failed_as_the_link_fell()
+    assert not e.on_rtt(736, 1700)  # one late report is not a queue
+    assert e.on_rtt(740, 1800)  # the median of three: 736 ms, 571 over the base
+    assert e.estimate_bps == int(125_000 * 0.85)
+    short = probe_failed_as_the_link_fell()
+    short.on_rtt(300, 1700)
+    short.on_rtt(310, 1800)  # 135 ms: a queue a probe may leave, not followed within 3 s
+    assert short.estimate_bps == 234_000
