@@ -1031,3 +1031,21 @@ def test_a_queue_far_longer_than_a_probes_is_the_link_even_right_after_one_faile
     short.on_rtt(300, 1700)
     short.on_rtt(310, 1800)  # 135 ms: a queue a probe may leave, not followed within 3 s
     assert short.estimate_bps == 234_000
+
+
+def test_round_trips_from_before_a_pause_judge_no_video_after_it() -> None:
+    """The collapse profile's fall to 250k: round trips of the 2 Mbit/s link (68 ms) were
+    still in the window when a probe out of the pause began, and the new link's own
+    delay (80 ms each way) read as a queue over that base and failed it."""
+    e = est(initial_bps=2_000_000)
+    sending(e, 1_500_000)
+    e.on_allocated(1_500_000, 0)
+    for t in (100, 200, 300):
+        e.on_rtt(68, t)
+    e.on_sent(187_500 + 9000, 187_500, 1000)  # paused: 72k, all of it audio
+    e.on_allocated(72_000, 1000, audio_bps=72_000)
+    e.on_rtt(170, 2500)
+    e.on_allocated(130_000, 5000, audio_bps=72_000)  # a probe out of the pause
+    before = e.estimate_bps
+    assert not any(e.on_rtt(rtt, t) for t, rtt in ((5200, 172), (5400, 171), (5600, 173)))
+    assert e.estimate_bps == before
