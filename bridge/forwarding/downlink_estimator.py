@@ -29,7 +29,8 @@ congestion, bounded by ``max_send_ratio`` x the send rate + ``send_headroom_bps`
 idle link does not accumulate an unfounded estimate; at low rates the headroom still lets
 the budget reach 2-2.5x what is sent; it may always reach the budget that starts the
 cheapest paused video, however far above audio that is), and follows a REMB that is
-above it (neither while an upgrade is on trial). The allocator upgrades when it has
+above it (neither while an upgrade is on trial nor while no video goes out: the REMB is
+then whatever Chromium's estimate was when the video stopped). The allocator upgrades when it has
 grown enough, and the upgrade is on trial: with an RTX stream to the subscriber it is
 first a padding probe (probe_gate.py), which ``on_probe_ended`` closes; without one, the
 upgrade itself is the probe. Growth is fast (50 %/s): it only decides how soon the next
@@ -57,7 +58,10 @@ carries the next layer, probes thus become rare instead of flapping the video ev
 seconds. A failed probe also leaves a ceiling: for ``probe_ceiling_ms`` the estimate
 stays under a share of the allocation it stood for, so a hold's end brings a cheaper
 step, if any, and not the one that failed (libwebrtc's AIMD likewise grows only slowly
-near the rate of its last overuse).
+near the rate of its last overuse). Within a failed probe's hold a REMB is its echo, not
+the link, unless far under what it fell back to; loss (after ``settle_ms``) and a round
+trip ``link_fell_queue_ms`` over its base are the link. When the hold after a link fell
+(no probe's) ends, a paused video's cheapest step is probed at once.
 
 Why not transport-cc: the send-side estimator (per-packet send times, arrival-time
 filter) would measure capacity directly and recover faster than any REMB-driven scheme,
