@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -26,6 +27,8 @@ from .models import (
 from .store import DuplicateSite, TooManySites, UnknownMeeting
 
 T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000  # a writer waits this long for another process's lock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meetings (
@@ -140,9 +143,9 @@ class SqliteMeetingStore:
         def connect() -> sqlite3.Connection:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            _enable_wal(conn)
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=5000")
             conn.executescript(SCHEMA)
             return conn
 
@@ -367,3 +370,19 @@ class SqliteMeetingStore:
             return [_attendance(row) for row in rows]
 
         return await self._run(run)
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch a database to write-ahead logging. Processes opening a new database at once
+    (`diemcau serve --workers N`) race for the switch, and the loser gets "database is
+    locked" at once, without the busy handler (a clean-clone CI run: a worker exited and
+    the front never came up; 90 of 600 processes in a local reproduction): retry."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

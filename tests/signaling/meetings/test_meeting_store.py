@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import multiprocessing.synchronize
 from dataclasses import replace
 from pathlib import Path
 
@@ -192,3 +194,28 @@ async def test_store_used_before_open_says_so(tmp_path: Path) -> None:
         await SqliteMeetingStore(tmp_path / "x.sqlite3").list_meetings()
     with pytest.raises(RuntimeError, match="before open"):
         await RedisMeetingStore("redis://127.0.0.1:1/0").list_meetings()
+
+
+def _open_at_once(path: str, barrier: multiprocessing.synchronize.Barrier) -> None:
+    async def run() -> None:
+        store = SqliteMeetingStore(path)
+        barrier.wait()
+        await store.open()
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """`diemcau serve --workers N`: workers opened the same new file together, and the one
+    losing the race to switch it to WAL got "database is locked" and exited (CI)."""
+    ctx = multiprocessing.get_context("fork")
+    for i in range(30):
+        barrier = ctx.Barrier(3)
+        path = str(tmp_path / f"m{i}.db")
+        procs = [ctx.Process(target=_open_at_once, args=(path, barrier)) for _ in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(30)
+        assert [p.exitcode for p in procs] == [0, 0, 0], i
