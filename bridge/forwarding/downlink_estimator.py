@@ -30,13 +30,13 @@ idle link does not accumulate an unfounded estimate; at low rates the headroom s
 the budget reach 2-2.5x what is sent; it may always reach the budget that starts the
 cheapest paused video, however far above audio that is), and follows a REMB that is
 above it (neither while an upgrade is on trial nor while no video goes out: the REMB is
-then whatever Chromium's estimate was when the video stopped). The allocator upgrades when it has
-grown enough, and the upgrade is on trial: with an RTX stream to the subscriber it is
-first a padding probe (probe_gate.py), which ``on_probe_ended`` closes; without one, the
-upgrade itself is the probe. Growth is fast (50 %/s): it only decides how soon the next
-probe comes, and the holds below bound how often a failing one does. A round trip far
-under the lowest of the window (``faster_path_ratio``) is a different, faster link: the
-back-off earned on the old one is dropped.
+then whatever Chromium's estimate was when the video stopped). The allocator upgrades
+when it has grown enough, and the upgrade is on trial: with an RTX stream to the
+subscriber it is first a padding probe (probe_gate.py), which ``on_probe_ended`` closes;
+without one, the upgrade itself is the probe. Growth is fast (50 %/s): it only decides
+how soon the next probe comes, and the holds below bound how often a failing one does. A
+round trip far under the lowest of the window (``faster_path_ratio``) is a different,
+faster link: the back-off earned on the old one is dropped.
 
 A link that fell and recovered (the collapse profile: 2 Mbit/s, 250k, 80k, 2 Mbit/s again)
 need not be climbed one ladder step a probe: the estimator remembers the highest rate a
