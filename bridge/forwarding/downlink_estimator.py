@@ -11,15 +11,17 @@ What the bridge can learn about a subscriber's downlink without transport-cc:
   once a second (media/downlink.py). Rural links lose 1-5 % of packets at random, so loss
   under ``high_loss`` is not read as congestion (GCC's 2-10 % "hold" band,
   draft-ietf-rmcat-gcc-02 §6, would freeze the estimate forever on such a link); above it,
-  the rate becomes what got through, ``sent * (1 - loss)``, or less where the reports'
-  own count of what arrived says less (delivered_rate.py). GCC's gentler
+  the rate becomes what got through, ``sent * (1 - loss)`` with the audio and the rest
+  each at its own rate and loss, or less where the reports' own count of what arrived
+  says less (delivered_rate.py). GCC's gentler
   ``1 - 0.5 * loss`` took seven cuts over 8 s to follow the collapse profile from 2
   Mbit/s to 250 kbit/s (90 % loss: 0.55 x a time), each with a new layer's keyframe.
 
 - the round trip the bridge measures itself from each receiver report (RFC 3550
   §6.4.1: arrival - LSR - DLSR): a queue building at the bottleneck shows as a round trip
   ``queue_delay_ms`` above the lowest one of the last ``rtt_window_ms`` (the median of the
-  last three samples, against a link's jitter). Chromium's REMB answers an overuse only
+  last three samples, against a link's jitter; one sample 300 ms over it within a
+  failed probe's hold). Chromium's REMB answers an overuse only
   at ~0.85 x what it receives, and loss only comes once the queue overflows; a probe
   that overloads a link by 10-20 % (rural-3g: 270p at 15 fps plus RED audio on 400
   kbit/s) showed neither for seconds while the queue grew and every frame froze.
@@ -197,6 +199,14 @@ class EstimatorSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LossByKind:
+    """Fractions (0..1) of the audio's packets and of the rest's lost in a window."""
+
+    audio: float
+    video: float
+
+
+@dataclass(frozen=True, slots=True)
 class EstimatorState:
     """What the estimate is made of, for logs."""
 
@@ -359,19 +369,29 @@ class DownlinkEstimator:
         keep_bps: int = 0,
         since_ms: int | None = None,
         delivered_bps: int | None = None,
+        by_kind: LossByKind | None = None,
     ) -> None:
         """Fraction (0..1) of packets lost on the downlink since the last call, over all
         of this subscriber's streams (packet-weighted), in reports that arrived since
-        ``since_ms``. ``keep_bps``: the loss is not the audio's, and a cut leaves at
-        least this (what the audio is allocated). ``delivered_bps``: what the reports
-        say arrived lately (delivered_rate.py), if measured; what got through is no more
-        than that, and within a congestion episode no less than ``delivered_floor`` of
-        it."""
+        ``since_ms``; ``by_kind``: the same for the audio and for the rest apart, if
+        known. ``keep_bps``: the loss is not the audio's, and a cut leaves at least this
+        (what the audio is allocated). ``delivered_bps``: what the reports say arrived
+        lately (delivered_rate.py), if measured; what got through is no more than that,
+        and within a congestion episode no less than ``delivered_floor`` of it."""
         self._tick(now_ms)
         sending = float(self._sending_bps())
-        kept = 1 - min(fraction_lost, 1.0)
-        lossy = fraction_lost > self._settings.high_loss
-        got = (sending or self._estimate) * kept
+        base = sending or self._estimate
+        if by_kind is None or not sending:
+            got = base * (1 - min(fraction_lost, 1.0))
+        else:
+            # Each kind at its own rate: 50 small audio packets a second outnumber a weak
+            # link's video, and packet-weighted, the collapse profile's fall to 80k read
+            # as 12 % lost (5 of 6 video packets, 2 of 50 audio) while ~85k of 177k got
+            # through; 135p stalled 2 s more (bench.weaklink).
+            audio = min(float(self._unseen_bps), sending)
+            got = audio * (1 - by_kind.audio) + (sending - audio) * (1 - by_kind.video)
+        loss = 1 - got / base
+        lossy = loss > self._settings.high_loss
         if delivered_bps is not None:
             s = self._settings
             into = self._holding(now_ms) and now_ms - self._episode_ms >= s.report_interval_ms
@@ -395,7 +415,7 @@ class DownlinkEstimator:
             # judged 20 ms after the path watch saw the collapse profile's link recover,
             # cut the estimate back and held it 4 s (bench.weaklink).
             return
-        if fraction_lost > self._settings.high_loss:
+        if lossy:
             # What got through of what was sent (GCC cuts what is sent, not an estimate
             # that ran ahead of it). Not of an estimate already cut below what was sent:
             # 14 % of 1.9 Mbit/s got through the collapse profile's 250k link, and 14 %
@@ -407,7 +427,7 @@ class DownlinkEstimator:
                 max(got, keep_bps),
                 now_ms,
                 "loss",
-                fell=fraction_lost > self._settings.link_fell_loss,
+                fell=loss > self._settings.link_fell_loss,
             )
             return
         if self._sent_bps is not None and not self._holding(now_ms) and not self._probing(now_ms):
@@ -453,9 +473,10 @@ class DownlinkEstimator:
         elif self._probing(now_ms):
             self._congested(self._estimate, now_ms, "probe")
 
-    def on_rtt(self, rtt_ms: int, now_ms: int) -> bool:
+    def on_rtt(self, rtt_ms: int, now_ms: int, delivered_bps: int | None = None) -> bool:
         """One round-trip measurement to the subscriber; True if it lowered the estimate
-        (a queue is building on its downlink)."""
+        (a queue is building on its downlink). ``delivered_bps``: what the reports say
+        arrived lately (delivered_rate.py), if measured."""
         self._tick(now_ms)
         s = self._settings
         rtts, floor = self._rtts, self._rtt_floor
@@ -485,10 +506,17 @@ class DownlinkEstimator:
             rtts.clear()
             return False
         rtts.append((now_ms, rtt_ms))
-        if len(rtts) < 3:
-            return False
         base = min(rtt for _, rtt in rtts)
-        queue = _recent(rtts) - base
+        # One round trip this far over the base is enough within a failed probe's hold:
+        # the probe was judged by its padding and left a queue of tens of ms, not 300.
+        # On the collapse profile's fall to 80k the 700-ms sample came 1.5-2.5 s in and
+        # the next one a second or two later; 135p stalled meanwhile (bench.weaklink).
+        far = (
+            self._episode_probe and self._holding(now_ms) and rtt_ms - base >= s.link_fell_queue_ms
+        )
+        if len(rtts) < 3 and not far:
+            return False
+        queue = rtt_ms - base if far else _recent(rtts) - base
         if queue < s.queue_delay_ms:
             return False  # no queue
         # Learn the base again from here: if the link's own delay rose (a new route, the
@@ -501,10 +529,15 @@ class DownlinkEstimator:
         # the collapse profile's fall to 80k a probe failed just then; the round trip
         # went 165 -> 736 ms, but as the probe's it was not followed for its 3 s, and
         # 135p, fallen back to 188k, stalled 3.5 s (bench.weaklink).
+        # So does what arrived lately: a loss window judged before the queue showed covers
+        # mostly the time before the fall (156k "got through" against 97k arrived, 2 s
+        # into the fall to 80k; cut to 133k, 135p went on and stalled 4 s).
         fell = queue >= s.link_fell_queue_ms
         got = self._delivered
         if fell and got is not None and now_ms - got[1] <= s.delivered_fresh_ms:
             rate = min(rate, got[0] * s.overuse_ratio)
+        if fell and delivered_bps is not None:
+            rate = min(rate, delivered_bps * s.overuse_ratio)
         self._congested(rate, now_ms, "rtt", fell=fell)
         return self._estimate < before
 

@@ -24,7 +24,7 @@ from bridge.forwarding.allocator import (
     VideoDemand,
     paused_by_bandwidth,
 )
-from bridge.forwarding.downlink_estimator import DownlinkEstimator
+from bridge.forwarding.downlink_estimator import DownlinkEstimator, LossByKind
 from bridge.forwarding.pacing import pace_rate
 from bridge.forwarding.padding_delay import PaddingDelay
 from bridge.forwarding.path_watch import PathWatch, PathWatchSettings
@@ -247,7 +247,7 @@ class Downlink:
                             loss = None
                         rtt = target.take_rtt_sample()
                         if rtt is not None:
-                            lowered |= self._estimator.on_rtt(rtt, now)
+                            lowered |= self._estimator.on_rtt(rtt, now, self._delivered_bps(now))
                         if loss is not None and target.producer.kind == "audio":
                             self._audio_lost += loss[0]
                             self._audio_expected += loss[1]
@@ -660,7 +660,12 @@ class Downlink:
             alone = out is None or now - out > AUDIO_REPORT_SPAN_MS
             keep = self._audio_bps if audio_ok or not alone else 0
             self._estimator.on_receiver_report(
-                self._lost / self._expected, now, keep, since, self._delivered_bps(now)
+                self._lost / self._expected,
+                now,
+                keep,
+                since,
+                self._delivered_bps(now),
+                self._loss_by_kind(),
             )
             self._redundancy.update(self._lost / self._expected, now)
             self._lost = self._expected = self._audio_lost = self._audio_expected = 0
@@ -669,6 +674,16 @@ class Downlink:
             self._after_silence.clear()  # a window judged: the outage's reports are in
             return True
         return False
+
+    def _loss_by_kind(self) -> LossByKind:
+        """The window's loss of the audio and of the rest apart (a kind with no packets
+        in it is taken to lose as the other)."""
+        audio_expected, rest_expected = self._audio_expected, self._expected - self._audio_expected
+        audio = self._audio_lost / audio_expected if audio_expected else None
+        rest = (self._lost - self._audio_lost) / rest_expected if rest_expected > 0 else None
+        if audio is None:
+            return LossByKind(rest or 0.0, rest or 0.0)
+        return LossByKind(audio, audio if rest is None else rest)
 
     def _delivered_bps(self, now: int) -> int | None:
         """What the link delivered of every stream lately (Consumer.delivered_bps); None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings, LossByKind
 
 
 def est(**kwargs: int | float) -> DownlinkEstimator:
@@ -1022,15 +1022,53 @@ def probe_failed_as_the_link_fell() -> DownlinkEstimator:
 
 def test_a_queue_far_longer_than_a_probes_is_the_link_even_right_after_one_failed() -> None:
     """The collapse profile's fall to 80k as a probe failed: fallen back to 188k, the round
-    trip went 165 -> 736 ms within the probe's 3 s, and 135p stalled until they passed."""
+    trip went 165 -> 736 ms within the probe's 3 s, and 135p stalled until they passed.
+    One such round trip is enough then: the next came a second or two later."""
     e = probe_failed_as_the_link_fell()
-    assert not e.on_rtt(736, 1700)  # one late report is not a queue
-    assert e.on_rtt(740, 1800)  # the median of three: 736 ms, 571 over the base
+    assert e.on_rtt(736, 1700)  # 571 ms over the base
     assert e.estimate_bps == int(125_000 * 0.85)
+    fresher = probe_failed_as_the_link_fell()  # what arrived lately says less
+    assert fresher.on_rtt(736, 1700, delivered_bps=97_000)
+    assert fresher.estimate_bps == int(97_000 * 0.85)
     short = probe_failed_as_the_link_fell()
-    short.on_rtt(300, 1700)
     short.on_rtt(310, 1800)  # 135 ms: a queue a probe may leave, not followed within 3 s
     assert short.estimate_bps == 234_000
+
+
+def _judged_right_after_a_failed_probe(by_kind: LossByKind | None) -> int:
+    """177k goes out, 70k of it audio; a probe fails; 1.1 s later a window says 12.5 % of
+    its packets were lost (and per kind, if given)."""
+    e = est(initial_bps=400_000)
+    e.on_sent(0, 0, -1000)
+    e.on_sent(177_000 // 8, 107_000 // 8, 0)
+    e.on_allocated(177_000, 0, audio_bps=70_000)
+    e.on_allocated(260_000, 500, audio_bps=70_000)
+    e.on_probe_ended(False, 1000)
+    assert e.estimate_bps == 221_250  # fell back to what was sent, with room
+    e.on_allocated(177_000, 1000, audio_bps=70_000)
+    e.on_receiver_report(0.125, 2100, keep_bps=70_000, by_kind=by_kind)
+    return e.estimate_bps
+
+
+def test_what_got_through_is_counted_per_kind() -> None:
+    """The collapse profile's fall to 80k as a probe failed: 5 of 6 video packets and 2 of
+    50 audio ones lost. Packet-weighted (12.5 %) that is the probe's overload; at each
+    kind's rate ~85k of 177k got through: the link fell."""
+    assert _judged_right_after_a_failed_probe(None) == 221_250
+    assert _judged_right_after_a_failed_probe(LossByKind(0.04, 5 / 6)) == int(
+        70_000 * 0.96 + 107_000 / 6
+    )
+
+
+def test_one_late_round_trip_is_no_queue_outside_a_failed_probes_hold() -> None:
+    e = est(initial_bps=400_000)
+    sending(e, 200_000)
+    e.on_allocated(200_000, 0)
+    for t in (100, 200, 300):
+        e.on_rtt(165, t)
+    assert not e.on_rtt(736, 400)  # one late report (a jitter spike) is not a queue
+    assert e.on_rtt(740, 500)  # the median of three
+    assert e.estimate_bps == int(200_000 * 0.85)
 
 
 def test_round_trips_from_before_a_pause_judge_no_video_after_it() -> None:

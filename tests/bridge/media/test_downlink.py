@@ -17,7 +17,7 @@ from bridge.forwarding.allocator import (
     UpgradePolicy,
     VideoDemand,
 )
-from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings
+from bridge.forwarding.downlink_estimator import DownlinkEstimator, EstimatorSettings, LossByKind
 from bridge.forwarding.path_watch import PathWatchSettings
 from bridge.forwarding.probe_gate import ProbeSettings
 from bridge.forwarding.redundancy_switch import RedundancySettings, RedundancySwitch
@@ -571,6 +571,7 @@ class JudgedEstimator(SteeredEstimator):
         super().__init__(bps)
         self.judged: list[tuple[float, int]] = []
         self.delivered: list[int | None] = []
+        self.by_kind: list[LossByKind | None] = []
 
     def on_receiver_report(
         self,
@@ -579,9 +580,11 @@ class JudgedEstimator(SteeredEstimator):
         keep_bps: int = 0,
         since_ms: int | None = None,
         delivered_bps: int | None = None,
+        by_kind: LossByKind | None = None,
     ) -> None:
         self.judged.append((fraction_lost, keep_bps))
         self.delivered.append(delivered_bps)
+        self.by_kind.append(by_kind)
 
 
 def _audio_room_kept(report_at_ms: int) -> int:
@@ -612,6 +615,34 @@ def test_audio_loss_is_its_own_only_if_nothing_else_went_out_over_its_reports_sp
     video's of seconds before, and then it keeps its room (RED on edge)."""
     assert _audio_room_kept(6000) > 0  # video went out 5 s before: not the audio's own
     assert _audio_room_kept(12_000) == 0  # 11 s of audio alone: the link cannot carry it
+
+
+def _window_by_kind(video_loss: tuple[int, int] | None) -> LossByKind | None:
+    """A window in which the audio's report says 2 of 50 lost, and the video's this."""
+    estimator = JudgedEstimator(300_000)
+    video = FakeConsumer(FakeProducer("video"), slot=stream_slot(5), bytes_sent=10_000)
+    audio = FakeConsumer(FakeProducer("audio"), slot=stream_slot(7), bytes_sent=2_000)
+    now = [0]
+    d = padded_downlink(PaddingConsumer(FakeProducer("video")), estimator, now, BridgeMetrics())
+    d.consumers[:] = [video, audio]
+    d.reallocate()  # the first window starts
+    audio.report_loss, video.report_loss = (2, 50), video_loss
+    blocks = [ReportBlock(7, 0, 2, 50, 0, 0, 0)] + [ReportBlock(5, 0, 5, 6, 0, 0, 0)] * bool(
+        video_loss
+    )
+    d.route_rtcp(build_receiver_report(1, blocks))
+    now[0] = 1000
+    d.reallocate()
+    d.pacer.close()
+    assert len(estimator.by_kind) == 1
+    return estimator.by_kind[0]
+
+
+def test_a_window_says_what_the_audio_and_the_rest_lost_apart() -> None:
+    """The collapse profile's fall to 80k: 5 of 6 video packets lost and 2 of 50 audio
+    ones are 12 % packet-weighted; what got through is judged per kind."""
+    assert _window_by_kind((5, 6)) == LossByKind(0.04, 5 / 6)
+    assert _window_by_kind(None) == LossByKind(0.04, 0.04)  # no video: as the audio
 
 
 def test_a_window_judged_says_what_every_stream_delivered_once_each_was_measured() -> None:
