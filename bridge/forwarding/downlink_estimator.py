@@ -247,6 +247,7 @@ class DownlinkEstimator:
         "_probe_after_ms",
         "_remb",
         "_remb_peak",
+        "_remb_stale",
         "_resume_bps",
         "_rtt_floor",
         "_rtts",
@@ -262,6 +263,7 @@ class DownlinkEstimator:
         self._estimate = float(settings.initial_bps)
         self._remb: tuple[int, int] | None = None  # (bps, received at ms)
         self._remb_peak = 0  # highest REMB since the last congestion
+        self._remb_stale = False  # not caught up with the video since it resumed
         self._sent_anchor: tuple[int, int, int] | None = None  # (bytes, video bytes, ms)
         self._sent_bps: int | None = None
         self._unseen_bps = 0  # sent, not counted by the browser's REMB (audio)
@@ -335,9 +337,17 @@ class DownlinkEstimator:
             # pause the browser's REMB sits at a few tens of kbit/s and wanders by a few;
             # read against a resumed stream that wandering failed every probe out of the
             # pause (bench.weaklink collapse: 76k on a recovered 2 Mbit/s link).
+            # Nor is anything a REMB says congestion until it has once reached the video
+            # resumed after a pause: Chromium climbs from what it received while paused
+            # (~10k), additively, for seconds. On the collapse profile's 250k link it sat
+            # at ~12k of video under 135p's 84k for 6 s, rose with a probe's padding
+            # and fell back: read as the link, it paused the video (no loss, the round
+            # trip at its base; bench.weaklink).
             fell = video < peak - max(peak * s.remb_drop, video_sent * s.remb_noise)
             flat = self._holding(now_ms) and video <= peak
-            congested = video < video_sent * s.remb_congestion_ratio and (fell or flat)
+            behind = video < video_sent * s.remb_congestion_ratio
+            congested = behind and (fell or flat) and not self._remb_stale
+            self._remb_stale &= behind
         before = self._estimate
         if congested:
             self._remb_peak = video
@@ -538,6 +548,10 @@ class DownlinkEstimator:
             rate = min(rate, got[0] * s.overuse_ratio)
         if fell and delivered_bps is not None:
             rate = min(rate, delivered_bps * s.overuse_ratio)
+        if fell:
+            # The video's queue: the audio keeps its room (and its RED) until its own
+            # loss says otherwise. Cut to 56k on the fall to 80k, the audio lost its RED.
+            rate = max(rate, float(self._allocated - self._allocated_video))
         self._congested(rate, now_ms, "rtt", fell=fell)
         return self._estimate < before
 
@@ -627,6 +641,7 @@ class DownlinkEstimator:
             self._before_rise = (self._allocated, now_ms)
         self._allocated = bps
         self._allocated_video = video
+        self._remb_stale |= video <= 0
         self._unseen_video = unseen_video_bps
 
     # --- outputs ---------------------------------------------------------------------

@@ -202,6 +202,24 @@ def test_a_stale_remb_wandering_after_a_pause_does_not_fail_the_resume() -> None
     assert e.on_remb(5_000, 1900)  # a real fall (by more than 10 % of the video sent)
 
 
+def test_a_remb_that_never_caught_up_with_the_resumed_video_is_not_congestion() -> None:
+    """The collapse profile's 250k link: 135p (85k) resumed, Chromium's REMB sat at ~12k
+    for seconds, rose with a probe's padding and fell back; read as a fall, it paused the
+    video on a link without loss or queue."""
+    e = est(initial_bps=200_000)
+    e.on_sent(0, 0, -1000)
+    e.on_sent(70_000 // 8, 0, 0)  # paused: audio only
+    e.on_allocated(70_000, 0, audio_bps=70_000)
+    e.on_remb(10_000, 400)
+    e.on_allocated(155_000, 500, audio_bps=70_000)  # 135p resumed
+    e.on_sent((70_000 + 155_000) // 8, 85_000 // 8, 1000)
+    for t, remb in ((1500, 12_000), (2000, 40_000), (2500, 12_000)):
+        assert not e.on_remb(remb, t)
+    assert e.estimate_bps == 200_000
+    e.on_remb(80_000, 3000)  # caught up with the video: its falls count again
+    assert e.on_remb(40_000, 3500)
+
+
 def test_a_link_that_falls_during_a_probe_is_followed_down() -> None:
     """The collapse profile can step down while an upgrade is on trial: far below what
     went through before, the congestion signal is the link, not a failed probe."""
@@ -1069,6 +1087,19 @@ def test_one_late_round_trip_is_no_queue_outside_a_failed_probes_hold() -> None:
     assert not e.on_rtt(736, 400)  # one late report (a jitter spike) is not a queue
     assert e.on_rtt(740, 500)  # the median of three
     assert e.estimate_bps == int(200_000 * 0.85)
+
+
+def test_a_far_queue_leaves_the_audio_its_room() -> None:
+    """The fall to 80k: what arrived lately (60k) is under what the audio with its RED
+    is allocated (70k); the queue is the video's, and the audio keeps its room."""
+    e = est(initial_bps=400_000)
+    sending(e, 200_000)
+    e.on_allocated(200_000, 0, audio_bps=70_000)
+    for t in (100, 200, 300):
+        e.on_rtt(165, t)
+    e.on_rtt(736, 400, delivered_bps=60_000)
+    assert e.on_rtt(740, 500, delivered_bps=60_000)
+    assert e.estimate_bps == 70_000
 
 
 def test_round_trips_from_before_a_pause_judge_no_video_after_it() -> None:
