@@ -6,7 +6,8 @@ What the bridge can learn about a subscriber's downlink without transport-cc:
   Chromium's AIMD never lets it exceed ~1.5 x what it receives + 10 kbit/s, and on
   overuse it answers with 0.85 x what it receives. So a REMB above our send rate says
   little (the link may carry much more), and only a REMB that *fell* below our send rate
-  says "congested" -- one that trails our send rate right after an upgrade is just late;
+  says "congested" -- one that trails our send rate right after an upgrade is just late,
+  and one that has not yet caught up with video resumed after a pause is stale;
 - the fraction lost in its receiver reports (RFC 3550 §6.4.1), over all its streams,
   once a second (media/downlink.py). Rural links lose 1-5 % of packets at random, so loss
   under ``high_loss`` is not read as congestion (GCC's 2-10 % "hold" band,
