@@ -1023,12 +1023,18 @@ def test_a_failed_probes_hold_ending_grows_as_usual() -> None:
     assert held < e.estimate_bps < held * 1.1
 
 
-def probe_failed_as_the_link_fell() -> DownlinkEstimator:
+def steady_at_165_ms(audio_bps: int = 0) -> DownlinkEstimator:
+    """200k going out (this much of it audio), three round trips of 165 ms."""
     e = est(initial_bps=400_000)
     sending(e, 200_000)
-    e.on_allocated(200_000, 0)
+    e.on_allocated(200_000, 0, audio_bps=audio_bps)
     for t in (100, 200, 300):
         e.on_rtt(165, t)
+    return e
+
+
+def probe_failed_as_the_link_fell() -> DownlinkEstimator:
+    e = steady_at_165_ms()
     e.on_allocated(260_000, 500)
     e.on_probe_ended(False, 1000)
     assert e.estimate_bps == 260_000 * 0.9  # under the failed step's ceiling
@@ -1079,11 +1085,7 @@ def test_what_got_through_is_counted_per_kind() -> None:
 
 
 def test_one_late_round_trip_is_no_queue_outside_a_failed_probes_hold() -> None:
-    e = est(initial_bps=400_000)
-    sending(e, 200_000)
-    e.on_allocated(200_000, 0)
-    for t in (100, 200, 300):
-        e.on_rtt(165, t)
+    e = steady_at_165_ms()
     assert not e.on_rtt(736, 400)  # one late report (a jitter spike) is not a queue
     assert e.on_rtt(740, 500)  # the median of three
     assert e.estimate_bps == int(200_000 * 0.85)
@@ -1092,11 +1094,7 @@ def test_one_late_round_trip_is_no_queue_outside_a_failed_probes_hold() -> None:
 def test_a_far_queue_leaves_the_audio_its_room() -> None:
     """The fall to 80k: what arrived lately (60k) is under what the audio with its RED
     is allocated (70k); the queue is the video's, and the audio keeps its room."""
-    e = est(initial_bps=400_000)
-    sending(e, 200_000)
-    e.on_allocated(200_000, 0, audio_bps=70_000)
-    for t in (100, 200, 300):
-        e.on_rtt(165, t)
+    e = steady_at_165_ms(audio_bps=70_000)
     e.on_rtt(736, 400, delivered_bps=60_000)
     assert e.on_rtt(740, 500, delivered_bps=60_000)
     assert e.estimate_bps == 70_000
