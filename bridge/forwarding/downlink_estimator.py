@@ -544,12 +544,12 @@ class DownlinkEstimator:
         # mostly the time before the fall (156k "got through" against 97k arrived, 2 s
         # into the fall to 80k; cut to 133k, 135p went on and stalled 4 s).
         fell = queue >= s.link_fell_queue_ms
-        got = self._delivered
-        if fell and got is not None and now_ms - got[1] <= s.delivered_fresh_ms:
-            rate = min(rate, got[0] * s.overuse_ratio)
-        if fell and delivered_bps is not None:
-            rate = min(rate, delivered_bps * s.overuse_ratio)
         if fell:
+            got = self._delivered
+            if got is not None and now_ms - got[1] <= s.delivered_fresh_ms:
+                rate = min(rate, got[0] * s.overuse_ratio)
+            if delivered_bps is not None:
+                rate = min(rate, delivered_bps * s.overuse_ratio)
             # The video's queue: the audio keeps its room (and its RED) until its own
             # loss says otherwise. Cut to 56k on the fall to 80k, the audio lost its RED.
             rate = max(rate, float(self._allocated - self._allocated_video))
